@@ -1,0 +1,56 @@
+/** The one error type of Sluice: a closed set of string codes, each with an HTTP status. */
+
+/** Every error code a client can see, with the HTTP status it maps to. README "Error codes" explains each. */
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  invalid_request: 400,
+  prompt_empty: 400,
+  prompt_too_large: 413,
+  frame_too_large: 413,
+  not_found: 404,
+  method_not_allowed: 405,
+  session_not_found: 404,
+  busy: 409,
+  resume_unavailable: 410,
+  config_error: 500,
+  upstream_auth: 502,
+  upstream_http: 502,
+  upstream_rate_limited: 502,
+  upstream_unreachable: 502,
+  upstream_dropped: 502,
+  upstream_malformed: 502,
+  upstream_error: 502,
+  upstream_stalled: 504,
+  interrupted: 500,
+  slow_consumer: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error meant for a client: its `code` is stable, its `message` says what to do. */
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "SluiceError";
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+  }
+
+  /** The JSON body for HTTP routes: `{"error": {"code", "message"}}`. */
+  toResponse(headers?: HeadersInit): Response {
+    return Response.json(
+      { error: { code: this.code, message: this.message } },
+      { status: this.status, headers },
+    );
+  }
+}
+
+/** Any thrown value as a SluiceError; unknown failures become `internal` without leaking details. */
+export function toSluiceError(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError("internal", "Internal error; the relay logged the details.");
+}

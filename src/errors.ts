@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   prompt_too_large: 413,
   frame_too_large: 413,
   not_found: 404,
+  upgrade_required: 426,
   method_not_allowed: 405,
   session_not_found: 404,
   busy: 409,

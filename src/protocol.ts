@@ -1,0 +1,160 @@
+/**
+ * The wire protocol, one source of truth: what clients send, what the server sends, and the
+ * SSE event names. The seed protocol (`{"prompt"}` in, `chunk` frames then `done` out) is a
+ * subset of it and must never change shape.
+ */
+import type { ErrorCode } from "./errors.ts";
+import { SluiceError } from "./errors.ts";
+import type { Usage } from "./providers/types.ts";
+
+/** Limits on what a client may send. */
+export const LIMITS = {
+  /** Characters in one prompt. */
+  promptChars: 32_000,
+  /** Characters in one WebSocket frame or HTTP body. */
+  frameChars: 64 * 1024,
+} as const;
+
+/** How a stored message ended, or `streaming` while it is being written. */
+export type MessageStatus = "streaming" | "complete" | "incomplete" | "error" | "cancelled";
+
+/** A message of the history, as `GET /sessions/:id` and the `history` frame return it. */
+export interface StoredMessage {
+  id: string;
+  role: "user" | "assistant";
+  content: string;
+  status: MessageStatus;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** The upstream's finish reason (`stop`, `length`, ...), assistant messages only. */
+  finish?: string;
+  /** The error code that ended the message, when it did not complete. */
+  errorCode?: ErrorCode;
+  usage?: Usage;
+}
+
+/** What a WebSocket client sends on `/chat`. `type` may be left out of a prompt (the seed frame). */
+export type ClientFrame =
+  /** Ask for an answer; `{"prompt": "..."}` alone is the seed frame. */
+  | { type: "prompt"; prompt: string }
+  /** Stop the generation in progress. */
+  | { type: "cancel" }
+  /** Replay the session's events after sequence number `after`, then stream live. */
+  | { type: "resume"; after: number }
+  /** Ask for the stored history. */
+  | { type: "history" };
+
+/** Events of a session's generations: every one carries the session's next sequence number. */
+export type SessionEvent =
+  /** A generation began: the user's message is stored, the answer will be `messageId`. */
+  | { type: "start"; seq: number; messageId: string; userMessageId: string; prompt: string }
+  /** A piece of the answer. `content` is the seed field. */
+  | { type: "chunk"; seq: number; messageId: string; content: string }
+  /** The generation failed; `done` follows. */
+  | { type: "error"; seq: number; messageId: string; code: ErrorCode; message: string }
+  /** The generation ended (always the last event of one). */
+  | {
+      type: "done";
+      seq: number;
+      messageId: string;
+      status: Exclude<MessageStatus, "streaming">;
+      finish?: string;
+      usage?: Usage;
+    };
+
+/** Frames sent to one connection only; they carry no sequence number. */
+export type ConnectionFrame =
+  /** Sent on connect: the session id to keep, the last sequence number, whether an answer is streaming. */
+  | { type: "session"; session: string; lastSeq: number; generating: boolean }
+  /** The stored history, on request. */
+  | { type: "history"; session: string; messages: StoredMessage[] }
+  /** A request of this connection was refused; the connection stays usable. */
+  | { type: "error"; code: ErrorCode; message: string };
+
+/** Everything the server sends. */
+export type ServerEvent = SessionEvent | ConnectionFrame;
+
+/** SSE event names: the `event:` field is the frame's `type`. */
+export const SSE_EVENTS = ["session", "start", "chunk", "error", "done"] as const;
+export type SseEventName = (typeof SSE_EVENTS)[number];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Checks a prompt's text; returns it unchanged or throws the error the client should see. */
+export function checkPrompt(value: unknown, field: string): string {
+  if (typeof value !== "string") {
+    throw new SluiceError("invalid_request", `"${field}" must be a string.`);
+  }
+  if (value.trim() === "") throw new SluiceError("prompt_empty", `"${field}" is empty.`);
+  if (value.length > LIMITS.promptChars) {
+    throw new SluiceError(
+      "prompt_too_large",
+      `"${field}" has ${value.length} characters; the limit is ${LIMITS.promptChars}.`,
+    );
+  }
+  return value;
+}
+
+/** Parses JSON text, throwing `invalid_json` with the parser's reason. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "unreadable";
+    throw new SluiceError("invalid_json", `The body is not valid JSON: ${reason}`);
+  }
+}
+
+/** Turns a raw WebSocket frame into a typed client frame, or throws the error to send back. */
+export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
+  if (typeof raw !== "string") {
+    throw new SluiceError("invalid_request", "Binary frames are not supported; send JSON text.");
+  }
+  if (raw.length > LIMITS.frameChars) {
+    throw new SluiceError(
+      "frame_too_large",
+      `Frames are limited to ${LIMITS.frameChars} characters.`,
+    );
+  }
+  const value = parseJson(raw);
+  if (!isRecord(value)) throw new SluiceError("invalid_request", "A frame must be a JSON object.");
+  const type = value.type ?? "prompt";
+  switch (type) {
+    case "prompt":
+      return { type: "prompt", prompt: checkPrompt(value.prompt, "prompt") };
+    case "cancel":
+      return { type: "cancel" };
+    case "history":
+      return { type: "history" };
+    case "resume": {
+      const after = value.after;
+      if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0) {
+        throw new SluiceError(
+          "invalid_request",
+          '"after" must be a sequence number (an integer >= 0).',
+        );
+      }
+      return { type: "resume", after };
+    }
+    default:
+      throw new SluiceError(
+        "invalid_request",
+        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, cancel, resume or history.`,
+      );
+  }
+}
+
+/** Parses the body of `POST /sessions/:id/messages`: `{"content": "..."}`. */
+export function parseMessageBody(text: string): string {
+  if (text.length > LIMITS.frameChars) {
+    throw new SluiceError(
+      "frame_too_large",
+      `Bodies are limited to ${LIMITS.frameChars} characters.`,
+    );
+  }
+  const value = parseJson(text);
+  if (!isRecord(value)) throw new SluiceError("invalid_request", "The body must be a JSON object.");
+  return checkPrompt(value.content, "content");
+}

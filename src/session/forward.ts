@@ -1,0 +1,23 @@
+/** How the Worker reaches a session's Durable Object: one internal HTTP call per operation. */
+import type { Env } from "../env.ts";
+import { SESSION_HEADER } from "./ChatSession.ts";
+
+/** Internal operations of ChatSession.fetch. */
+export type SessionOp = "/create" | "/ws" | "/messages" | "/history";
+
+/**
+ * Calls operation `op` on session `session`'s object. The object is named by the session id,
+ * so one id always reaches the same object wherever in the world the request lands.
+ */
+export function forward(
+  env: Env,
+  session: string,
+  op: SessionOp,
+  init: { method?: string; headers?: HeadersInit; body?: string; query?: string } = {},
+): Promise<Response> {
+  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(session));
+  const headers = new Headers(init.headers);
+  headers.set(SESSION_HEADER, session);
+  const url = `https://session${op}${init.query ? `?${init.query}` : ""}`;
+  return stub.fetch(url, { method: init.method ?? "GET", headers, body: init.body });
+}

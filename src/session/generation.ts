@@ -1,0 +1,93 @@
+/** One generation: reads a provider's event stream into an answer, and can be cancelled at once. */
+import type { ErrorCode } from "../errors.ts";
+import { toSluiceError } from "../errors.ts";
+import type { ChatMessage, Provider, Usage } from "../providers/types.ts";
+import type { MessageOutcome } from "./store.ts";
+
+export class Generation {
+  /** Aborts the upstream call: fired by cancel, the stall watchdog or shutdown. */
+  readonly controller = new AbortController();
+  private text = "";
+  private usage: Usage | undefined;
+  private finish: string | undefined;
+  private failure: { code: ErrorCode; message: string } | undefined;
+  private cancelled = false;
+
+  constructor(
+    readonly messageId: string,
+    readonly userMessageId: string,
+  ) {}
+
+  /** Stops the upstream call; no text read after this is used. */
+  cancel(): void {
+    this.cancelled = true;
+    this.controller.abort(new Error("cancelled"));
+  }
+
+  /** Fails the generation with `code` and stops the upstream call. */
+  fail(code: ErrorCode, message: string): void {
+    this.failure ??= { code, message };
+    this.controller.abort(new Error(code));
+  }
+
+  /** Streams the answer, calling `onText` for each piece; resolves when the generation ends. */
+  async run(
+    provider: Provider,
+    messages: ChatMessage[],
+    onText: (text: string) => void,
+  ): Promise<void> {
+    try {
+      const stream = await provider.stream({ messages, signal: this.controller.signal });
+      const reader = stream.getReader();
+      const stop = () => reader.cancel().catch(() => {});
+      this.controller.signal.addEventListener("abort", stop, { once: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || this.controller.signal.aborted) break;
+        switch (value.type) {
+          case "text":
+            this.text += value.text;
+            onText(value.text);
+            break;
+          case "usage":
+            this.usage = value.usage;
+            break;
+          case "finish":
+            this.finish = value.reason;
+            break;
+          case "error":
+            this.failure ??= { code: value.code, message: value.message };
+            break;
+        }
+      }
+    } catch (error) {
+      if (this.controller.signal.aborted) return;
+      const failure = toSluiceError(error);
+      if (failure.code === "internal") console.error("generation failed", error);
+      this.failure ??= { code: failure.code, message: failure.message };
+    }
+  }
+
+  /** The error that ended the generation, if one did. */
+  get error(): { code: ErrorCode; message: string } | undefined {
+    return this.failure;
+  }
+
+  /** How the answer ended, as it is stored. */
+  outcome(): MessageOutcome {
+    const status = this.cancelled
+      ? "cancelled"
+      : this.failure
+        ? this.text === ""
+          ? "error"
+          : "incomplete"
+        : "complete";
+    return {
+      content: this.text,
+      status,
+      finish: this.finish,
+      errorCode: this.failure?.code,
+      usage: this.usage,
+    };
+  }
+}

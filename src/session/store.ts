@@ -1,0 +1,189 @@
+/**
+ * The session's durable state in the Durable Object's SQLite: the message history and the
+ * event log (events are stored in batches, one row per batch, never one row per token).
+ */
+import type { ErrorCode } from "../errors.ts";
+import { ERROR_STATUS } from "../errors.ts";
+import type { MessageStatus, SessionEvent, StoredMessage } from "../protocol.ts";
+import type { Usage } from "../providers/types.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  finish TEXT,
+  error_code TEXT,
+  input_tokens INTEGER,
+  output_tokens INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  frames TEXT NOT NULL
+);`;
+
+/** How an assistant message ended. */
+export interface MessageOutcome {
+  content: string;
+  status: Exclude<MessageStatus, "streaming">;
+  finish?: string;
+  errorCode?: ErrorCode;
+  usage?: Usage;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+const STATUSES: readonly string[] = ["streaming", "complete", "incomplete", "error", "cancelled"];
+
+function isStatus(value: unknown): value is MessageStatus {
+  return typeof value === "string" && STATUSES.includes(value);
+}
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && value in ERROR_STATUS;
+}
+
+function toMessage(row: Row): StoredMessage {
+  const role = row.role === "assistant" ? "assistant" : "user";
+  const message: StoredMessage = {
+    id: String(row.id),
+    role,
+    content: String(row.content),
+    status: isStatus(row.status) ? row.status : "incomplete",
+    createdAt: Number(row.created_at),
+  };
+  if (typeof row.finish === "string") message.finish = row.finish;
+  if (isErrorCode(row.error_code)) message.errorCode = row.error_code;
+  if (typeof row.input_tokens === "number" && typeof row.output_tokens === "number") {
+    message.usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens };
+  }
+  return message;
+}
+
+/** Reads and writes one session's tables, counting the rows it writes (the storage bill). */
+export class SessionStore {
+  /** Rows written since this object started; the storage benchmark and tests read it. */
+  rowsWritten = 0;
+
+  private readonly sql: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  private write(query: string, ...bindings: SqlStorageValue[]): void {
+    const cursor = this.sql.exec(query, ...bindings);
+    cursor.toArray();
+    this.rowsWritten += cursor.rowsWritten;
+  }
+
+  private rows(query: string, ...bindings: SqlStorageValue[]): Row[] {
+    return this.sql.exec<Row>(query, ...bindings).toArray();
+  }
+
+  /** The session id, once the session was created. */
+  sessionId(): string | undefined {
+    const [row] = this.rows("SELECT value FROM meta WHERE key = 'session'");
+    return row === undefined ? undefined : String(row.value);
+  }
+
+  /** Marks this object as the session `id`. */
+  create(id: string): void {
+    this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('session', ?)", id);
+  }
+
+  /** The whole history, oldest first. */
+  history(): StoredMessage[] {
+    return this.rows("SELECT * FROM messages ORDER BY position").map(toMessage);
+  }
+
+  /** Stores a user message and the assistant message that will answer it, in one transaction. */
+  insertTurn(user: StoredMessage, assistantId: string): void {
+    this.storage.transactionSync(() => {
+      for (const message of [user, { ...user, id: assistantId, role: "assistant", content: "" }]) {
+        this.write(
+          "INSERT INTO messages (id, role, content, status, created_at) VALUES (?, ?, ?, ?, ?)",
+          message.id,
+          message.role,
+          message.content,
+          message.role === "user" ? "complete" : "streaming",
+          message.createdAt,
+        );
+      }
+    });
+  }
+
+  /** Records how an assistant message ended. */
+  finishMessage(id: string, outcome: MessageOutcome): void {
+    this.write(
+      `UPDATE messages SET content = ?, status = ?, finish = ?, error_code = ?, input_tokens = ?,
+       output_tokens = ? WHERE id = ?`,
+      outcome.content,
+      outcome.status,
+      outcome.finish ?? null,
+      outcome.errorCode ?? null,
+      outcome.usage?.inputTokens ?? null,
+      outcome.usage?.outputTokens ?? null,
+      id,
+    );
+  }
+
+  /** Assistant messages still marked `streaming`: after a restart, no generation owns them. */
+  orphanedMessageIds(): string[] {
+    return this.rows("SELECT id FROM messages WHERE status = 'streaming'").map((row) =>
+      String(row.id),
+    );
+  }
+
+  /** Appends a batch of events as one row. */
+  appendEvents(events: readonly SessionEvent[], now: number): void {
+    const first = events[0];
+    const last = events.at(-1);
+    if (first === undefined || last === undefined) return;
+    this.write(
+      "INSERT INTO events (first_seq, last_seq, created_at, frames) VALUES (?, ?, ?, ?)",
+      first.seq,
+      last.seq,
+      now,
+      JSON.stringify(events),
+    );
+  }
+
+  /** Stored events with a sequence number above `after`, in order. */
+  eventsAfter(after: number): SessionEvent[] {
+    const batches = this.rows(
+      "SELECT frames FROM events WHERE last_seq > ? ORDER BY first_seq",
+      after,
+    );
+    // Our own rows, written by appendEvents from typed events.
+    const events = batches.flatMap((row) => JSON.parse(String(row.frames)) as SessionEvent[]);
+    return events.filter((event) => event.seq > after);
+  }
+
+  /** The lowest stored sequence number, or undefined when none is stored. */
+  firstStoredSeq(): number | undefined {
+    const [row] = this.rows("SELECT MIN(first_seq) AS seq FROM events");
+    return typeof row?.seq === "number" ? row.seq : undefined;
+  }
+
+  /** The highest stored sequence number, or 0. */
+  lastStoredSeq(): number {
+    const [row] = this.rows("SELECT MAX(last_seq) AS seq FROM events");
+    return typeof row?.seq === "number" ? row.seq : 0;
+  }
+
+  /** Deletes event batches written before `before`, always keeping the newest batch. */
+  pruneEvents(before: number): void {
+    this.write(
+      "DELETE FROM events WHERE created_at < ? AND first_seq < (SELECT MAX(first_seq) FROM events)",
+      before,
+    );
+  }
+}

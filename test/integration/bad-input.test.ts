@@ -1,0 +1,182 @@
+// Every bad input gets a clear error, nothing is stored half-way, and the socket stays usable.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+
+const BASE = "http://sluice.test";
+
+async function newSession(): Promise<string> {
+  const response = await SELF.fetch(`${BASE}/sessions`, { method: "POST" });
+  const { session } = await response.json<{ session: string }>();
+  return session;
+}
+
+async function historyOf(session: string): Promise<unknown[]> {
+  const response = await SELF.fetch(`${BASE}/sessions/${session}`);
+  return (await response.json<{ messages: unknown[] }>()).messages;
+}
+
+const UNKNOWN = "0123456789abcdef0123456789abcdef";
+
+describe("bad HTTP requests", () => {
+  const cases: Array<[string, string, string, BodyInit | undefined, number, string]> = [
+    ["an unknown route", "GET", "/nope", undefined, 404, "not_found"],
+    ["a wrong method on /sessions", "DELETE", "/sessions", undefined, 405, "method_not_allowed"],
+    ["a wrong method on a session", "PUT", "/sessions/:id", undefined, 405, "method_not_allowed"],
+    [
+      "a wrong method on messages",
+      "GET",
+      "/sessions/:id/messages",
+      undefined,
+      405,
+      "method_not_allowed",
+    ],
+    ["a malformed session id", "GET", "/sessions/not-an-id", undefined, 404, "session_not_found"],
+    ["an unknown session id", "GET", `/sessions/${UNKNOWN}`, undefined, 404, "session_not_found"],
+    [
+      "a message to an unknown session",
+      "POST",
+      `/sessions/${UNKNOWN}/messages`,
+      '{"content":"hi"}',
+      404,
+      "session_not_found",
+    ],
+    ["invalid JSON", "POST", "/sessions/:id/messages", "{nope", 400, "invalid_json"],
+    ["a JSON array", "POST", "/sessions/:id/messages", "[1]", 400, "invalid_request"],
+    [
+      "a number for content",
+      "POST",
+      "/sessions/:id/messages",
+      '{"content":5}',
+      400,
+      "invalid_request",
+    ],
+    ["no content", "POST", "/sessions/:id/messages", '{"prompt":"hi"}', 400, "invalid_request"],
+    ["empty content", "POST", "/sessions/:id/messages", '{"content":""}', 400, "prompt_empty"],
+    ["blank content", "POST", "/sessions/:id/messages", '{"content":" \\n "}', 400, "prompt_empty"],
+    [
+      "oversized content",
+      "POST",
+      "/sessions/:id/messages",
+      JSON.stringify({ content: "x".repeat(32_001) }),
+      413,
+      "prompt_too_large",
+    ],
+    [
+      "an oversized body",
+      "POST",
+      "/sessions/:id/messages",
+      JSON.stringify({ content: "x", pad: "y".repeat(70_000) }),
+      413,
+      "frame_too_large",
+    ],
+    ["/chat without an upgrade", "GET", "/chat", undefined, 426, "upgrade_required"],
+    ["a wrong method on /chat", "POST", "/chat", undefined, 405, "method_not_allowed"],
+  ];
+
+  it.each(cases)("%s gets a JSON error", async (_name, method, path, body, status, code) => {
+    const session = await newSession();
+    const response = await SELF.fetch(`${BASE}${path.replace(":id", session)}`, { method, body });
+    expect(response.status).toBe(status);
+    const json = await response.json<{ error: { code: string; message: string } }>();
+    expect(json.error.code).toBe(code);
+    expect(json.error.message.length).toBeGreaterThan(5);
+    expect(await historyOf(session)).toEqual([]);
+  });
+
+  it("a WebSocket upgrade to a malformed or unknown session is refused", async () => {
+    for (const id of ["bogus", UNKNOWN]) {
+      const response = await SELF.fetch(`${BASE}/chat?session=${id}`, {
+        headers: { upgrade: "websocket" },
+      });
+      expect(response.status).toBe(404);
+      expect((await response.json<{ error: { code: string } }>()).error.code).toBe(
+        "session_not_found",
+      );
+    }
+  });
+});
+
+async function openSocket(): Promise<{
+  ws: WebSocket;
+  frames: Array<Record<string, unknown>>;
+  session: string;
+}> {
+  const response = await SELF.fetch(`${BASE}/chat`, { headers: { upgrade: "websocket" } });
+  const ws = response.webSocket;
+  if (!ws) throw new Error(`no WebSocket (HTTP ${response.status})`);
+  const frames: Array<Record<string, unknown>> = [];
+  ws.addEventListener("message", (event) => {
+    frames.push(JSON.parse(String(event.data)));
+  });
+  ws.accept();
+  const session = await until(() => frames.find((frame) => frame.type === "session")?.session);
+  return { ws, frames, session: String(session) };
+}
+
+async function until<T>(read: () => T | undefined, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("bad WebSocket frames", () => {
+  const frames: Array<[string, string | ArrayBuffer, string]> = [
+    ["text that is not JSON", "hello", "invalid_json"],
+    ["a JSON array", "[]", "invalid_request"],
+    ["JSON null", "null", "invalid_request"],
+    ["an empty object", "{}", "invalid_request"],
+    ["a number prompt", '{"prompt":5}', "invalid_request"],
+    ["an empty prompt", '{"prompt":""}', "prompt_empty"],
+    ["an oversized prompt", JSON.stringify({ prompt: "x".repeat(32_001) }), "prompt_too_large"],
+    [
+      "an oversized frame",
+      JSON.stringify({ prompt: "x", pad: "y".repeat(70_000) }),
+      "frame_too_large",
+    ],
+    ["an unknown type", '{"type":"dance"}', "invalid_request"],
+    ["a negative resume", '{"type":"resume","after":-1}', "invalid_request"],
+    ["a string resume", '{"type":"resume","after":"3"}', "invalid_request"],
+    ["a binary frame", new Uint8Array([123, 125]).buffer, "invalid_request"],
+  ];
+
+  it.each(frames)(
+    "%s gets an error frame and the socket still answers",
+    async (_name, frame, code) => {
+      const { ws, frames: received, session } = await openSocket();
+      ws.send(frame);
+      const error = await until(() => received.find((f) => f.type === "error"));
+      expect(error).toMatchObject({ type: "error", code });
+      expect(String(error.message).length).toBeGreaterThan(5);
+      expect(error.seq).toBeUndefined();
+      expect(await historyOf(session)).toEqual([]);
+
+      ws.send(JSON.stringify({ prompt: "/tokens 2" }));
+      await until(() => received.find((f) => f.type === "done"));
+      const text = received
+        .filter((f) => f.type === "chunk")
+        .map((f) => f.content)
+        .join("");
+      expect(text).toBe("t0 t1 ");
+      expect(await historyOf(session)).toHaveLength(2);
+      ws.close();
+    },
+  );
+
+  it("a second prompt while one streams is refused with busy, and the first completes", async () => {
+    const { ws, frames: received, session } = await openSocket();
+    ws.send(JSON.stringify({ prompt: "/tokens 300" }));
+    ws.send(JSON.stringify({ prompt: "me too" }));
+    const error = await until(() => received.find((f) => f.type === "error"));
+    expect(error.code).toBe("busy");
+    const done = await until(() => received.find((f) => f.type === "done"));
+    expect(done.status).toBe("complete");
+    const stored = await historyOf(session);
+    expect(stored).toHaveLength(2);
+    expect(JSON.stringify(stored)).not.toContain("me too");
+    ws.close();
+  });
+});

@@ -3,7 +3,7 @@ import { Router } from "itty-router";
 import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";
 import { isSessionId, newSessionId } from "./ids.ts";
-import { parseMessageBody } from "./protocol.ts";
+import { parseMessageBody, parseOnAbandon, parseSeq, parseSessionBody } from "./protocol.ts";
 import { forward } from "./session/forward.ts";
 
 export { ChatSession } from "./session/ChatSession.ts";
@@ -25,25 +25,35 @@ async function openChat(request: RouteRequest, env: Env): Promise<Response> {
   }
   const url = new URL(request.url);
   const requested = url.searchParams.get("session");
-  const session = requested === null ? newSessionId() : sessionParam(request, requested);
-  if (requested === null) await forward(env, session, "/create", { method: "POST" });
-  const query = new URLSearchParams();
   const after = url.searchParams.get("after");
-  if (after !== null) {
-    if (!/^\d{1,15}$/.test(after)) {
-      throw new SluiceError(
-        "invalid_request",
-        '"after" must be a sequence number (an integer >= 0).',
-      );
-    }
-    query.set("after", after);
+  const query = after === null ? "" : `after=${parseSeq(after, "after")}`;
+  let session: string;
+  if (requested === null) {
+    const options = parseOnAbandon(url.searchParams.get("onAbandon") ?? undefined);
+    session = newSessionId();
+    await forward(env, session, "/create", { method: "POST", body: JSON.stringify(options) });
+  } else {
+    session = sessionParam(request, requested);
   }
-  return forward(env, session, "/ws", { headers: request.headers, query: query.toString() });
+  return forward(env, session, "/ws", { headers: request.headers, query });
 }
 
-async function createSession(_request: RouteRequest, env: Env): Promise<Response> {
-  const session = newSessionId();
-  return forward(env, session, "/create", { method: "POST" });
+async function createSession(request: RouteRequest, env: Env): Promise<Response> {
+  const options = parseSessionBody(await request.text());
+  return forward(env, newSessionId(), "/create", { method: "POST", body: JSON.stringify(options) });
+}
+
+/** The session's events as SSE; EventSource's Last-Event-ID (or `?after=`) resumes it. */
+function streamEvents(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const after =
+    request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
+  const query = after === null ? "" : `after=${parseSeq(after, "Last-Event-ID")}`;
+  return forward(env, session, "/events", { query });
+}
+
+function cancelGeneration(request: RouteRequest, env: Env): Promise<Response> {
+  return forward(env, sessionParam(request), "/cancel", { method: "POST" });
 }
 
 async function postMessage(request: RouteRequest, env: Env): Promise<Response> {
@@ -86,6 +96,10 @@ router
   .all("/sessions/:id", methodNotAllowed("GET"))
   .post("/sessions/:id/messages", postMessage)
   .all("/sessions/:id/messages", methodNotAllowed("POST"))
+  .get("/sessions/:id/events", streamEvents)
+  .all("/sessions/:id/events", methodNotAllowed("GET"))
+  .post("/sessions/:id/cancel", cancelGeneration)
+  .all("/sessions/:id/cancel", methodNotAllowed("POST"))
   .all("*", (request: Request) => {
     throw new SluiceError("not_found", `No route for ${new URL(request.url).pathname}.`);
   });

@@ -33,6 +33,15 @@ export interface StoredMessage {
   usage?: Usage;
 }
 
+/** Per-session settings, chosen when the session is created. */
+export interface SessionOptions {
+  /**
+   * What happens to a generation when its last client leaves: `continue` (default) runs it to
+   * the end and stores the answer; `cancel` stops the upstream call and stores it as cancelled.
+   */
+  onAbandon: "continue" | "cancel";
+}
+
 /** What a WebSocket client sends on `/chat`. `type` may be left out of a prompt (the seed frame). */
 export type ClientFrame =
   /** Ask for an answer; `{"prompt": "..."}` alone is the seed frame. */
@@ -42,7 +51,9 @@ export type ClientFrame =
   /** Replay the session's events after sequence number `after`, then stream live. */
   | { type: "resume"; after: number }
   /** Ask for the stored history. */
-  | { type: "history" };
+  | { type: "history" }
+  /** Keep-alive; answered with `{"type":"pong"}`. The exact text `{"type":"ping"}` is answered without waking the session. */
+  | { type: "ping" };
 
 /** Events of a session's generations: every one carries the session's next sequence number. */
 export type SessionEvent =
@@ -69,14 +80,15 @@ export type ConnectionFrame =
   /** The stored history, on request. */
   | { type: "history"; session: string; messages: StoredMessage[] }
   /** A request of this connection was refused; the connection stays usable. */
-  | { type: "error"; code: ErrorCode; message: string };
+  | { type: "error"; code: ErrorCode; message: string }
+  /** The answer to `ping`. */
+  | { type: "pong" };
 
 /** Everything the server sends. */
 export type ServerEvent = SessionEvent | ConnectionFrame;
 
-/** SSE event names: the `event:` field is the frame's `type`. */
-export const SSE_EVENTS = ["session", "start", "chunk", "error", "done"] as const;
-export type SseEventName = (typeof SSE_EVENTS)[number];
+/** On SSE the `event:` field is the frame's `type` and `id:` its `seq`: one vocabulary for both. */
+export type SseEventName = ServerEvent["type"];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -128,6 +140,8 @@ export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
       return { type: "cancel" };
     case "history":
       return { type: "history" };
+    case "ping":
+      return { type: "ping" };
     case "resume": {
       const after = value.after;
       if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0) {
@@ -141,9 +155,42 @@ export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
     default:
       throw new SluiceError(
         "invalid_request",
-        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, cancel, resume or history.`,
+        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, cancel, resume, history or ping.`,
       );
   }
+}
+
+/** Parses a sequence number given as text (`?after=`, `Last-Event-ID`). */
+export function parseSeq(text: string, field: string): number {
+  if (!/^\d{1,15}$/.test(text)) {
+    throw new SluiceError(
+      "invalid_request",
+      `"${field}" must be a sequence number (an integer >= 0).`,
+    );
+  }
+  return Number(text);
+}
+
+/** Parses the optional `onAbandon` setting of a new session (query parameter or JSON field). */
+export function parseOnAbandon(value: unknown): SessionOptions {
+  if (value === undefined || value === null || value === "continue")
+    return { onAbandon: "continue" };
+  if (value === "cancel") return { onAbandon: "cancel" };
+  throw new SluiceError("invalid_request", '"onAbandon" must be "continue" or "cancel".');
+}
+
+/** Parses the optional body of `POST /sessions`: empty, or `{"onAbandon": ...}`. */
+export function parseSessionBody(text: string): SessionOptions {
+  if (text.trim() === "") return parseOnAbandon(undefined);
+  if (text.length > LIMITS.frameChars) {
+    throw new SluiceError(
+      "frame_too_large",
+      `Bodies are limited to ${LIMITS.frameChars} characters.`,
+    );
+  }
+  const value = parseJson(text);
+  if (!isRecord(value)) throw new SluiceError("invalid_request", "The body must be a JSON object.");
+  return parseOnAbandon(value.onAbandon);
 }
 
 /** Parses the body of `POST /sessions/:id/messages`: `{"content": "..."}`. */

@@ -1,64 +1,86 @@
 /**
  * The Durable Object of one chat session. It coordinates: the store keeps the history, the
- * event log numbers and batches events, a Generation talks to the upstream, and every socket
- * and SSE listener gets the same events.
+ * event log numbers and batches events, a Generation talks to the upstream, and the fan-out
+ * gives every socket and SSE listener the same events.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import type { ConnectionFrame, ServerEvent, SessionEvent } from "../protocol.ts";
-import { parseClientFrame, parseMessageBody } from "../protocol.ts";
+import type { ServerEvent, SessionEvent } from "../protocol.ts";
+import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import { buildContext } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
+import { FanOut, sendFrame } from "./fanout.ts";
 import { Generation } from "./generation.ts";
-import { SseListener } from "./sse-listener.ts";
 import { SessionStore } from "./store.ts";
 
 /** The header by which the Worker tells the object which session it is. */
 export const SESSION_HEADER = "x-sluice-session";
 /** While a generation runs, an alarm this often keeps the object from being evicted. */
 const HEARTBEAT_MS = 30_000;
+/** How long events stay replayable after they were written. README "Resume". */
+export const RETENTION_MS = 15 * 60_000;
+/** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
+const PING = '{"type":"ping"}';
+const PONG = '{"type":"pong"}';
 
-function send(ws: WebSocket, frame: ServerEvent): void {
-  try {
-    ws.send(JSON.stringify(frame));
-  } catch {
-    // The socket is closing; its close handler cleans up.
-  }
+/** Anything that takes frames: a socket (wrapped) or an SSE listener. */
+interface Client {
+  send(frame: ServerEvent): void;
+}
+
+function asClient(ws: WebSocket): Client {
+  return { send: (frame) => sendFrame(ws, frame) };
+}
+
+interface Running {
+  run: Generation;
+  /** Sequence number of the generation's `start` event. */
+  startSeq: number;
 }
 
 export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
   private readonly log: EventLog;
-  private readonly listeners = new Set<SseListener>();
-  private generation: { run: Generation; startSeq: number } | undefined;
+  private readonly fanout: FanOut;
+  private generation: Running | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage);
     this.log = new EventLog(this.store);
+    this.fanout = new FanOut(
+      () => ctx.getWebSockets(),
+      () => this.onLeave(),
+    );
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     this.recoverOrphans();
   }
 
-  /** Internal HTTP API; only the Worker calls it (see src/session/forward.ts). */
+  /** Internal HTTP API; only the Worker calls it, through src/session/forward.ts. */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const session = request.headers.get(SESSION_HEADER) ?? "";
     try {
       if (url.pathname === "/create") {
-        this.store.create(session);
-        return Response.json({ session }, { status: 201 });
+        this.store.create(session, parseSessionBody(await request.text()));
+        return Response.json({ session, ...this.store.options() }, { status: 201 });
       }
       if (this.store.sessionId() !== session) {
         throw new SluiceError("session_not_found", "No session has this id.");
       }
+      const after = url.searchParams.get("after");
       switch (url.pathname) {
         case "/ws":
-          return this.acceptSocket(session, url);
+          return this.acceptSocket(session, after === null ? undefined : parseSeq(after, "after"));
         case "/messages":
           return this.postMessage(parseMessageBody(await request.text()));
+        case "/events":
+          return this.openEvents(after === null ? undefined : parseSeq(after, "Last-Event-ID"));
+        case "/cancel":
+          return Response.json({ cancelled: this.cancel() });
         case "/history":
           return Response.json(this.snapshot(session));
         default:
@@ -78,22 +100,25 @@ export class ChatSession extends DurableObject<Env> {
           break;
         case "cancel":
           // Nothing running is not an error: the answer may have ended while the cancel travelled.
-          this.generation?.run.cancel();
+          this.cancel();
           break;
         case "resume":
-          this.replay(ws, frame.after);
+          this.replay(asClient(ws), frame.after);
           break;
         case "history":
-          send(ws, {
+          sendFrame(ws, {
             type: "history",
             session: this.store.sessionId() ?? "",
             messages: this.store.history(),
           });
           break;
+        case "ping":
+          sendFrame(ws, { type: "pong" });
+          break;
       }
     } catch (error) {
       const { code, message: text } = toSluiceError(error);
-      send(ws, { type: "error", code, message: text } satisfies ConnectionFrame);
+      sendFrame(ws, { type: "error", code, message: text });
     }
   }
 
@@ -103,6 +128,11 @@ export class ChatSession extends DurableObject<Env> {
     } catch {
       // Already closed by the runtime.
     }
+    this.onLeave(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.onLeave(ws);
   }
 
   override async alarm(): Promise<void> {
@@ -112,49 +142,54 @@ export class ChatSession extends DurableObject<Env> {
   private snapshot(session: string) {
     return {
       session,
+      ...this.store.options(),
       lastSeq: this.log.lastSeq,
       generating: this.generation !== undefined,
       messages: this.store.history(),
     };
   }
 
-  private acceptSocket(session: string, url: URL): Response {
+  private acceptSocket(session: string, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    send(server, {
-      type: "session",
-      session,
-      lastSeq: this.log.lastSeq,
-      generating: this.generation !== undefined,
-    });
-    const after = url.searchParams.get("after");
-    if (after !== null) {
-      this.replay(server, Number(after));
-    } else if (this.generation) {
-      // A late joiner sees the answer in progress from its start, then live.
-      this.replay(server, this.generation.startSeq - 1);
-    }
+    this.welcome(asClient(server), session, after);
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  private openEvents(after: number | undefined): Response {
+    const listener = this.fanout.openSse();
+    this.welcome(listener, this.store.sessionId() ?? "", after);
+    return listener.response;
+  }
+
+  /**
+   * Greets a new client and brings it up to date: the events after `after` when it resumes,
+   * else the answer in progress from its start (a late joiner). Then it is live like the rest.
+   */
+  private welcome(client: Client, session: string, after: number | undefined): void {
+    const generating = this.generation !== undefined;
+    client.send({ type: "session", session, lastSeq: this.log.lastSeq, generating });
+    if (after !== undefined) this.replay(client, after);
+    else if (this.generation) this.replay(client, this.generation.startSeq - 1);
+  }
+
   /** Sends the events after `after`, or tells the client they are gone (never leaves it waiting). */
-  private replay(ws: WebSocket, after: number): void {
+  private replay(client: Client, after: number): void {
     if (!this.log.canReplayFrom(after)) {
       const message = `Events after ${after} are no longer kept; load the history instead.`;
-      send(ws, { type: "error", code: "resume_unavailable", message });
+      client.send({ type: "error", code: "resume_unavailable", message });
       return;
     }
-    for (const event of this.log.after(after)) send(ws, event);
+    for (const event of this.log.after(after)) client.send(event);
   }
 
   private postMessage(prompt: string): Response {
-    let listener: SseListener | undefined;
+    let response: Response | undefined;
     this.startGeneration(prompt, (messageId) => {
-      listener = new SseListener({ messageId, onClose: (done) => this.listeners.delete(done) });
-      this.listeners.add(listener);
+      response = this.fanout.openSse({ messageId }).response;
     });
-    if (!listener) throw new SluiceError("internal", "The generation did not start.");
-    return listener.response;
+    if (!response) throw new SluiceError("internal", "The generation did not start.");
+    return response;
   }
 
   /** Starts a generation, or throws `busy` while one runs (the documented policy: refuse). */
@@ -169,6 +204,7 @@ export class ChatSession extends DurableObject<Env> {
     const createdAt = Date.now();
     const userMessageId = newMessageId();
     const messageId = newMessageId();
+    this.store.pruneEvents(createdAt - RETENTION_MS);
     this.store.insertTurn(
       { id: userMessageId, role: "user", content: prompt, status: "complete", createdAt },
       messageId,
@@ -182,6 +218,18 @@ export class ChatSession extends DurableObject<Env> {
     void run
       .run(provider, context, (content) => this.emit({ type: "chunk", messageId, content }))
       .then(() => this.finishGeneration(run));
+  }
+
+  /** Cancels the generation in progress; false when none runs. */
+  private cancel(): boolean {
+    this.generation?.run.cancel();
+    return this.generation !== undefined;
+  }
+
+  /** A client left: with `onAbandon: cancel`, the last one leaving stops the generation. */
+  private onLeave(leaving?: WebSocket): void {
+    if (!this.generation || this.fanout.count(leaving) > 0) return;
+    if (this.store.options().onAbandon === "cancel") this.cancel();
   }
 
   private finishGeneration(run: Generation): void {
@@ -225,8 +273,7 @@ export class ChatSession extends DurableObject<Env> {
 
   private emit(event: Unsequenced<SessionEvent>): SessionEvent {
     const sequenced = this.log.append(event);
-    for (const ws of this.ctx.getWebSockets()) send(ws, sequenced);
-    for (const listener of this.listeners) listener.send(sequenced);
+    this.fanout.broadcast(sequenced);
     return sequenced;
   }
 }

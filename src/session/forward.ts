@@ -3,7 +3,7 @@ import type { Env } from "../env.ts";
 import { SESSION_HEADER } from "./ChatSession.ts";
 
 /** Internal operations of ChatSession.fetch. */
-export type SessionOp = "/create" | "/ws" | "/messages" | "/history";
+export type SessionOp = "/create" | "/ws" | "/messages" | "/events" | "/cancel" | "/history";
 
 /**
  * Calls operation `op` on session `session`'s object. The object is named by the session id,

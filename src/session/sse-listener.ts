@@ -3,7 +3,7 @@
  * keep-alive comments while idle. A client that falls too far behind is closed, not buffered
  * without bound; it can come back with Last-Event-ID.
  */
-import type { ServerEvent, SessionEvent } from "../protocol.ts";
+import type { ServerEvent } from "../protocol.ts";
 import { encodeSse, SSE_HEADERS, sseComment } from "../streams/sse.ts";
 
 /** Frames a slow reader may have queued before it is dropped. */
@@ -27,7 +27,6 @@ export class SseListener {
   constructor(private readonly options: SseListenerOptions) {
     const { readable, writable } = new TransformStream<string, string>(
       undefined,
-      undefined,
       new CountQueuingStrategy({ highWaterMark: SSE_QUEUE_LIMIT }),
     );
     this.writer = writable.getWriter();
@@ -49,11 +48,6 @@ export class SseListener {
     if (scope !== undefined && (!("messageId" in event) || event.messageId !== scope)) return;
     this.write(encodeSse(event));
     if (scope !== undefined && event.type === "done") this.close();
-  }
-
-  /** Sends a replayed event regardless of scope. */
-  replay(events: readonly SessionEvent[]): void {
-    for (const event of events) this.send(event);
   }
 
   private write(text: string): void {

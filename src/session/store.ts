@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from "../errors.ts";
 import { ERROR_STATUS } from "../errors.ts";
-import type { MessageStatus, SessionEvent, StoredMessage } from "../protocol.ts";
+import type { MessageStatus, SessionEvent, SessionOptions, StoredMessage } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 
 const SCHEMA = `
@@ -94,9 +94,21 @@ export class SessionStore {
     return row === undefined ? undefined : String(row.value);
   }
 
-  /** Marks this object as the session `id`. */
-  create(id: string): void {
-    this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('session', ?)", id);
+  /** Marks this object as the session `id`, with its options. */
+  create(id: string, options: SessionOptions): void {
+    this.storage.transactionSync(() => {
+      this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('session', ?)", id);
+      this.write(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('on_abandon', ?)",
+        options.onAbandon,
+      );
+    });
+  }
+
+  /** The options the session was created with. */
+  options(): SessionOptions {
+    const [row] = this.rows("SELECT value FROM meta WHERE key = 'on_abandon'");
+    return { onAbandon: row?.value === "cancel" ? "cancel" : "continue" };
   }
 
   /** The whole history, oldest first. */

@@ -38,14 +38,23 @@ export class TestSocket {
 
   /** Resolves with the first frame from index `from` on that matches, waiting up to `ms`. */
   async next(match: (frame: Frame) => boolean, from = 0, ms = 10_000): Promise<Frame> {
+    let found: Frame | undefined;
+    await this.until(() => {
+      found = this.frames.slice(from).find(match);
+      return found !== undefined;
+    }, ms);
+    if (!found) throw new Error("unreachable: until() returned without a match");
+    return found;
+  }
+
+  /** Waits until `check()` holds, re-checking on every frame; fails on close or after `ms`. */
+  async until(check: () => boolean, ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const found = this.frames.slice(from).find(match);
-      if (found) return found;
+      if (check()) return;
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) before a match`);
       const left = deadline - Date.now();
-      if (left <= 0)
-        throw new Error(`no matching frame in ${ms} ms: ${JSON.stringify(this.frames)}`);
+      if (left <= 0) throw new Error(`timed out after ${ms} ms: ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

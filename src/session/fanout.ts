@@ -1,0 +1,60 @@
+/**
+ * Fan-out: every WebSocket and SSE listener of a session gets the same events. Each listener's
+ * buffer is bounded; one that falls too far behind is closed with `slow_consumer` and resumes.
+ */
+import type { ServerEvent } from "../protocol.ts";
+import { SseListener, type SseListenerOptions } from "./sse-listener.ts";
+
+/** Bytes a WebSocket may have queued and unsent before it is dropped as too slow. */
+export const WS_BUFFER_LIMIT = 4 * 1024 * 1024;
+/** Close code for a socket dropped for reading too slowly (application range 4000-4999). */
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+/** Sends one frame to a socket, unless the socket is closing or hopelessly behind. */
+export function sendFrame(ws: WebSocket, frame: ServerEvent): void {
+  try {
+    if (ws.bufferedAmount > WS_BUFFER_LIMIT) {
+      const message = "The client read too slowly; reconnect with ?after=<last seq>.";
+      ws.send(JSON.stringify({ type: "error", code: "slow_consumer", message }));
+      ws.close(CLOSE_SLOW_CONSUMER, "slow_consumer");
+      return;
+    }
+    ws.send(JSON.stringify(frame));
+  } catch {
+    // The socket is already closing; the runtime calls webSocketClose for it.
+  }
+}
+
+export class FanOut {
+  private readonly sse = new Set<SseListener>();
+
+  constructor(
+    private readonly sockets: () => WebSocket[],
+    private readonly onLeave: () => void,
+  ) {}
+
+  /** Sends an event to every socket and SSE listener. */
+  broadcast(event: ServerEvent): void {
+    for (const ws of this.sockets()) sendFrame(ws, event);
+    for (const listener of this.sse) listener.send(event);
+  }
+
+  /** Opens an SSE listener that receives every broadcast until it closes. */
+  openSse(options: Omit<SseListenerOptions, "onClose"> = {}): SseListener {
+    const listener = new SseListener({
+      ...options,
+      onClose: (closed) => {
+        this.sse.delete(closed);
+        this.onLeave();
+      },
+    });
+    this.sse.add(listener);
+    return listener;
+  }
+
+  /** How many clients are attached, leaving out `leaving` (a socket being closed). */
+  count(leaving?: WebSocket): number {
+    const sockets = this.sockets().filter((ws) => ws !== leaving);
+    return sockets.length + this.sse.size;
+  }
+}

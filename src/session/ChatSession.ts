@@ -135,6 +135,11 @@ export class ChatSession extends DurableObject<Env> {
     this.onLeave(ws);
   }
 
+  /** Storage rows this instance has written: the benchmark and the storage-cost test read it. */
+  stats(): { rowsWritten: number; lastSeq: number } {
+    return { rowsWritten: this.store.rowsWritten, lastSeq: this.log.lastSeq };
+  }
+
   override async alarm(): Promise<void> {
     if (this.generation) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
   }

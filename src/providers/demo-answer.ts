@@ -1,0 +1,106 @@
+/** The demo model's answer text: a few paragraphs of plain prose, chosen deterministically by the prompt. */
+
+/** Longest stretch of the prompt quoted back in the answer, in words. */
+const TOPIC_WORDS = 6;
+
+// Every opener has an em dash and every closer an accented letter, so each answer exercises
+// multi-byte UTF-8 on its way to the browser.
+const OPENERS = [
+  "Here is a short take on {topic} — written by the offline demo model, so treat it as a sketch rather than a source.",
+  "Good question about {topic} — this answer comes from the built-in demo model, which needs no network and no key.",
+  "Let me think out loud about {topic} — the demo model knows no facts, but it shows how a streamed answer feels.",
+  "You asked about {topic} — and this offline demo will answer in plain, unhurried prose, one word at a time.",
+];
+
+const FRAMING = [
+  "The first thing to notice is that most questions like this have a simple core and a long tail of details.",
+  "It usually helps to separate what is known for certain from what is a matter of taste or context.",
+  "People approach the subject from different angles, and each angle shows something the others miss.",
+  "A useful starting point is to ask what problem the answer is supposed to solve for you.",
+  "Before going deeper, it is worth agreeing on the words, because small differences in meaning add up.",
+];
+
+const MIDDLE = [
+  "In practice, the details depend on your constraints: time, budget, and how much risk you can accept.",
+  "A small experiment is often worth more than a long debate, since it turns opinions into evidence.",
+  "Experienced practitioners tend to start simple, measure what happens, and only then add complexity.",
+  "It also pays to write down your assumptions, so you notice when one of them stops being true.",
+  "Examples from everyday life make the idea concrete, and they reveal edge cases that theory hides.",
+  "There is rarely a single right answer; there are trade-offs, and naming them clearly is half the work.",
+];
+
+const WRAP_UP = [
+  "If you want to go further, pick one aspect of {topic} and explore it in depth rather than skimming.",
+  "Talking it through with someone who disagrees is a quick way to find the weak points in an argument.",
+  "Keep notes as you learn, because next week's questions will build on the answers from today.",
+  "Above all, stay curious and patient: understanding grows in layers, not in a single leap.",
+];
+
+const CLOSERS = [
+  "That is the gist: a naïve summary, perhaps, but a decent place to start over a café au lait.",
+  "Consider this a brief résumé of the subject; a real model would add the facts this demo cannot know.",
+  "Voilà, a tidy answer written at the edge with no upstream at all; think of it as an entrée, not the meal.",
+];
+
+/**
+ * The answer to `prompt`: three paragraphs separated by blank lines, 150 to 190 words, the
+ * same every time for the same prompt. Never ends with whitespace.
+ */
+export function demoAnswer(prompt: string): string {
+  const random = mulberry32(fnv1a(prompt));
+  const pick = (bank: readonly string[], count: number) => shuffled(bank, random).slice(0, count);
+  const paragraphs = [
+    [...pick(OPENERS, 1), ...pick(FRAMING, 2)],
+    pick(MIDDLE, 3),
+    [...pick(WRAP_UP, 2), ...pick(CLOSERS, 1)],
+  ];
+  const topic = quoteTopic(prompt);
+  return paragraphs
+    .map((sentences) => sentences.join(" ").replaceAll("{topic}", topic))
+    .join("\n\n");
+}
+
+/** The first words of the prompt in curly quotes, or a stand-in for an empty prompt. */
+function quoteTopic(prompt: string): string {
+  const words = prompt.split(/\s+/).filter(Boolean);
+  if (words.length === 0) return "your question";
+  const head = words
+    .slice(0, TOPIC_WORDS)
+    .join(" ")
+    .replace(/[?!.,;:]+$/, "");
+  return `“${head}${words.length > TOPIC_WORDS ? " …" : ""}”`;
+}
+
+/** A copy of `items` in a random order drawn from `random` (Fisher-Yates). */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = copy[i];
+    const b = copy[j];
+    if (a !== undefined && b !== undefined) [copy[i], copy[j]] = [b, a];
+  }
+  return copy;
+}
+
+/** 32-bit FNV-1a hash of `text`'s UTF-16 code units: a seed that depends on the whole prompt. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The mulberry32 PRNG: small, fast and good enough to vary sentences. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

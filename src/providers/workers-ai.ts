@@ -1,0 +1,101 @@
+/**
+ * Workers AI through the `AI` binding. With `stream: true`, `env.AI.run` resolves to a
+ * ReadableStream of SSE bytes, `data: {"response":"..."}` per token and then `data: [DONE]`
+ * (Cloudflare's streaming page, https://developers.cloudflare.com/workers-ai/get-started/streaming/,
+ * added in cloudflare-docs PR 19018). Real streams also carry a `p` padding field and, before
+ * `[DONE]`, a `{"response":"","usage":{"prompt_tokens":…,"completion_tokens":…}}` chunk; newer
+ * models (gpt-oss and others) send Chat Completions chunks (`choices[0].delta.content`) instead,
+ * as cloudflare/ai's workers-ai-provider `src/streaming.ts` handles. Both shapes are read here.
+ */
+import { SluiceError } from "../errors.ts";
+import { setting } from "./config.ts";
+import type { EventTransform } from "./fetch-upstream.ts";
+import { sseEvents } from "./fetch-upstream.ts";
+import type { ChunkParts } from "./openai.ts";
+import { doneTerminatedEvents, readOpenAIChunk } from "./openai.ts";
+import type { Provider } from "./types.ts";
+import type { JsonObject } from "./wire.ts";
+import { readString, truncate } from "./wire.ts";
+
+const DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct";
+
+/** The one method of the `AI` binding we call; `Ai` from workers-types satisfies it. */
+export interface AiRunner {
+  run(model: string, inputs: Record<string, unknown>): Promise<unknown>;
+}
+
+/** The settings this provider reads; `Env` satisfies it. */
+export interface WorkersAiEnv {
+  AI?: AiRunner | undefined;
+  MODEL?: string | undefined;
+}
+
+/**
+ * Reads one Workers AI chunk: `response` is the text (a number on some models, e.g. Llama 4,
+ * when the answer is a bare number); otherwise the chunk is read as Chat Completions.
+ */
+export function readWorkersAiChunk(chunk: JsonObject): ChunkParts {
+  const parts = readOpenAIChunk(chunk);
+  const response = chunk.response;
+  const text = typeof response === "number" ? String(response) : readString(chunk, "response");
+  return {
+    ...parts,
+    text: text || parts.text,
+    finish: parts.finish ?? readString(chunk, "finish_reason"),
+  };
+}
+
+/**
+ * Parsed SSE messages of a Workers AI stream to our events. The legacy format names no finish
+ * reason, so `[DONE]` finishes with `stop` unless a chunk named one.
+ */
+export function workersAiEvents(): EventTransform {
+  return doneTerminatedEvents(readWorkersAiChunk);
+}
+
+/**
+ * The provider for the `AI` binding. A missing binding is a `config_error` at the first
+ * `stream()`. The signal is not passed to `run`: a binding reached over RPC (as in local tests)
+ * cannot carry an AbortSignal, and the call returns as soon as the stream starts anyway. On
+ * abort, `sseEvents` cancels the returned stream, which ends the inference.
+ */
+export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
+  const model = setting(env.MODEL, DEFAULT_MODEL);
+  return {
+    name: "workers-ai",
+    model,
+    async stream({ messages, signal }) {
+      const ai = env.AI;
+      if (!ai) {
+        throw new SluiceError(
+          "config_error",
+          'The AI binding is missing; add `[ai]` with `binding = "AI"` to wrangler.toml',
+        );
+      }
+      let result: unknown;
+      try {
+        result = await ai.run(model, { messages, stream: true });
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        throw bindingFailure(error);
+      }
+      if (!(result instanceof ReadableStream)) {
+        throw new SluiceError("upstream_malformed", "Workers AI answered without a stream");
+      }
+      return sseEvents(result, workersAiEvents(), signal);
+    },
+  };
+}
+
+/**
+ * The SluiceError for a rejected `run`. The binding reports failures as plain Errors whose
+ * message carries Workers AI's code and text (e.g. "3040: Capacity temporarily exceeded"), so
+ * only the message tells a rate limit from any other refusal.
+ */
+function bindingFailure(error: unknown): SluiceError {
+  const detail = truncate(error instanceof Error ? error.message : String(error));
+  if (/capacity|rate.?limit|too many|\b429\b/i.test(detail)) {
+    return new SluiceError("upstream_rate_limited", `Workers AI is rate limiting: ${detail}`);
+  }
+  return new SluiceError("upstream_error", `Workers AI refused the request: ${detail}`);
+}

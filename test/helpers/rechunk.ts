@@ -1,0 +1,95 @@
+/**
+ * Seeded re-chunking: replays the same bytes split at different places, to prove no result
+ * depends on where the network cut the stream, including inside a multi-byte UTF-8 character.
+ */
+
+/** Smallest and largest piece `rechunk` cuts, in bytes. */
+const MIN_PIECE = 1;
+const MAX_PIECE = 64;
+
+/** The mulberry32 PRNG: the same seed always gives the same sequence in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Whether `offset` falls inside a multi-byte character: the byte there is a continuation byte. */
+export function isInsideCharacter(bytes: Uint8Array, offset: number): boolean {
+  const byte = bytes[offset];
+  return byte !== undefined && (byte & 0xc0) === 0x80;
+}
+
+/**
+ * Where to cut `bytes`: offsets in (0, length), sorted, pieces of 1..64 bytes drawn from
+ * `seed`. With `insideCharacters`, also one cut right after the first byte of every
+ * multi-byte character, so each of them is split across two pieces.
+ */
+export function splitOffsets(
+  bytes: Uint8Array,
+  seed: number,
+  options: { insideCharacters?: boolean } = {},
+): number[] {
+  const random = mulberry32(seed);
+  const cuts = new Set<number>();
+  for (let offset = 0; ; ) {
+    offset += MIN_PIECE + Math.floor(random() * (MAX_PIECE - MIN_PIECE + 1));
+    if (offset >= bytes.length) break;
+    cuts.add(offset);
+  }
+  if (options.insideCharacters) {
+    for (let offset = 1; offset < bytes.length; offset++) {
+      if (isInsideCharacter(bytes, offset) && !isInsideCharacter(bytes, offset - 1)) {
+        cuts.add(offset);
+      }
+    }
+  }
+  return [...cuts].sort((a, b) => a - b);
+}
+
+/** `bytes` as a stream that delivers one piece per pull, cut at `offsets`. */
+export function streamPieces(
+  bytes: Uint8Array,
+  offsets: readonly number[],
+): ReadableStream<Uint8Array> {
+  const ends = [...offsets, bytes.length];
+  let start = 0;
+  let next = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const end = ends[next++];
+        if (end === undefined) return controller.close();
+        // A copy, so no consumer can see or change the neighbouring pieces.
+        controller.enqueue(bytes.slice(start, end));
+        start = end;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** `bytes` split into seeded random pieces of 1..64 bytes. */
+export function rechunk(bytes: Uint8Array, seed: number): ReadableStream<Uint8Array> {
+  return streamPieces(bytes, splitOffsets(bytes, seed));
+}
+
+/** Like `rechunk`, but every multi-byte character is also split between two pieces. */
+export function rechunkInsideCharacters(
+  bytes: Uint8Array,
+  seed: number,
+): ReadableStream<Uint8Array> {
+  return streamPieces(bytes, splitOffsets(bytes, seed, { insideCharacters: true }));
+}
+
+/** Reads `stream` to its end and returns every chunk. */
+export async function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
+  const chunks: T[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}

@@ -1,0 +1,107 @@
+// Inside workerd, against the real Durable Object: storage cost per answer, and what survives
+// an object that is aborted mid-generation.
+import { abortAllDurableObjects, runInDurableObject, SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ChatSession } from "../../src/session/ChatSession.ts";
+
+const BASE = "http://sluice.test";
+
+interface Socket {
+  ws: WebSocket;
+  frames: Array<Record<string, unknown>>;
+}
+
+async function connect(query = ""): Promise<Socket> {
+  const response = await SELF.fetch(`${BASE}/chat${query}`, { headers: { upgrade: "websocket" } });
+  const ws = response.webSocket;
+  if (!ws) throw new Error(`no WebSocket (HTTP ${response.status})`);
+  const frames: Array<Record<string, unknown>> = [];
+  ws.addEventListener("message", (event) => {
+    frames.push(JSON.parse(String(event.data)));
+  });
+  ws.accept();
+  return { ws, frames };
+}
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function stub(session: string): DurableObjectStub<ChatSession> {
+  return env.SESSIONS.get(env.SESSIONS.idFromName(session));
+}
+
+describe("storage cost", () => {
+  it("a 1,000-token answer writes at most 20 rows (events are stored in batches)", async () => {
+    const { ws, frames } = await connect();
+    await until(() => frames.some((frame) => frame.type === "session"));
+    const session = String(frames[0]?.session);
+    const before = await runInDurableObject(stub(session), (instance: ChatSession) =>
+      instance.stats(),
+    );
+    ws.send(JSON.stringify({ prompt: "/tokens 1000" }));
+    await until(() => frames.some((frame) => frame.type === "done"));
+    const after = await runInDurableObject(stub(session), (instance: ChatSession) =>
+      instance.stats(),
+    );
+    const rows = after.rowsWritten - before.rowsWritten;
+    console.log(`storage rows written for a 1,000-token answer: ${rows}`);
+    expect(rows).toBeLessThanOrEqual(20);
+    expect(frames.filter((frame) => frame.type === "chunk")).toHaveLength(1000);
+    ws.close();
+  });
+});
+
+describe("an object aborted mid-generation", () => {
+  it("keeps the partial answer marked incomplete, and a reconnecting client is told", async () => {
+    const { ws, frames } = await connect();
+    await until(() => frames.some((frame) => frame.type === "session"));
+    const session = String(frames[0]?.session);
+    ws.send(JSON.stringify({ prompt: "/tokens 100000" }));
+    // Past the first stored batch, so part of the answer is on disk and part only in memory.
+    await until(() => frames.filter((frame) => frame.type === "chunk").length >= 300);
+    await abortAllDurableObjects();
+    const seen = frames.filter((frame) => typeof frame.seq === "number");
+    const lastSeq = Number(seen.at(-1)?.seq);
+    const seenText = seen
+      .filter((frame) => frame.type === "chunk")
+      .map((frame) => String(frame.content))
+      .join("");
+
+    const again = await connect(`?session=${session}&after=${lastSeq}`);
+    await until(() => again.frames.some((frame) => frame.type === "done"));
+    const resumed = again.frames.filter((frame) => typeof frame.seq === "number");
+    expect(resumed.map((frame) => frame.type)).toEqual(["error", "done"]);
+    expect(resumed[0]).toMatchObject({ code: "interrupted" });
+    expect(resumed[1]).toMatchObject({ status: "incomplete" });
+    expect(Number(resumed[0]?.seq)).toBeGreaterThan(lastSeq);
+
+    const response = await SELF.fetch(`${BASE}/sessions/${session}`);
+    const { messages, generating } = await response.json<{
+      generating: boolean;
+      messages: Array<{ role: string; content: string; status: string; errorCode?: string }>;
+    }>();
+    expect(generating).toBe(false);
+    const answer = messages.at(-1);
+    expect(answer).toMatchObject({
+      role: "assistant",
+      status: "incomplete",
+      errorCode: "interrupted",
+    });
+    // What was stored is a prefix of what the client saw, and holds at least one whole batch.
+    expect(seenText.startsWith(answer?.content ?? "-")).toBe(true);
+    expect(answer?.content.length).toBeGreaterThanOrEqual("t0 ".length * 150);
+
+    // A client that reconnects with no position sees the session idle, not a spinner.
+    const fresh = await connect(`?session=${session}`);
+    await until(() => fresh.frames.some((frame) => frame.type === "session"));
+    expect(fresh.frames[0]).toMatchObject({ generating: false });
+    again.ws.close();
+    fresh.ws.close();
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import type { AiRunner } from "../../../src/providers/workers-ai.ts";
+import { createWorkersAiProvider, workersAiEvents } from "../../../src/providers/workers-ai.ts";
+import { collect, rechunk, rechunkInsideCharacters } from "../../helpers/rechunk.ts";
+import { bytesOf, replay, replayText, sse, summarize } from "./support.ts";
+
+/** A stream in the documented format: tokens with `p` padding, a usage chunk, then [DONE]. */
+const DOCUMENTED = sse(
+  { response: "Bonjour", p: "abcdefgh" },
+  { response: " — café", p: "abc" },
+  { response: " au lait.", p: "a" },
+  { response: "", usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } },
+  "[DONE]",
+);
+
+const messages = [{ role: "user" as const, content: "Hi" }];
+
+describe("workersAiEvents", () => {
+  it("reads response tokens, the usage chunk and [DONE] however the bytes are cut", async () => {
+    const bytes = new TextEncoder().encode(DOCUMENTED);
+    for (let seed = 1; seed <= 20; seed++) {
+      for (const body of [rechunk(bytes, seed), rechunkInsideCharacters(bytes, seed)]) {
+        expect(summarize(await replay(body, workersAiEvents()))).toEqual({
+          text: "Bonjour — café au lait.",
+          finish: "stop",
+          usage: { inputTokens: 12, outputTokens: 5 },
+          error: undefined,
+        });
+      }
+    }
+  });
+
+  it("reads Chat Completions chunks from newer models, leaving reasoning out", async () => {
+    const body = sse(
+      { choices: [{ delta: { reasoning_content: "think" }, finish_reason: null }] },
+      { choices: [{ delta: { content: "Hello" }, finish_reason: null }] },
+      { choices: [{ delta: {}, finish_reason: "length" }] },
+      { response: "", usage: { prompt_tokens: 1, completion_tokens: 1 } },
+      "[DONE]",
+    );
+    expect(summarize(await replayText(body, workersAiEvents()))).toEqual({
+      text: "Hello",
+      finish: "length",
+      usage: { inputTokens: 1, outputTokens: 1 },
+      error: undefined,
+    });
+  });
+
+  it("ends with upstream_dropped when [DONE] never comes", async () => {
+    const outcome = summarize(await replayText(sse({ response: "Hi" }), workersAiEvents()));
+    expect(outcome).toMatchObject({ text: "Hi", finish: "error" });
+    expect(outcome.error?.code).toBe("upstream_dropped");
+  });
+});
+
+/** A fake binding whose `run` records its arguments and answers with `answer()`. */
+function fakeAi(answer: () => unknown): { ai: AiRunner; calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  const ai: AiRunner = {
+    async run(...args) {
+      calls.push(args);
+      return answer();
+    },
+  };
+  return { ai, calls };
+}
+
+describe("createWorkersAiProvider", () => {
+  it("runs the model with the messages and stream: true, and reads the stream it returns", async () => {
+    const { ai, calls } = fakeAi(() => bytesOf([DOCUMENTED]));
+    const provider = createWorkersAiProvider({ AI: ai });
+    expect(provider.model).toBe("@cf/meta/llama-3.1-8b-instruct");
+    const signal = new AbortController().signal;
+    const outcome = summarize(await collect(await provider.stream({ messages, signal })));
+    expect(outcome.text).toBe("Bonjour — café au lait.");
+    expect(calls).toEqual([["@cf/meta/llama-3.1-8b-instruct", { messages, stream: true }]]);
+  });
+
+  it("reports a missing AI binding as a config_error saying how to add it", async () => {
+    const provider = createWorkersAiProvider({});
+    const failure = provider.stream({ messages, signal: new AbortController().signal });
+    await expect(failure).rejects.toMatchObject({ code: "config_error" });
+    await expect(failure).rejects.toThrow('binding = "AI"');
+  });
+
+  it("cancels the binding's stream when the signal fires, without an error event", async () => {
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(sse({ response: "tick" })));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const controller = new AbortController();
+    const provider = createWorkersAiProvider({ AI: fakeAi(() => endless).ai, MODEL: "@cf/x" });
+    const reader = (await provider.stream({ messages, signal: controller.signal })).getReader();
+    expect(await reader.read()).toEqual({ done: false, value: { type: "text", text: "tick" } });
+    controller.abort();
+    expect(await reader.read()).toEqual({ done: true, value: undefined });
+    expect(cancelled).toBe(true);
+  });
+
+  it("maps a rejected run to upstream_rate_limited or upstream_error", async () => {
+    const signal = new AbortController().signal;
+    const busy = createWorkersAiProvider({
+      AI: fakeAi(() => Promise.reject(new Error("3040: Capacity temporarily exceeded"))).ai,
+    });
+    await expect(busy.stream({ messages, signal })).rejects.toMatchObject({
+      code: "upstream_rate_limited",
+    });
+    const broken = createWorkersAiProvider({
+      AI: fakeAi(() => Promise.reject(new Error("5007: No such model"))).ai,
+    });
+    await expect(broken.stream({ messages, signal })).rejects.toMatchObject({
+      code: "upstream_error",
+      message: "Workers AI refused the request: 5007: No such model",
+    });
+  });
+
+  it("reports a run that returns no stream as upstream_malformed", async () => {
+    const provider = createWorkersAiProvider({ AI: fakeAi(() => ({ response: "whole" })).ai });
+    await expect(
+      provider.stream({ messages, signal: new AbortController().signal }),
+    ).rejects.toMatchObject({ code: "upstream_malformed" });
+  });
+});

@@ -22,4 +22,6 @@ export interface Env {
   SYSTEM_PROMPT?: string;
   /** Delay between the demo model's tokens, in milliseconds (default 15). */
   DEMO_DELAY_MS?: string;
+  /** Milliseconds without an upstream byte before a generation fails as stalled (default 60000). */
+  STALL_TIMEOUT_MS?: string;
 }

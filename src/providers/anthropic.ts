@@ -102,9 +102,9 @@ export function createAnthropicProvider(env: AnthropicEnv, fetcher?: FetchLike):
   return {
     name: "anthropic",
     model,
-    async stream({ messages, signal }) {
-      const request = anthropicRequest(env, model, messages);
-      return streamUpstream(request, anthropicEvents(), signal, fetcher);
+    async stream(call) {
+      const request = anthropicRequest(env, model, call.messages);
+      return streamUpstream(request, anthropicEvents(), call, fetcher);
     },
   };
 }

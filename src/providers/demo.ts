@@ -33,9 +33,10 @@ export function createDemoProvider(env: DemoEnv): Provider {
   return {
     name: "demo",
     model: "sluice-demo",
-    async stream({ messages, signal }) {
+    async stream({ messages, signal, onActivity }) {
       const prompt = messages.findLast((message) => message.role === "user")?.content ?? "";
-      return demoStream(demoTokens(prompt), countWords(messages), delayMs, signal);
+      const tokens = demoTokens(prompt);
+      return demoStream(tokens, countWords(messages), delayMs, signal, onActivity);
     },
   };
 }
@@ -61,6 +62,7 @@ function demoStream(
   inputTokens: number,
   delayMs: number,
   signal: AbortSignal,
+  onActivity?: () => void,
 ): ReadableStream<UpstreamEvent> {
   let index = 0;
   let closed = false;
@@ -94,7 +96,9 @@ function demoStream(
       async pull(controller) {
         if (index < tokens.length) {
           await sleep();
-          if (!closed) controller.enqueue({ type: "text", text: tokens.at(index++) });
+          if (closed) return;
+          onActivity?.();
+          controller.enqueue({ type: "text", text: tokens.at(index++) });
           return;
         }
         const usage = { inputTokens, outputTokens: tokens.length };

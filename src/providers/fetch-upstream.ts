@@ -2,7 +2,7 @@
 import type { EventSourceMessage } from "eventsource-parser/stream";
 import { EventSourceParserStream, ParseError } from "eventsource-parser/stream";
 import { SluiceError } from "../errors.ts";
-import type { UpstreamEvent } from "./types.ts";
+import type { GenerationRequest, UpstreamEvent } from "./types.ts";
 import {
   droppedEvent,
   malformedEvent,
@@ -66,12 +66,12 @@ export async function fetchUpstream(
 export async function streamUpstream(
   request: Request,
   transform: EventTransform,
-  signal: AbortSignal,
+  { signal, onActivity }: GenerationRequest,
   fetcher?: FetchLike,
 ): Promise<ReadableStream<UpstreamEvent>> {
   const response = await fetchUpstream(request, signal, fetcher);
   if (!response.body) throw new SluiceError("upstream_malformed", "The upstream sent no body");
-  return sseEvents(response.body, transform, signal);
+  return sseEvents(response.body, transform, signal, onActivity);
 }
 
 /**
@@ -81,11 +81,13 @@ export async function streamUpstream(
  * closes at once and cancels the body. When `signal` fires, the body is cancelled and the
  * stream closes with no further event, since the caller cancelled. Malformed SSE lines (unknown
  * fields, a bad `retry`) are ignored, as the SSE spec says and the parser does by default.
+ * `onActivity` hears of every piece of the body, keep-alives included, for the stall watchdog.
  */
 export function sseEvents(
   body: ReadableStream<Uint8Array>,
   transform: EventTransform,
   signal: AbortSignal,
+  onActivity?: () => void,
 ): ReadableStream<UpstreamEvent> {
   const source = body.getReader();
   // Our own reader on the body, so an abort can cancel it even though the pipeline locks it.
@@ -93,8 +95,9 @@ export function sseEvents(
     {
       async pull(controller) {
         const { done, value } = await source.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        if (done) return controller.close();
+        onActivity?.();
+        controller.enqueue(value);
       },
       cancel: (reason) => source.cancel(reason),
     },

@@ -121,8 +121,13 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
   return {
     name: "openai",
     model,
-    async stream({ messages, signal }) {
-      return streamUpstream(openaiRequest(env, model, messages), openaiEvents(), signal, fetcher);
+    async stream(call) {
+      return streamUpstream(
+        openaiRequest(env, model, call.messages),
+        openaiEvents(),
+        call,
+        fetcher,
+      );
     },
   };
 }

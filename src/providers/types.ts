@@ -29,6 +29,8 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   /** Fires on cancel, stall or shutdown; the upstream call must stop at once. */
   signal: AbortSignal;
+  /** Called whenever the upstream shows life (bytes arrive); the stall watchdog listens. */
+  onActivity?: () => void;
 }
 
 /** A configured upstream: starts a generation and returns its normalized event stream. */

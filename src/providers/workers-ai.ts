@@ -64,7 +64,7 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
   return {
     name: "workers-ai",
     model,
-    async stream({ messages, signal }) {
+    async stream({ messages, signal, onActivity }) {
       const ai = env.AI;
       if (!ai) {
         throw new SluiceError(
@@ -82,7 +82,7 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
       if (!(result instanceof ReadableStream)) {
         throw new SluiceError("upstream_malformed", "Workers AI answered without a stream");
       }
-      return sseEvents(result, workersAiEvents(), signal);
+      return sseEvents(result, workersAiEvents(), signal, onActivity);
     },
   };
 }

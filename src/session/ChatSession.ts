@@ -10,6 +10,7 @@ import { newMessageId } from "../ids.ts";
 import type { ServerEvent, SessionEvent } from "../protocol.ts";
 import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
+import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { buildContext } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { FanOut, sendFrame } from "./fanout.ts";
@@ -221,7 +222,9 @@ export class ChatSession extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(createdAt + HEARTBEAT_MS);
     const context = buildContext(this.store.history(), this.env.SYSTEM_PROMPT);
     void run
-      .run(provider, context, (content) => this.emit({ type: "chunk", messageId, content }))
+      .run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) =>
+        this.emit({ type: "chunk", messageId, content }),
+      )
       .then(() => this.finishGeneration(run));
   }
 

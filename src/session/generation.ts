@@ -2,6 +2,7 @@
 import type { ErrorCode } from "../errors.ts";
 import { toSluiceError } from "../errors.ts";
 import type { ChatMessage, Provider, Usage } from "../providers/types.ts";
+import { StallWatchdog } from "../streams/stall-watchdog.ts";
 import type { MessageOutcome } from "./store.ts";
 
 export class Generation {
@@ -30,14 +31,30 @@ export class Generation {
     this.controller.abort(new Error(code));
   }
 
-  /** Streams the answer, calling `onText` for each piece; resolves when the generation ends. */
+  /**
+   * Streams the answer, calling `onText` for each piece; resolves when the generation ends.
+   * No upstream byte for `stallMs` fails it with `upstream_stalled` (the wait for the first
+   * byte included).
+   */
   async run(
     provider: Provider,
     messages: ChatMessage[],
+    stallMs: number,
     onText: (text: string) => void,
   ): Promise<void> {
+    const watchdog = new StallWatchdog(stallMs, () =>
+      this.fail(
+        "upstream_stalled",
+        `The upstream sent nothing for ${stallMs / 1000} s; the relay stopped waiting.`,
+      ),
+    );
+    watchdog.poke();
     try {
-      const stream = await provider.stream({ messages, signal: this.controller.signal });
+      const stream = await provider.stream({
+        messages,
+        signal: this.controller.signal,
+        onActivity: () => watchdog.poke(),
+      });
       const reader = stream.getReader();
       const stop = () => reader.cancel().catch(() => {});
       this.controller.signal.addEventListener("abort", stop, { once: true });
@@ -65,6 +82,8 @@ export class Generation {
       const failure = toSluiceError(error);
       if (failure.code === "internal") console.error("generation failed", error);
       this.failure ??= { code: failure.code, message: failure.message };
+    } finally {
+      watchdog.stop();
     }
   }
 

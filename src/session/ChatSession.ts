@@ -51,13 +51,14 @@ export class ChatSession extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage);
-    this.log = new EventLog(this.store);
+    const orphans = this.store.orphanedMessageIds();
+    this.log = new EventLog(this.store, orphans.length > 0);
     this.fanout = new FanOut(
       () => ctx.getWebSockets(),
       () => this.onLeave(),
     );
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    this.recoverOrphans();
+    this.recoverOrphans(orphans);
   }
 
   /** Internal HTTP API; only the Worker calls it, through src/session/forward.ts. */
@@ -259,8 +260,8 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** After a restart or eviction no generation is running: close the answers left streaming. */
-  private recoverOrphans(): void {
-    for (const messageId of this.store.orphanedMessageIds()) {
+  private recoverOrphans(orphans: readonly string[]): void {
+    for (const messageId of orphans) {
       const content = this.log
         .after(0)
         .map((event) =>

@@ -21,14 +21,18 @@ export class EventLog {
   private oldestPendingAt = 0;
   private seq: number;
 
+  /**
+   * `interrupted`: the previous instance died during a generation. Its last batch may have been
+   * lost with its events already sent, so numbering skips past any number a client could have
+   * seen, and none is handed out twice. After a clean stop everything was written: no gap.
+   */
   constructor(
     private readonly store: SessionStore,
+    interrupted: boolean,
     private readonly now: () => number = Date.now,
   ) {
-    // After a restart the last batch may have been lost with its events already sent:
-    // skip past any number a client could have seen so none is handed out twice.
     const stored = store.lastStoredSeq();
-    this.seq = stored === 0 ? 0 : stored + BATCH.maxEvents;
+    this.seq = interrupted ? stored + BATCH.maxEvents : stored;
   }
 
   /** The last sequence number handed out. */

@@ -1,6 +1,11 @@
 // Inside workerd, against the real Durable Object: storage cost per answer, and what survives
 // an object that is aborted mid-generation.
-import { abortAllDurableObjects, runInDurableObject, SELF } from "cloudflare:test";
+import {
+  abortAllDurableObjects,
+  evictDurableObject,
+  runInDurableObject,
+  SELF,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatSession } from "../../src/session/ChatSession.ts";
@@ -103,5 +108,37 @@ describe("an object aborted mid-generation", () => {
     expect(fresh.frames[0]).toMatchObject({ generating: false });
     again.ws.close();
     fresh.ws.close();
+  });
+});
+
+describe("hibernation", () => {
+  it("a socket outlives its object's eviction: the next prompt wakes it and numbering continues", async () => {
+    const { ws, frames } = await connect();
+    await until(() => frames.some((frame) => frame.type === "session"));
+    const session = String(frames[0]?.session);
+    ws.send(JSON.stringify({ prompt: "/tokens 3" }));
+    await until(() => frames.filter((frame) => frame.type === "done").length === 1);
+    await evictDurableObject(stub(session));
+
+    ws.send(JSON.stringify({ prompt: "/tokens 3" }));
+    await until(() => frames.filter((frame) => frame.type === "done").length === 2);
+    const seqs = frames.filter((frame) => typeof frame.seq === "number").map((f) => f.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    ws.close();
+  });
+
+  it("answers the keep-alive ping without waking the object", async () => {
+    const { ws, frames } = await connect();
+    await until(() => frames.some((frame) => frame.type === "session"));
+    const session = String(frames[0]?.session);
+    await evictDurableObject(stub(session));
+    ws.send('{"type":"ping"}');
+    await until(() => frames.some((frame) => frame.type === "pong"));
+    // The runtime answered it (the auto-response timestamp is set), not webSocketMessage.
+    const last = await runInDurableObject(stub(session), (_instance, state) =>
+      state.getWebSocketAutoResponseTimestamp(state.getWebSockets()[0] as WebSocket),
+    );
+    expect(last).toBeInstanceOf(Date);
+    ws.close();
   });
 });

@@ -16,6 +16,8 @@ export interface SseListenerOptions {
   messageId?: string;
   /** Called once when the listener ends, whoever ends it. */
   onClose: (listener: SseListener) => void;
+  /** Milliseconds between keep-alive comments (default KEEP_ALIVE_MS). */
+  keepAliveMs?: number;
 }
 
 export class SseListener {
@@ -34,7 +36,10 @@ export class SseListener {
     this.response = new Response(readable.pipeThrough(new TextEncoderStream()), {
       headers: SSE_HEADERS,
     });
-    this.keepAlive = setInterval(() => this.write(sseComment("keep-alive")), KEEP_ALIVE_MS);
+    this.keepAlive = setInterval(
+      () => this.write(sseComment("keep-alive")),
+      options.keepAliveMs ?? KEEP_ALIVE_MS,
+    );
   }
 
   /** The message this listener is limited to, if any. */

@@ -1,0 +1,55 @@
+// The SSE listener: wire format, keep-alives, and a bounded buffer for slow readers.
+import { describe, expect, it } from "vitest";
+import { SSE_QUEUE_LIMIT, SseListener } from "../../../src/session/sse-listener.ts";
+import { encodeSse } from "../../../src/streams/sse.ts";
+
+const chunk = (seq: number) =>
+  ({ type: "chunk", seq, messageId: "msg_1", content: `t${seq} ` }) as const;
+
+describe("encodeSse", () => {
+  it("names the event by type, uses seq as id and keeps data on data lines", () => {
+    expect(encodeSse(chunk(7))).toBe(
+      'event: chunk\nid: 7\ndata: {"type":"chunk","seq":7,"messageId":"msg_1","content":"t7 "}\n\n',
+    );
+  });
+
+  it("cannot be made to forge fields by text with line breaks", () => {
+    const text = encodeSse({ ...chunk(1), content: "a\n\nevent: done\r\nid: 99" });
+    expect(text.split("\n").filter((line) => line.startsWith("event:"))).toEqual(["event: chunk"]);
+    expect(text.match(/^id:/gm)).toHaveLength(1);
+  });
+
+  it("gives connection frames no id, so Last-Event-ID stays on the last real event", () => {
+    expect(encodeSse({ type: "pong" })).toBe('event: pong\ndata: {"type":"pong"}\n\n');
+  });
+});
+
+describe("SseListener", () => {
+  it("drops a reader that falls too far behind, telling it why, instead of buffering without bound", async () => {
+    let closed = 0;
+    const listener = new SseListener({ onClose: () => (closed += 1) });
+    for (let seq = 1; seq <= SSE_QUEUE_LIMIT + 500; seq += 1) listener.send(chunk(seq));
+    expect(closed).toBe(1);
+    const body = await listener.response.text();
+    const events = body.trim().split("\n\n");
+    expect(events.length).toBeLessThanOrEqual(SSE_QUEUE_LIMIT + 2);
+    expect(events.at(-1)).toContain('"code":"slow_consumer"');
+  });
+
+  it("sends keep-alive comments while idle", async () => {
+    const listener = new SseListener({ onClose: () => {}, keepAliveMs: 5 });
+    const reader = listener.response.body?.pipeThrough(new TextDecoderStream()).getReader();
+    const { value } = (await reader?.read()) ?? {};
+    expect(value).toBe(": keep-alive\n\n");
+    listener.close();
+  });
+
+  it("limited to one message, forwards only its events and ends after its done", async () => {
+    const listener = new SseListener({ messageId: "msg_1", onClose: () => {} });
+    listener.send({ ...chunk(1), messageId: "msg_other" });
+    listener.send(chunk(2));
+    listener.send({ type: "done", seq: 3, messageId: "msg_1", status: "complete" });
+    const body = await listener.response.text();
+    expect(body.match(/^event: \w+/gm)).toEqual(["event: chunk", "event: done"]);
+  });
+});

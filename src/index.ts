@@ -2,73 +2,17 @@
 import { Router } from "itty-router";
 import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";
-import { isSessionId, newSessionId } from "./ids.ts";
-import { parseMessageBody, parseOnAbandon, parseSeq, parseSessionBody } from "./protocol.ts";
-import { forward } from "./session/forward.ts";
+import {
+  cancelGeneration,
+  createSession,
+  getSession,
+  openChat,
+  postMessage,
+  type RouteRequest,
+  streamEvents,
+} from "./routes/sessions.ts";
 
 export { ChatSession } from "./session/ChatSession.ts";
-
-type Params = { params: Record<string, string | undefined> };
-type RouteRequest = Request & Params;
-
-/** The session id of a route, checked: a malformed id cannot name a session. */
-function sessionParam(request: Params, value = request.params.id): string {
-  if (value === undefined || !isSessionId(value)) {
-    throw new SluiceError("session_not_found", "No session has this id.");
-  }
-  return value;
-}
-
-async function openChat(request: RouteRequest, env: Env): Promise<Response> {
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    throw new SluiceError("upgrade_required", "/chat is a WebSocket endpoint; connect with ws://.");
-  }
-  const url = new URL(request.url);
-  const requested = url.searchParams.get("session");
-  const after = url.searchParams.get("after");
-  const query = after === null ? "" : `after=${parseSeq(after, "after")}`;
-  let session: string;
-  if (requested === null) {
-    const options = parseOnAbandon(url.searchParams.get("onAbandon") ?? undefined);
-    session = newSessionId();
-    await forward(env, session, "/create", { method: "POST", body: JSON.stringify(options) });
-  } else {
-    session = sessionParam(request, requested);
-  }
-  return forward(env, session, "/ws", { headers: request.headers, query });
-}
-
-async function createSession(request: RouteRequest, env: Env): Promise<Response> {
-  const options = parseSessionBody(await request.text());
-  return forward(env, newSessionId(), "/create", { method: "POST", body: JSON.stringify(options) });
-}
-
-/** The session's events as SSE; EventSource's Last-Event-ID (or `?after=`) resumes it. */
-function streamEvents(request: RouteRequest, env: Env): Promise<Response> {
-  const session = sessionParam(request);
-  const after =
-    request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
-  const query = after === null ? "" : `after=${parseSeq(after, "Last-Event-ID")}`;
-  return forward(env, session, "/events", { query });
-}
-
-function cancelGeneration(request: RouteRequest, env: Env): Promise<Response> {
-  return forward(env, sessionParam(request), "/cancel", { method: "POST" });
-}
-
-async function postMessage(request: RouteRequest, env: Env): Promise<Response> {
-  const session = sessionParam(request);
-  const content = parseMessageBody(await request.text());
-  return forward(env, session, "/messages", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ content }),
-  });
-}
-
-function getSession(request: RouteRequest, env: Env): Promise<Response> {
-  return forward(env, sessionParam(request), "/history");
-}
 
 function methodNotAllowed(allowed: string) {
   return (request: Request) => {

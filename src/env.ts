@@ -6,6 +6,18 @@ export interface Env {
   SESSIONS: DurableObjectNamespace<ChatSession>;
   /** Workers AI, used when PROVIDER is `workers-ai` (declare `[ai]` in wrangler.toml). */
   AI?: Ai;
+  /** Secret: comma-separated tokens; when set, every route requires one of them. */
+  AUTH_TOKENS?: string;
+  /** Comma-separated browser origins allowed (CORS and WebSocket Origin); `*` allows any. */
+  ALLOWED_ORIGINS?: string;
+  /** Requests per client per minute, counted at Cloudflare's edge (Rate Limiting binding). */
+  REQUEST_LIMITER?: RateLimit;
+  /** Concurrent generations per client: one Durable Object per client keeps the count. */
+  CLIENT_LIMITS?: DurableObjectNamespace<import("./limits/ClientLimiter.ts").ClientLimiter>;
+  /** Answers a client may have streaming at once (default 4). */
+  MAX_CONCURRENT_GENERATIONS?: string;
+  /** Characters of history sent upstream; the oldest messages are left out first (default 60000). */
+  CONTEXT_BUDGET_CHARS?: string;
   /** Which upstream answers: `demo` (default), `openai`, `anthropic` or `workers-ai`. */
   PROVIDER?: string;
   /** Model name passed to the upstream; each provider has a default. */
@@ -24,4 +36,16 @@ export interface Env {
   DEMO_DELAY_MS?: string;
   /** Milliseconds without an upstream byte before a generation fails as stalled (default 60000). */
   STALL_TIMEOUT_MS?: string;
+  /** Retries of a failed upstream call before its first token (default 2; 0 turns them off). */
+  UPSTREAM_RETRIES?: string;
+  /** First retry delay in milliseconds, doubled per retry, with jitter (default 250). */
+  UPSTREAM_RETRY_BASE_MS?: string;
+  /** Milliseconds to wait for the upstream's response headers (default 10000). */
+  CONNECT_TIMEOUT_MS?: string;
+  /** Milliseconds from an upstream request to its first text; pings don't count (default 60000). */
+  FIRST_TOKEN_TIMEOUT_MS?: string;
+  /** Tried when PROVIDER fails before its first token; it reads its own vars (OPENAI_*, ...). */
+  FALLBACK_PROVIDER?: string;
+  /** Model for FALLBACK_PROVIDER; default: that provider's default model, not MODEL. */
+  FALLBACK_MODEL?: string;
 }

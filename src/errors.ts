@@ -7,6 +7,10 @@ export const ERROR_STATUS = {
   prompt_empty: 400,
   prompt_too_large: 413,
   frame_too_large: 413,
+  unauthorized: 401,
+  origin_not_allowed: 403,
+  rate_limited: 429,
+  session_full: 409,
   not_found: 404,
   upgrade_required: 426,
   method_not_allowed: 405,
@@ -22,6 +26,7 @@ export const ERROR_STATUS = {
   upstream_malformed: 502,
   upstream_error: 502,
   upstream_stalled: 504,
+  upstream_timeout: 504,
   interrupted: 500,
   slow_consumer: 503,
   internal: 500,
@@ -33,16 +38,22 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Seconds after which a retry may succeed (rate limits); sent as `Retry-After`. */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, retryAfter?: number) {
     super(message);
     this.name = "SluiceError";
     this.code = code;
     this.status = ERROR_STATUS[code];
+    this.retryAfter = retryAfter;
   }
 
-  /** The JSON body for HTTP routes: `{"error": {"code", "message"}}`. */
-  toResponse(headers?: HeadersInit): Response {
+  /** The JSON body for HTTP routes: `{"error": {"code", "message"}}`, plus the headers it needs. */
+  toResponse(): Response {
+    const headers = new Headers();
+    if (this.retryAfter !== undefined) headers.set("retry-after", String(this.retryAfter));
+    if (this.code === "unauthorized") headers.set("www-authenticate", 'Bearer realm="sluice"');
     return Response.json(
       { error: { code: this.code, message: this.message } },
       { status: this.status, headers },

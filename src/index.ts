@@ -1,7 +1,10 @@
 /** The Worker: a thin router that validates each request and forwards it to its session. */
 import { Router } from "itty-router";
+import { authenticate } from "./auth.ts";
 import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";
+import { countRequest } from "./limits/limits.ts";
+import { checkOrigin, preflight, withCors } from "./origins.ts";
 import {
   cancelGeneration,
   createSession,
@@ -12,6 +15,7 @@ import {
   streamEvents,
 } from "./routes/sessions.ts";
 
+export { ClientLimiter } from "./limits/ClientLimiter.ts";
 export { ChatSession } from "./session/ChatSession.ts";
 
 function methodNotAllowed(allowed: string) {
@@ -23,12 +27,27 @@ function methodNotAllowed(allowed: string) {
   };
 }
 
+/**
+ * Runs before every route: the origin check (CORS preflights end here), authentication, and
+ * the client's request rate. Routes then find the caller in `request.principal`.
+ */
+async function guard(request: RouteRequest, env: Env): Promise<Response | undefined> {
+  checkOrigin(request, env);
+  if (request.method === "OPTIONS") return preflight(request);
+  request.principal = await authenticate(request, env);
+  await countRequest(env, request.principal.limitKey);
+  return undefined;
+}
+
 const router = Router<RouteRequest, [Env, ExecutionContext]>({
+  before: [guard],
   catch: (error) => {
     const failure = toSluiceError(error);
-    if (failure.code === "internal") console.error("request failed", error);
+    // Logged without the request: its headers and URL may hold a token.
+    if (failure.code === "internal") console.error("request failed:", String(error));
     return failure.toResponse();
   },
+  finally: [(response: Response, request: RouteRequest) => withCors(response, request)],
 });
 
 router

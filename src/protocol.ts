@@ -80,7 +80,7 @@ export type ConnectionFrame =
   /** The stored history, on request. */
   | { type: "history"; session: string; messages: StoredMessage[] }
   /** A request of this connection was refused; the connection stays usable. */
-  | { type: "error"; code: ErrorCode; message: string }
+  | { type: "error"; code: ErrorCode; message: string; retryAfter?: number | undefined }
   /** The answer to `ping`. */
   | { type: "pong" };
 

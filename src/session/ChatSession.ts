@@ -7,11 +7,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
+import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
 import type { ServerEvent, SessionEvent } from "../protocol.ts";
 import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
-import { buildContext } from "./context.ts";
+import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { FanOut, sendFrame } from "./fanout.ts";
 import { Generation } from "./generation.ts";
@@ -19,6 +20,12 @@ import { SessionStore } from "./store.ts";
 
 /** The header by which the Worker tells the object which session it is. */
 export const SESSION_HEADER = "x-sluice-session";
+/** The caller's principal id: a session answers only the principal that created it. */
+export const PRINCIPAL_HEADER = "x-sluice-principal";
+/** The key the caller's rate limits count against. */
+export const LIMIT_KEY_HEADER = "x-sluice-limit-key";
+/** Messages a session may hold (user and assistant); then it is full. */
+export const MAX_SESSION_MESSAGES = 2_000;
 /** While a generation runs, an alarm this often keeps the object from being evicted. */
 const HEARTBEAT_MS = 30_000;
 /** How long events stay replayable after they were written. README "Resume". */
@@ -36,8 +43,23 @@ function asClient(ws: WebSocket): Client {
   return { send: (frame) => sendFrame(ws, frame) };
 }
 
+/** What a socket remembers across hibernation. */
+interface SocketAttachment {
+  limitKey: string;
+}
+
+function limitKeyOf(ws: WebSocket): string {
+  const attachment: unknown = ws.deserializeAttachment();
+  if (typeof attachment === "object" && attachment !== null && "limitKey" in attachment) {
+    return String(attachment.limitKey);
+  }
+  return "unknown";
+}
+
 interface Running {
   run: Generation;
+  /** Whose generation slot it holds. */
+  limitKey: string;
   /** Sequence number of the generation's `start` event. */
   startSeq: number;
 }
@@ -47,6 +69,8 @@ export class ChatSession extends DurableObject<Env> {
   private readonly log: EventLog;
   private readonly fanout: FanOut;
   private generation: Running | undefined;
+  /** True while a prompt waits for its generation slot, so a second prompt is still `busy`. */
+  private starting = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -65,20 +89,27 @@ export class ChatSession extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const session = request.headers.get(SESSION_HEADER) ?? "";
+    const principal = request.headers.get(PRINCIPAL_HEADER) ?? "";
+    const limitKey = request.headers.get(LIMIT_KEY_HEADER) ?? "unknown";
     try {
       if (url.pathname === "/create") {
-        this.store.create(session, parseSessionBody(await request.text()));
+        this.store.create(session, principal, parseSessionBody(await request.text()));
         return Response.json({ session, ...this.store.options() }, { status: 201 });
       }
-      if (this.store.sessionId() !== session) {
+      // Another principal's session answers exactly like a missing one: ids are not probeable.
+      if (this.store.sessionId() !== session || this.store.owner() !== principal) {
         throw new SluiceError("session_not_found", "No session has this id.");
       }
       const after = url.searchParams.get("after");
       switch (url.pathname) {
         case "/ws":
-          return this.acceptSocket(session, after === null ? undefined : parseSeq(after, "after"));
+          return this.acceptSocket(
+            session,
+            limitKey,
+            after === null ? undefined : parseSeq(after, "after"),
+          );
         case "/messages":
-          return this.postMessage(parseMessageBody(await request.text()));
+          return await this.postMessage(parseMessageBody(await request.text()), limitKey);
         case "/events":
           return this.openEvents(after === null ? undefined : parseSeq(after, "Last-Event-ID"));
         case "/cancel":
@@ -95,10 +126,13 @@ export class ChatSession extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
+      const limitKey = limitKeyOf(ws);
+      // Every frame counts against the client's request rate, as an HTTP request would.
+      await countRequest(this.env, limitKey);
       const frame = parseClientFrame(message);
       switch (frame.type) {
         case "prompt":
-          this.startGeneration(frame.prompt);
+          await this.startGeneration(frame.prompt, limitKey);
           break;
         case "cancel":
           // Nothing running is not an error: the answer may have ended while the cancel travelled.
@@ -119,8 +153,8 @@ export class ChatSession extends DurableObject<Env> {
           break;
       }
     } catch (error) {
-      const { code, message: text } = toSluiceError(error);
-      sendFrame(ws, { type: "error", code, message: text });
+      const { code, message: text, retryAfter } = toSluiceError(error);
+      sendFrame(ws, { type: "error", code, message: text, retryAfter });
     }
   }
 
@@ -143,7 +177,9 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (this.generation) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    if (!this.generation) return;
+    renewSlot(this.env, this.generation.limitKey, this.generation.run.messageId);
+    await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
   }
 
   private snapshot(session: string) {
@@ -156,9 +192,10 @@ export class ChatSession extends DurableObject<Env> {
     };
   }
 
-  private acceptSocket(session: string, after: number | undefined): Response {
+  private acceptSocket(session: string, limitKey: string, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ limitKey } satisfies SocketAttachment);
     this.welcome(asClient(server), session, after);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -190,27 +227,47 @@ export class ChatSession extends DurableObject<Env> {
     for (const event of this.log.after(after)) client.send(event);
   }
 
-  private postMessage(prompt: string): Response {
+  private async postMessage(prompt: string, limitKey: string): Promise<Response> {
     let response: Response | undefined;
-    this.startGeneration(prompt, (messageId) => {
+    await this.startGeneration(prompt, limitKey, (messageId) => {
       response = this.fanout.openSse({ messageId }).response;
     });
     if (!response) throw new SluiceError("internal", "The generation did not start.");
     return response;
   }
 
-  /** Starts a generation, or throws `busy` while one runs (the documented policy: refuse). */
-  private startGeneration(prompt: string, attach?: (messageId: string) => void): void {
-    if (this.generation) {
+  /**
+   * Starts a generation, or throws: `busy` while one runs (the documented policy: refuse),
+   * `session_full`, `rate_limited` when the client has too many answers streaming. Nothing is
+   * stored before all checks pass.
+   */
+  private async startGeneration(
+    prompt: string,
+    limitKey: string,
+    attach?: (messageId: string) => void,
+  ): Promise<void> {
+    if (this.generation || this.starting) {
       throw new SluiceError(
         "busy",
         "An answer is already streaming in this session; wait for its done event or cancel it.",
       );
     }
+    if (this.store.messageCount() + 2 > MAX_SESSION_MESSAGES) {
+      throw new SluiceError(
+        "session_full",
+        `This session holds ${MAX_SESSION_MESSAGES} messages, its limit; start a new session.`,
+      );
+    }
     const provider = createProvider(this.env);
+    const messageId = newMessageId();
+    this.starting = true;
+    try {
+      await acquireSlot(this.env, limitKey, messageId);
+    } finally {
+      this.starting = false;
+    }
     const createdAt = Date.now();
     const userMessageId = newMessageId();
-    const messageId = newMessageId();
     this.store.pruneEvents(createdAt - RETENTION_MS);
     this.store.insertTurn(
       { id: userMessageId, role: "user", content: prompt, status: "complete", createdAt },
@@ -219,9 +276,13 @@ export class ChatSession extends DurableObject<Env> {
     const run = new Generation(messageId, userMessageId);
     attach?.(messageId);
     const start = this.emit({ type: "start", messageId, userMessageId, prompt });
-    this.generation = { run, startSeq: start.seq };
+    this.generation = { run, limitKey, startSeq: start.seq };
     void this.ctx.storage.setAlarm(createdAt + HEARTBEAT_MS);
-    const context = buildContext(this.store.history(), this.env.SYSTEM_PROMPT);
+    const context = buildContext(
+      this.store.history(),
+      this.env.SYSTEM_PROMPT,
+      contextBudget(this.env.CONTEXT_BUDGET_CHARS),
+    );
     void run
       .run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) =>
         this.emit({ type: "chunk", messageId, content }),
@@ -256,6 +317,7 @@ export class ChatSession extends DurableObject<Env> {
       usage: outcome.usage,
     });
     this.log.flush();
+    if (this.generation) releaseSlot(this.env, this.generation.limitKey, messageId);
     this.generation = undefined;
   }
 

@@ -1,6 +1,8 @@
 /** How the Worker reaches a session's Durable Object: one internal HTTP call per operation. */
+
+import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
-import { SESSION_HEADER } from "./ChatSession.ts";
+import { LIMIT_KEY_HEADER, PRINCIPAL_HEADER, SESSION_HEADER } from "./ChatSession.ts";
 
 /** Internal operations of ChatSession.fetch. */
 export type SessionOp = "/create" | "/ws" | "/messages" | "/events" | "/cancel" | "/history";
@@ -13,11 +15,20 @@ export function forward(
   env: Env,
   session: string,
   op: SessionOp,
-  init: { method?: string; headers?: HeadersInit; body?: string; query?: string } = {},
+  init: {
+    /** The caller: sessions belong to the principal that created them. */
+    principal: Principal;
+    method?: string;
+    headers?: HeadersInit;
+    body?: string;
+    query?: string;
+  },
 ): Promise<Response> {
   const stub = env.SESSIONS.get(env.SESSIONS.idFromName(session));
   const headers = new Headers(init.headers);
   headers.set(SESSION_HEADER, session);
+  headers.set(PRINCIPAL_HEADER, init.principal.id);
+  headers.set(LIMIT_KEY_HEADER, init.principal.limitKey);
   const url = `https://session${op}${init.query ? `?${init.query}` : ""}`;
   return stub.fetch(url, { method: init.method ?? "GET", headers, body: init.body });
 }

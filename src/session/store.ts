@@ -94,15 +94,28 @@ export class SessionStore {
     return row === undefined ? undefined : String(row.value);
   }
 
-  /** Marks this object as the session `id`, with its options. */
-  create(id: string, options: SessionOptions): void {
+  /** Marks this object as the session `id`, owned by `owner`, with its options. */
+  create(id: string, owner: string, options: SessionOptions): void {
     this.storage.transactionSync(() => {
       this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('session', ?)", id);
+      this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?)", owner);
       this.write(
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('on_abandon', ?)",
         options.onAbandon,
       );
     });
+  }
+
+  /** The principal that created the session. */
+  owner(): string | undefined {
+    const [row] = this.rows("SELECT value FROM meta WHERE key = 'owner'");
+    return row === undefined ? undefined : String(row.value);
+  }
+
+  /** How many messages the session holds. */
+  messageCount(): number {
+    const [row] = this.rows("SELECT COUNT(*) AS count FROM messages");
+    return Number(row?.count ?? 0);
   }
 
   /** The options the session was created with. */

@@ -34,7 +34,15 @@ export default class FakeAi extends WorkerEntrypoint {
   }
 }`;
 
-export async function startRelay(vars: Record<string, string> = {}): Promise<Relay> {
+export interface RelayOptions {
+  /** Requests per minute per client (the REQUEST_LIMITER binding); default 10,000. */
+  requestsPerMinute?: number;
+}
+
+export async function startRelay(
+  vars: Record<string, string> = {},
+  options: RelayOptions = {},
+): Promise<Relay> {
   // Miniflare 5 takes a new options shape; the classic (v4) one is converted, and reads better.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -46,7 +54,16 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Rel
           modules: true,
           scriptPath: BUNDLE,
           compatibilityDate: "2026-10-01",
-          durableObjects: { SESSIONS: { className: "ChatSession", useSQLite: true } },
+          durableObjects: {
+            SESSIONS: { className: "ChatSession", useSQLite: true },
+            CLIENT_LIMITS: { className: "ClientLimiter", useSQLite: true },
+          },
+          ratelimits: {
+            REQUEST_LIMITER: {
+              namespace_id: "4201",
+              simple: { limit: options.requestsPerMinute ?? 10_000, period: 60 },
+            },
+          },
           bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
           serviceBindings: { AI: "fake-ai" },
         },

@@ -70,6 +70,41 @@ describe("bad HTTP requests", () => {
       "frame_too_large",
     ],
     ["/chat without an upgrade", "GET", "/chat", undefined, 426, "upgrade_required"],
+    ["a session body that is not JSON", "POST", "/sessions", "{", 400, "invalid_json"],
+    ["an unknown onAbandon", "POST", "/sessions", '{"onAbandon":"maybe"}', 400, "invalid_request"],
+    [
+      "a wrong method on events",
+      "POST",
+      "/sessions/:id/events",
+      undefined,
+      405,
+      "method_not_allowed",
+    ],
+    [
+      "a malformed ?after on events",
+      "GET",
+      "/sessions/:id/events?after=abc",
+      undefined,
+      400,
+      "invalid_request",
+    ],
+    [
+      "a wrong method on cancel",
+      "GET",
+      "/sessions/:id/cancel",
+      undefined,
+      405,
+      "method_not_allowed",
+    ],
+    [
+      "a cancel of an unknown session",
+      "POST",
+      `/sessions/${UNKNOWN}/cancel`,
+      undefined,
+      404,
+      "session_not_found",
+    ],
+    ["a path with a trailing segment", "GET", "/sessions/:id/history", undefined, 404, "not_found"],
     ["a wrong method on /chat", "POST", "/chat", undefined, 405, "method_not_allowed"],
   ];
 
@@ -81,6 +116,27 @@ describe("bad HTTP requests", () => {
     expect(json.error.code).toBe(code);
     expect(json.error.message.length).toBeGreaterThan(5);
     expect(await historyOf(session)).toEqual([]);
+  });
+
+  it("a malformed Last-Event-ID is refused", async () => {
+    const session = await newSession();
+    const response = await SELF.fetch(`${BASE}/sessions/${session}/events`, {
+      headers: { "last-event-id": "12abc" },
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json<{ error: { code: string } }>()).error.code).toBe("invalid_request");
+  });
+
+  it("a WebSocket upgrade with a malformed ?after or ?onAbandon is refused", async () => {
+    for (const query of ["after=-1", "after=x", "onAbandon=never"]) {
+      const response = await SELF.fetch(`${BASE}/chat?${query}`, {
+        headers: { upgrade: "websocket" },
+      });
+      expect(response.status).toBe(400);
+      expect((await response.json<{ error: { code: string } }>()).error.code).toBe(
+        "invalid_request",
+      );
+    }
   });
 
   it("a WebSocket upgrade to a malformed or unknown session is refused", async () => {
@@ -141,6 +197,14 @@ describe("bad WebSocket frames", () => {
     ["a negative resume", '{"type":"resume","after":-1}', "invalid_request"],
     ["a string resume", '{"type":"resume","after":"3"}', "invalid_request"],
     ["a binary frame", new Uint8Array([123, 125]).buffer, "invalid_request"],
+    ["a JSON string", '"hello"', "invalid_request"],
+    ["a prompt frame without prompt", '{"type":"prompt"}', "invalid_request"],
+    ["a null prompt", '{"prompt":null}', "invalid_request"],
+    ["a blank prompt", '{"prompt":"  \\t\\n "}', "prompt_empty"],
+    ["a numeric type", '{"type":5}', "invalid_request"],
+    ["a resume without after", '{"type":"resume"}', "invalid_request"],
+    ["a fractional resume", '{"type":"resume","after":1.5}', "invalid_request"],
+    ["a huge resume", '{"type":"resume","after":1e300}', "invalid_request"],
   ];
 
   it.each(frames)(

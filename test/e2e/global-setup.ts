@@ -1,10 +1,38 @@
-// Bundles the Worker once per run, as wrangler would, for the Miniflare instances of e2e tests.
+// Bundles the Worker once per run, as wrangler would, for the Miniflare instances of e2e tests;
+// after the run, scans everything clients received and the runtime logged for the test secrets.
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { SCAN_DIR } from "../helpers/record.ts";
+import { SECRETS } from "../helpers/secrets.ts";
 
 export const BUNDLE = fileURLToPath(new URL("../../dist/test/index.js", import.meta.url));
 
-export default async function setup(): Promise<void> {
+/** Throws if any configured secret appears in what the suite's clients saw or its logs. */
+function scanForSecrets(): void {
+  let files: string[];
+  try {
+    files = readdirSync(SCAN_DIR);
+  } catch {
+    return;
+  }
+  let bytes = 0;
+  for (const file of files) {
+    const text = readFileSync(`${SCAN_DIR}/${file}`, "utf8");
+    bytes += text.length;
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      if (text.includes(secret)) {
+        throw new Error(`secrets scan: ${name} appears in ${SCAN_DIR}${file}`);
+      }
+    }
+  }
+  console.log(
+    `secrets scan: ${Object.keys(SECRETS).length} secrets, ${files.length} files, ${bytes} characters of client output and logs, none found`,
+  );
+}
+
+export default async function setup(): Promise<() => void> {
+  rmSync(SCAN_DIR, { recursive: true, force: true });
   await build({
     entryPoints: [fileURLToPath(new URL("../../src/index.ts", import.meta.url))],
     outfile: BUNDLE,
@@ -17,4 +45,5 @@ export default async function setup(): Promise<void> {
     external: ["cloudflare:*"],
     logLevel: "warning",
   });
+  return scanForSecrets;
 }

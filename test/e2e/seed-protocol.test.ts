@@ -1,10 +1,11 @@
 // The seed protocol over a real WebSocket against the running Worker, on every provider.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../helpers/relay.ts";
+import { SECRETS } from "../helpers/secrets.ts";
 import { TestSocket } from "../helpers/socket.ts";
 import { startUpstream, type Upstream } from "../helpers/upstreams.ts";
 
-const KEY = "sk-test-e2e-0123456789";
+const KEY = SECRETS.openaiKey;
 
 describe("the seed protocol on the demo model", () => {
   let relay: Relay;
@@ -34,7 +35,7 @@ describe("the seed protocol on the demo model", () => {
 
 describe.each([
   ["openai", { PROVIDER: "openai", OPENAI_API_KEY: KEY }],
-  ["anthropic", { PROVIDER: "anthropic", ANTHROPIC_API_KEY: KEY }],
+  ["anthropic", { PROVIDER: "anthropic", ANTHROPIC_API_KEY: SECRETS.anthropicKey }],
 ] as const)("the seed protocol on %s against a local upstream", (kind, vars) => {
   let relay: Relay;
   let upstream: Upstream;
@@ -78,7 +79,7 @@ describe.each([
       ]);
     } else {
       expect(request?.path).toBe("/v1/messages");
-      expect(request?.headers["x-api-key"]).toBe(KEY);
+      expect(request?.headers["x-api-key"]).toBe(SECRETS.anthropicKey);
       expect(request?.headers["anthropic-version"]).toBe("2023-06-01");
       expect(request?.body.system).toBe("Be brief.");
       expect(request?.body.messages).toEqual([{ role: "user", content: "Hi there" }]);

@@ -1,6 +1,7 @@
 // Sessions over real sockets: history across connections, isolation, real streaming, SSE.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../helpers/relay.ts";
+import { SECRETS } from "../helpers/secrets.ts";
 import { TestSocket } from "../helpers/socket.ts";
 import { startUpstream, type Upstream } from "../helpers/upstreams.ts";
 
@@ -12,7 +13,7 @@ beforeAll(async () => {
   relay = await startRelay({
     PROVIDER: "openai",
     OPENAI_BASE_URL: upstream.baseUrl,
-    OPENAI_API_KEY: "sk-sessions",
+    OPENAI_API_KEY: SECRETS.openaiKey,
   });
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 // The stall watchdog: an upstream that stops sending is cut off with a clear error.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../helpers/relay.ts";
+import { SECRETS } from "../helpers/secrets.ts";
 import { TestSocket } from "../helpers/socket.ts";
 import { startUpstream, type Upstream } from "../helpers/upstreams.ts";
 
@@ -12,7 +13,7 @@ beforeAll(async () => {
   relay = await startRelay({
     PROVIDER: "openai",
     OPENAI_BASE_URL: upstream.baseUrl,
-    OPENAI_API_KEY: "sk-stall",
+    OPENAI_API_KEY: SECRETS.openaiKey,
     STALL_TIMEOUT_MS: "300",
   });
 });

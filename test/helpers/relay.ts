@@ -1,6 +1,9 @@
 // Starts the bundled Worker in Miniflare on a real port, with the bindings a test chooses.
+
+import type { Readable } from "node:stream";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { BUNDLE } from "../e2e/global-setup.ts";
+import { record } from "./record.ts";
 
 export interface Relay {
   /** http://127.0.0.1:PORT */
@@ -66,6 +69,10 @@ export async function startRelay(
           },
           bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
           serviceBindings: { AI: "fake-ai" },
+          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+            for (const stream of [stdout, stderr])
+              stream.on("data", (data) => record(String(data)));
+          },
         },
         { name: "fake-ai", modules: true, script: FAKE_AI, compatibilityDate: "2026-10-01" },
       ],

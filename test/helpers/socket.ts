@@ -1,4 +1,5 @@
 // A WebSocket client for tests: collects every frame and waits for the ones a test expects.
+import { record } from "./record.ts";
 
 export type Frame = Record<string, unknown> & { type: string };
 
@@ -9,10 +10,12 @@ export class TestSocket {
 
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
+      record(String(event.data));
       this.frames.push(JSON.parse(String(event.data)));
       this.wake();
     });
     ws.addEventListener("close", (event) => {
+      record(`close ${event.code} ${event.reason}`);
       this.closed = { code: event.code, reason: event.reason };
       this.wake();
     });

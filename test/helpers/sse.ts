@@ -1,5 +1,6 @@
 // An SSE client for tests: reads a text/event-stream response event by event, and can drop it.
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import { record } from "./record.ts";
 
 export interface SseEvent {
   event: string;
@@ -29,6 +30,7 @@ export async function openSse(url: string, init: RequestInit = {}): Promise<SseS
       try {
         const { done, value } = await reader.read();
         if (done) return undefined;
+        record(`${value.event} ${value.id} ${value.data}`);
         return { event: value.event ?? "message", id: value.id, data: JSON.parse(value.data) };
       } catch (error) {
         if (controller.signal.aborted) return undefined;

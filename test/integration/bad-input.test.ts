@@ -1,6 +1,8 @@
 // Every bad input gets a clear error, nothing is stored half-way, and the socket stays usable.
-import { SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MAX_SESSION_MESSAGES } from "../../src/session/ChatSession.ts";
 
 const BASE = "http://sluice.test";
 
@@ -241,6 +243,26 @@ describe("bad WebSocket frames", () => {
     const stored = await historyOf(session);
     expect(stored).toHaveLength(2);
     expect(JSON.stringify(stored)).not.toContain("me too");
+    ws.close();
+  });
+});
+
+describe("a full session", () => {
+  it("refuses more prompts with session_full, storing nothing", async () => {
+    const { ws, frames: received, session } = await openSocket();
+    const stub = env.SESSIONS.get(env.SESSIONS.idFromName(session));
+    await runInDurableObject(stub, (_instance, state) => {
+      for (let i = 0; i < MAX_SESSION_MESSAGES - 1; i += 1) {
+        state.storage.sql.exec(
+          "INSERT INTO messages (id, role, content, status, created_at) VALUES (?, 'user', 'x', 'complete', 0)",
+          `seed_${i}`,
+        );
+      }
+    });
+    ws.send(JSON.stringify({ prompt: "one more" }));
+    const error = await until(() => received.find((f) => f.type === "error"));
+    expect(error).toMatchObject({ code: "session_full" });
+    expect(await historyOf(session)).toHaveLength(MAX_SESSION_MESSAGES - 1);
     ws.close();
   });
 });

@@ -59,11 +59,19 @@ export function presentedToken(request: Request): string | undefined {
   return new URL(request.url).searchParams.get("token") ?? undefined;
 }
 
+let warnedOpen = false;
+
 /** Identifies the caller, or throws `unauthorized` when AUTH_TOKENS is set and no token matches. */
 export async function authenticate(request: Request, env: Env): Promise<Principal> {
   const ip = request.headers.get("cf-connecting-ip") ?? "unknown";
   const source = env.AUTH_TOKENS?.trim() ?? "";
-  if (source === "") return { id: "open", limitKey: `ip:${ip}` };
+  if (source === "") {
+    if (!warnedOpen) {
+      warnedOpen = true;
+      console.warn("Sluice runs OPEN: AUTH_TOKENS is not set, so anyone who reaches it can use it.");
+    }
+    return { id: "open", limitKey: `ip:${ip}` };
+  }
 
   const token = presentedToken(request);
   if (token === undefined) {

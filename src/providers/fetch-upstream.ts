@@ -2,6 +2,7 @@
 import type { EventSourceMessage } from "eventsource-parser/stream";
 import { EventSourceParserStream, ParseError } from "eventsource-parser/stream";
 import { SluiceError } from "../errors.ts";
+import { parseRetryAfter, UpstreamFailure } from "./retry-policy.ts";
 import type { GenerationRequest, UpstreamEvent } from "./types.ts";
 import {
   droppedEvent,
@@ -148,34 +149,37 @@ function readFailure(error: unknown): UpstreamEvent {
   return droppedEvent();
 }
 
-/** The SluiceError for a non-2xx answer. */
-async function httpFailure(response: Response, request: Request): Promise<SluiceError> {
+/**
+ * The error for a non-2xx answer, with the status and Retry-After (any status may send one,
+ * 503 often does) that the retry rules read.
+ */
+async function httpFailure(response: Response, request: Request): Promise<UpstreamFailure> {
   const { status } = response;
+  const retryAfter = response.headers.get("retry-after");
+  const detail = { httpStatus: status, retryAfterMs: parseRetryAfter(retryAfter) };
   if (status === 401 || status === 403) {
     // The body is not read: some upstreams echo part of the key back in it.
     await discard(response);
-    return new SluiceError("upstream_auth", `The upstream rejected the API key (HTTP ${status})`);
+    const message = `The upstream rejected the API key (HTTP ${status})`;
+    return new UpstreamFailure("upstream_auth", message, detail);
   }
   if (status === 429) {
     await discard(response);
-    const hint = retryHint(response.headers.get("retry-after"));
-    return new SluiceError(
-      "upstream_rate_limited",
-      `The upstream is rate limiting (HTTP 429)${hint}`,
-    );
+    const message = `The upstream is rate limiting (HTTP 429)${retryHint(retryAfter)}`;
+    return new UpstreamFailure("upstream_rate_limited", message, detail);
   }
-  const detail = redact(await errorMessage(response), request);
-  const suffix = detail ? `: ${truncate(detail)}` : "";
-  return new SluiceError("upstream_http", `The upstream answered HTTP ${status}${suffix}`);
+  const reason = redact(await errorMessage(response), request);
+  const suffix = reason ? `: ${truncate(reason)}` : "";
+  const message = `The upstream answered HTTP ${status}${suffix}`;
+  return new UpstreamFailure("upstream_http", message, detail);
 }
 
 /** Retry-After (seconds or an HTTP date) as a sentence tail, or nothing if absent or garbled. */
 function retryHint(value: string | null): string {
-  if (value === null) return "";
+  if (value === null || parseRetryAfter(value) === undefined) return "";
   const trimmed = value.trim();
-  if (/^\d{1,7}$/.test(trimmed)) return `; Retry-After says ${trimmed} s`;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? "" : `; Retry-After says ${new Date(date).toISOString()}`;
+  if (/^\d+$/.test(trimmed)) return `; Retry-After says ${trimmed} s`;
+  return `; Retry-After says ${new Date(Date.parse(trimmed)).toISOString()}`;
 }
 
 /** `error.message` (or a bare `error` / `message` string) from a JSON error body. */

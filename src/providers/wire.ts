@@ -53,13 +53,12 @@ export function truncate(text: string, max = MAX_UPSTREAM_MESSAGE): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** The message of `upstream_dropped`. */
+export const DROPPED_MESSAGE = "The upstream closed the stream before it finished";
+
 /** The upstream closed (or lost) the connection before its end-of-stream marker. */
 export function droppedEvent(): UpstreamEvent {
-  return {
-    type: "error",
-    code: "upstream_dropped",
-    message: "The upstream closed the stream before it finished",
-  };
+  return { type: "error", code: "upstream_dropped", message: DROPPED_MESSAGE };
 }
 
 /** The upstream sent something that is not the protocol it speaks; `what` says what it was. */

@@ -33,8 +33,9 @@ export class Generation {
 
   /**
    * Streams the answer, calling `onText` for each piece; resolves when the generation ends.
-   * No upstream byte for `stallMs` fails it with `upstream_stalled` (the wait for the first
-   * byte included).
+   * Once `provider.stream()` resolved, no upstream byte for `stallMs` fails it with
+   * `upstream_stalled`. The wait before that is the provider's: the one from `createProvider`
+   * resolves at the first text and bounds the wait with its connect and first-token timeouts.
    */
   async run(
     provider: Provider,
@@ -48,13 +49,13 @@ export class Generation {
         `The upstream sent nothing for ${stallMs / 1000} s; the relay stopped waiting.`,
       ),
     );
-    watchdog.poke();
     try {
       const stream = await provider.stream({
         messages,
         signal: this.controller.signal,
         onActivity: () => watchdog.poke(),
       });
+      watchdog.poke();
       const reader = stream.getReader();
       const stop = () => reader.cancel().catch(() => {});
       this.controller.signal.addEventListener("abort", stop, { once: true });

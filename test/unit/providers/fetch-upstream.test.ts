@@ -3,6 +3,7 @@ import { SluiceError } from "../../../src/errors.ts";
 import type { FetchLike } from "../../../src/providers/fetch-upstream.ts";
 import { fetchUpstream, sseEvents } from "../../../src/providers/fetch-upstream.ts";
 import { openaiEvents } from "../../../src/providers/openai.ts";
+import { UpstreamFailure } from "../../../src/providers/retry-policy.ts";
 import type { UpstreamEvent } from "../../../src/providers/types.ts";
 import { collect } from "../../helpers/rechunk.ts";
 import { bytesOf, sse } from "./support.ts";
@@ -50,6 +51,24 @@ describe("fetchUpstream", () => {
     expect(failure.message).toBe("The upstream is rate limiting (HTTP 429); Retry-After says 20 s");
     const bare = await failureOf(answering(429, ""));
     expect(bare.message).toBe("The upstream is rate limiting (HTTP 429)");
+  });
+
+  it("keeps the status and Retry-After for the retry rules, as seconds or an HTTP date", async () => {
+    const seconds = await failureOf(answering(503, "", { "retry-after": "3" }));
+    expect(seconds).toBeInstanceOf(UpstreamFailure);
+    expect(seconds).toMatchObject({ detail: { httpStatus: 503, retryAfterMs: 3_000 } });
+    const inFiveSeconds = new Date(Date.now() + 5_000).toUTCString();
+    const date = await failureOf(answering(429, "", { "retry-after": inFiveSeconds }));
+    expect(date).toBeInstanceOf(UpstreamFailure);
+    const { retryAfterMs } = date instanceof UpstreamFailure ? date.detail : {};
+    expect(retryAfterMs).toBeGreaterThan(3_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(5_000);
+    expect(date.message).toMatch(/; Retry-After says \d{4}-\d\d-\d\dT/);
+    const garbled = await failureOf(answering(429, "", { "retry-after": "soon" }));
+    expect(garbled).toMatchObject({
+      message: "The upstream is rate limiting (HTTP 429)",
+      detail: { httpStatus: 429, retryAfterMs: undefined },
+    });
   });
 
   it("maps other statuses to upstream_http with the upstream's own message", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createProvider, PROVIDER_NAMES } from "../../../src/providers/index.ts";
+import { collect } from "../../helpers/rechunk.ts";
 
 describe("createProvider", () => {
   it("picks the demo provider when PROVIDER is unset or blank", () => {
@@ -27,6 +28,37 @@ describe("createProvider", () => {
     for (const name of ["openai", "anthropic", "workers-ai"]) {
       expect(() => createProvider({ PROVIDER: name })).not.toThrow();
     }
+  });
+
+  it("rejects an unknown FALLBACK_PROVIDER with a config_error naming that var", () => {
+    expect(() => createProvider({ PROVIDER: "demo", FALLBACK_PROVIDER: "gemini" })).toThrow(
+      expect.objectContaining({
+        code: "config_error",
+        message:
+          'FALLBACK_PROVIDER "gemini" is unknown; use one of: demo, openai, anthropic, workers-ai',
+      }),
+    );
+  });
+
+  it("accepts every provider as FALLBACK_PROVIDER, and a blank one as none", () => {
+    for (const name of [...PROVIDER_NAMES, " "]) {
+      expect(() => createProvider({ PROVIDER: "openai", FALLBACK_PROVIDER: name })).not.toThrow();
+    }
+  });
+
+  it("falls back to the demo, which needs no key, when the primary's key is missing", async () => {
+    const provider = createProvider({
+      PROVIDER: "anthropic",
+      FALLBACK_PROVIDER: "demo",
+      DEMO_DELAY_MS: "0",
+    });
+    const stream = await provider.stream({
+      messages: [{ role: "user", content: "/tokens 3" }],
+      signal: new AbortController().signal,
+    });
+    const events = await collect(stream);
+    const text = events.map((event) => (event.type === "text" ? event.text : "")).join("");
+    expect(text).toBe("t0 t1 t2 ");
   });
 
   it("passes MODEL to the provider it picks", () => {

@@ -1,0 +1,221 @@
+/**
+ * Retries, pre-token timeouts and the fallback provider, wrapped around any provider. A call is
+ * tried again only before its first text reaches the session, so an answer is never duplicated:
+ * each attempt's events are held until it commits (sends text, or finishes without any).
+ */
+import { SluiceError } from "../errors.ts";
+import type { RetryPolicy, TimeoutPhase } from "./retry-policy.ts";
+import {
+  allowsFallback,
+  MAX_RETRY_AFTER_MS,
+  retryDelay,
+  UpstreamFailure,
+  waitsTooLong,
+} from "./retry-policy.ts";
+import type { GenerationRequest, Provider, UpstreamEvent } from "./types.ts";
+import { DROPPED_MESSAGE } from "./wire.ts";
+
+/**
+ * A provider that answers with `primary`, trying it again after a failure before its first
+ * text as `policy` allows, then with `fallback` (same policy) if the failure permits one (see
+ * `allowsFallback`). `stream()` resolves once an attempt committed; from then on its events
+ * pass through unchanged, a mid-stream failure included (the session keeps the partial answer).
+ * When both fail, the error is the fallback's, and its message quotes the primary's.
+ * `onActivity` is only called after the commit: before it, the deadlines of `policy` govern.
+ */
+export function resilient(
+  primary: Provider,
+  fallback: Provider | undefined,
+  policy: RetryPolicy,
+): Provider {
+  return {
+    name: primary.name,
+    model: primary.model,
+    async stream(call) {
+      try {
+        return await withRetries(primary, call, policy);
+      } catch (error) {
+        if (!fallback || !usable(error, call) || !allowsFallback(error)) throw error;
+        console.warn(`${failed(primary, error)}; falling back to ${label(fallback)}`);
+        try {
+          return await withRetries(fallback, call, policy);
+        } catch (second) {
+          if (!usable(second, call)) throw second;
+          const first = `the primary ${label(primary)} failed first: ${error.message}`;
+          const message = `${second.message} (fallback ${label(fallback)}; ${first})`;
+          throw new SluiceError(second.code, message);
+        }
+      }
+    },
+  };
+}
+
+/** Attempts of `provider` until one commits, the rules say stop, or the caller aborts. */
+async function withRetries(
+  provider: Provider,
+  call: GenerationRequest,
+  policy: RetryPolicy,
+): Promise<ReadableStream<UpstreamEvent>> {
+  for (let retry = 1; ; retry++) {
+    try {
+      return await attempt(provider, call, policy);
+    } catch (error) {
+      if (!usable(error, call)) throw error;
+      const delay = retryDelay(error, retry, policy);
+      if (delay === undefined) throw finalError(error, retry);
+      console.warn(`${failed(provider, error)}; retry ${retry} in ${delay} ms`);
+      await sleep(delay, call.signal);
+    }
+  }
+}
+
+/**
+ * One call of `provider` under the connect and first-token deadlines. Resolves with a stream
+ * that replays the held events and then reads on; rejects with the attempt's error.
+ */
+async function attempt(
+  provider: Provider,
+  call: GenerationRequest,
+  policy: RetryPolicy,
+): Promise<ReadableStream<UpstreamEvent>> {
+  const deadline = new AbortController();
+  const signal = AbortSignal.any([call.signal, deadline.signal]);
+  const expire = (ms: number, phase: TimeoutPhase, what: string) =>
+    setTimeout(() => {
+      const message = `The upstream ${label(provider)} sent ${what} within ${seconds(ms)}`;
+      deadline.abort(new UpstreamFailure("upstream_timeout", message, { phase }));
+    }, ms);
+  const connect = expire(policy.connectMs, "connect", "no response headers");
+  const firstToken = expire(policy.firstTokenMs, "first-token", "no text");
+  let committed = false;
+  try {
+    const started = provider.stream({
+      messages: call.messages,
+      signal,
+      onActivity: () => {
+        if (committed) call.onActivity?.();
+      },
+    });
+    // A stream that resolves after the abort is not wanted any more.
+    const stream = await untilAborted(started, signal, (late) => void late.cancel().catch(noop));
+    clearTimeout(connect);
+    const reader = stream.getReader();
+    const held: UpstreamEvent[] = [];
+    for (;;) {
+      const next = await untilAborted(reader.read(), signal, noop).catch((error: unknown) => {
+        void reader.cancel().catch(noop);
+        throw error;
+      });
+      if (next.done) throw new UpstreamFailure("upstream_dropped", DROPPED_MESSAGE);
+      const event = next.value;
+      if (event.type === "error") throw new UpstreamFailure(event.code, event.message);
+      held.push(event);
+      if (event.type === "text" || event.type === "finish") break;
+    }
+    committed = true;
+    return replayThen(held, reader);
+  } finally {
+    clearTimeout(connect);
+    clearTimeout(firstToken);
+  }
+}
+
+/** `held`, then whatever `reader` still gives, pull by pull. */
+function replayThen(
+  held: UpstreamEvent[],
+  reader: ReadableStreamDefaultReader<UpstreamEvent>,
+): ReadableStream<UpstreamEvent> {
+  return new ReadableStream<UpstreamEvent>(
+    {
+      async pull(controller) {
+        const event = held.shift();
+        if (event) return controller.enqueue(event);
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * `pending`, or a rejection with the signal's reason as soon as it fires (a provider may ignore
+ * its signal, as the Workers AI binding does). `late` gets a value that arrives after the abort.
+ */
+function untilAborted<T>(
+  pending: Promise<T>,
+  signal: AbortSignal,
+  late: (value: T) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener("abort", stop);
+        if (signal.aborted) late(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", stop);
+        reject(signal.aborted ? signal.reason : error);
+      },
+    );
+  });
+}
+
+/** Waits `ms`, or rejects with the signal's reason the moment it fires: a cancel never waits. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", stop);
+      resolve();
+    }, ms);
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+  });
+}
+
+/**
+ * Whether `error` is an upstream failure the retry rules judge. A cancel (the caller's own
+ * signal) and bugs (anything not a SluiceError) pass through untouched.
+ */
+function usable(error: unknown, call: GenerationRequest): error is SluiceError {
+  return !call.signal.aborted && error instanceof SluiceError;
+}
+
+/** The error a provider gives up with, saying how many attempts it took or why it did not wait. */
+function finalError(error: SluiceError, attempts: number): SluiceError {
+  const cap = seconds(MAX_RETRY_AFTER_MS);
+  let message = error.message;
+  if (waitsTooLong(error)) message += `, longer than the relay waits (${cap})`;
+  if (attempts > 1) message += ` (${attempts} attempts)`;
+  if (message === error.message) return error;
+  const detail = error instanceof UpstreamFailure ? error.detail : {};
+  return new UpstreamFailure(error.code, message, detail);
+}
+
+/**
+ * One log line for a failed attempt. Operators see a primary that fails even when every user
+ * gets an answer. Messages never hold a key (see `fetchUpstream`), so they are safe to log.
+ */
+function failed(provider: Provider, error: SluiceError): string {
+  return `upstream ${label(provider)} failed with ${error.code}: ${error.message}`;
+}
+
+function label(provider: Provider): string {
+  return `${provider.name}/${provider.model}`;
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
+}
+
+function noop(): void {}

@@ -68,7 +68,9 @@ export async function authenticate(request: Request, env: Env): Promise<Principa
   if (source === "") {
     if (!warnedOpen) {
       warnedOpen = true;
-      console.warn("Sluice runs OPEN: AUTH_TOKENS is not set, so anyone who reaches it can use it.");
+      console.warn(
+        "Sluice runs OPEN: AUTH_TOKENS is not set, so anyone who reaches it can use it.",
+      );
     }
     return { id: "open", limitKey: `ip:${ip}` };
   }

@@ -8,22 +8,18 @@ import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
-import type { ServerEvent, SessionEvent } from "../protocol.ts";
+import type { SessionEvent } from "../protocol.ts";
 import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
-import { FanOut, sendFrame } from "./fanout.ts";
+import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
+import { LIMIT_KEY_HEADER, PRINCIPAL_HEADER, SESSION_HEADER } from "./forward.ts";
 import { Generation } from "./generation.ts";
+import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
 
-/** The header by which the Worker tells the object which session it is. */
-export const SESSION_HEADER = "x-sluice-session";
-/** The caller's principal id: a session answers only the principal that created it. */
-export const PRINCIPAL_HEADER = "x-sluice-principal";
-/** The key the caller's rate limits count against. */
-export const LIMIT_KEY_HEADER = "x-sluice-limit-key";
 /** Messages a session may hold (user and assistant); then it is full. */
 export const MAX_SESSION_MESSAGES = 2_000;
 /** While a generation runs, an alarm this often keeps the object from being evicted. */
@@ -33,28 +29,6 @@ export const RETENTION_MS = 15 * 60_000;
 /** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
-
-/** Anything that takes frames: a socket (wrapped) or an SSE listener. */
-interface Client {
-  send(frame: ServerEvent): void;
-}
-
-function asClient(ws: WebSocket): Client {
-  return { send: (frame) => sendFrame(ws, frame) };
-}
-
-/** What a socket remembers across hibernation. */
-interface SocketAttachment {
-  limitKey: string;
-}
-
-function limitKeyOf(ws: WebSocket): string {
-  const attachment: unknown = ws.deserializeAttachment();
-  if (typeof attachment === "object" && attachment !== null && "limitKey" in attachment) {
-    return String(attachment.limitKey);
-  }
-  return "unknown";
-}
 
 interface Running {
   run: Generation;
@@ -82,7 +56,8 @@ export class ChatSession extends DurableObject<Env> {
       () => this.onLeave(),
     );
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    this.recoverOrphans(orphans);
+    recoverInterrupted(this.store, orphans, (event) => this.emit(event));
+    this.log.flush();
   }
 
   /** Internal HTTP API; only the Worker calls it, through src/session/forward.ts. */
@@ -139,7 +114,7 @@ export class ChatSession extends DurableObject<Env> {
           this.cancel();
           break;
         case "resume":
-          this.replay(asClient(ws), frame.after);
+          this.replay(socketClient(ws), frame.after);
           break;
         case "history":
           sendFrame(ws, {
@@ -195,8 +170,8 @@ export class ChatSession extends DurableObject<Env> {
   private acceptSocket(session: string, limitKey: string, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ limitKey } satisfies SocketAttachment);
-    this.welcome(asClient(server), session, after);
+    server.serializeAttachment({ limitKey });
+    this.welcome(socketClient(server), session, after);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -319,27 +294,6 @@ export class ChatSession extends DurableObject<Env> {
     this.log.flush();
     if (this.generation) releaseSlot(this.env, this.generation.limitKey, messageId);
     this.generation = undefined;
-  }
-
-  /** After a restart or eviction no generation is running: close the answers left streaming. */
-  private recoverOrphans(orphans: readonly string[]): void {
-    for (const messageId of orphans) {
-      const content = this.log
-        .after(0)
-        .map((event) =>
-          event.type === "chunk" && event.messageId === messageId ? event.content : "",
-        )
-        .join("");
-      this.store.finishMessage(messageId, {
-        content,
-        status: "incomplete",
-        errorCode: "interrupted",
-      });
-      const message = "The relay restarted during this answer; the text up to the restart is kept.";
-      this.emit({ type: "error", messageId, code: "interrupted", message });
-      this.emit({ type: "done", messageId, status: "incomplete" });
-    }
-    this.log.flush();
   }
 
   private emit(event: Unsequenced<SessionEvent>): SessionEvent {

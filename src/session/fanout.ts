@@ -10,6 +10,25 @@ export const WS_BUFFER_LIMIT = 4 * 1024 * 1024;
 /** Close code for a socket dropped for reading too slowly (application range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
+/** Anything that takes frames: a socket (wrapped) or an SSE listener. */
+export interface Client {
+  send(frame: ServerEvent): void;
+}
+
+/** A socket as a Client. */
+export function socketClient(ws: WebSocket): Client {
+  return { send: (frame) => sendFrame(ws, frame) };
+}
+
+/** The rate-limit key a socket was accepted with; it survives hibernation as an attachment. */
+export function limitKeyOf(ws: WebSocket): string {
+  const attachment: unknown = ws.deserializeAttachment();
+  if (typeof attachment === "object" && attachment !== null && "limitKey" in attachment) {
+    return String(attachment.limitKey);
+  }
+  return "unknown";
+}
+
 /** Sends one frame to a socket, unless the socket is closing or hopelessly behind. */
 export function sendFrame(ws: WebSocket, frame: ServerEvent): void {
   try {

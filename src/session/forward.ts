@@ -2,7 +2,13 @@
 
 import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
-import { LIMIT_KEY_HEADER, PRINCIPAL_HEADER, SESSION_HEADER } from "./ChatSession.ts";
+
+/** The header by which the Worker tells the object which session it is. */
+export const SESSION_HEADER = "x-sluice-session";
+/** The caller's principal id: a session answers only the principal that created it. */
+export const PRINCIPAL_HEADER = "x-sluice-principal";
+/** The key the caller's rate limits count against. */
+export const LIMIT_KEY_HEADER = "x-sluice-limit-key";
 
 /** Internal operations of ChatSession.fetch. */
 export type SessionOp = "/create" | "/ws" | "/messages" | "/events" | "/cancel" | "/history";

@@ -1,0 +1,30 @@
+/** What a session does after a restart or eviction cut its generation short. */
+import type { SessionEvent } from "../protocol.ts";
+import type { Unsequenced } from "./event-log.ts";
+import type { SessionStore } from "./store.ts";
+
+const MESSAGE = "The relay restarted during this answer; the text up to the restart is kept.";
+
+/**
+ * Closes the answers a dead instance left `streaming`: each keeps the text that reached
+ * storage, is marked `incomplete` with `interrupted`, and its clients get an `error` and a
+ * `done`, so a reconnecting client never waits for an answer that will not come.
+ */
+export function recoverInterrupted(
+  store: SessionStore,
+  orphans: readonly string[],
+  emit: (event: Unsequenced<SessionEvent>) => void,
+): void {
+  if (orphans.length === 0) return;
+  const stored = store.eventsAfter(0);
+  for (const messageId of orphans) {
+    const content = stored
+      .map((event) =>
+        event.type === "chunk" && event.messageId === messageId ? event.content : "",
+      )
+      .join("");
+    store.finishMessage(messageId, { content, status: "incomplete", errorCode: "interrupted" });
+    emit({ type: "error", messageId, code: "interrupted", message: MESSAGE });
+    emit({ type: "done", messageId, status: "incomplete" });
+  }
+}

@@ -5,6 +5,8 @@ import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";
 import { countRequest } from "./limits/limits.ts";
 import { checkOrigin, preflight, withCors } from "./origins.ts";
+import { postChat, resumeChat, stopChat } from "./routes/ai-sdk.ts";
+import { chatCompletions, listModels, openaiFallback } from "./routes/openai-compat.ts";
 import {
   cancelGeneration,
   createSession,
@@ -63,6 +65,14 @@ router
   .all("/sessions/:id/events", methodNotAllowed("GET"))
   .post("/sessions/:id/cancel", cancelGeneration)
   .all("/sessions/:id/cancel", methodNotAllowed("POST"))
+  .post("/v1/chat/completions", chatCompletions)
+  .get("/v1/models", listModels)
+  .all("/v1/*", openaiFallback)
+  .post("/api/chat", postChat)
+  .all("/api/chat", methodNotAllowed("POST"))
+  .get("/api/chat/:id/stream", resumeChat)
+  .all("/api/chat/:id/stream", methodNotAllowed("GET"))
+  .post("/api/chat/:id/stop", stopChat)
   .all("*", (request: Request) => {
     throw new SluiceError("not_found", `No route for ${new URL(request.url).pathname}.`);
   });

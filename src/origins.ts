@@ -59,7 +59,7 @@ export function withCors(response: Response, request: Request): Response {
   if (origin === null || response.status === 101) return response;
   const headers = new Headers(response.headers);
   headers.set("access-control-allow-origin", origin);
-  headers.set("access-control-expose-headers", "retry-after");
+  headers.set("access-control-expose-headers", "retry-after, x-sluice-session");
   headers.append("vary", "Origin");
   return new Response(response.body, { status: response.status, headers });
 }

@@ -42,16 +42,19 @@ export async function acquireSlot(env: Env, key: string, lease: string): Promise
   }
 }
 
-/** Keeps a slot alive; failures only shorten it to its TTL, so they are not worth a word. */
-export function renewSlot(env: Env, key: string, lease: string): void {
-  limiter(env, key)
+/**
+ * Keeps a slot alive; failures only shorten it to its TTL, so they are not worth a word. The
+ * promise never rejects; in a Worker (not an object) it must be handed to `waitUntil`.
+ */
+export async function renewSlot(env: Env, key: string, lease: string): Promise<void> {
+  await limiter(env, key)
     ?.renew(lease, LEASE_TTL_MS)
     .catch(() => {});
 }
 
-/** Frees a slot; if this fails, the lease expires by itself within LEASE_TTL_MS. */
-export function releaseSlot(env: Env, key: string, lease: string): void {
-  limiter(env, key)
+/** Frees a slot; if this fails, the lease expires by itself within LEASE_TTL_MS. Never rejects. */
+export async function releaseSlot(env: Env, key: string, lease: string): Promise<void> {
+  await limiter(env, key)
     ?.release(lease)
     .catch(() => {});
 }

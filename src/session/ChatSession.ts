@@ -153,7 +153,7 @@ export class ChatSession extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (!this.generation) return;
-    renewSlot(this.env, this.generation.limitKey, this.generation.run.messageId);
+    void renewSlot(this.env, this.generation.limitKey, this.generation.run.messageId);
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
   }
 
@@ -292,7 +292,7 @@ export class ChatSession extends DurableObject<Env> {
       usage: outcome.usage,
     });
     this.log.flush();
-    if (this.generation) releaseSlot(this.env, this.generation.limitKey, messageId);
+    if (this.generation) void releaseSlot(this.env, this.generation.limitKey, messageId);
     this.generation = undefined;
   }
 

@@ -10,11 +10,11 @@ export const BUNDLE = fileURLToPath(new URL("../../dist/test/index.js", import.m
 
 /** Throws if any configured secret appears in what the suite's clients saw or its logs. */
 function scanForSecrets(): void {
-  let files: string[];
+  let files: string[] = [];
   try {
     files = readdirSync(SCAN_DIR);
   } catch {
-    return;
+    // No test recorded anything (a run of unit tests only).
   }
   let bytes = 0;
   for (const file of files) {
@@ -32,7 +32,7 @@ function scanForSecrets(): void {
 }
 
 export default async function setup(): Promise<() => void> {
-  rmSync(SCAN_DIR, { recursive: true, force: true });
+  process.env.SLUICE_SCAN_DIR = SCAN_DIR;
   await build({
     entryPoints: [fileURLToPath(new URL("../../src/index.ts", import.meta.url))],
     outfile: BUNDLE,
@@ -45,5 +45,11 @@ export default async function setup(): Promise<() => void> {
     external: ["cloudflare:*"],
     logLevel: "warning",
   });
-  return scanForSecrets;
+  return () => {
+    try {
+      scanForSecrets();
+    } finally {
+      rmSync(SCAN_DIR, { recursive: true, force: true });
+    }
+  };
 }

@@ -2,8 +2,14 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** Where every test process writes what it saw; the global teardown scans the folder. */
-export const SCAN_DIR = fileURLToPath(new URL("../../dist/test/scan/", import.meta.url));
+/**
+ * Where every test process writes what it saw; the global teardown scans the folder. Each run
+ * has its own (the global setup names it in SLUICE_SCAN_DIR, which the test workers inherit),
+ * so runs side by side cannot delete each other's records.
+ */
+export const SCAN_DIR =
+  process.env.SLUICE_SCAN_DIR ??
+  fileURLToPath(new URL(`../../dist/test/scan-${process.pid}/`, import.meta.url));
 const file = `${SCAN_DIR}/${process.pid}-${Math.random().toString(36).slice(2)}.txt`;
 
 /** Appends `text` (a frame, an SSE event, a response body, a log line) to this process's file. */

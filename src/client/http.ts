@@ -1,0 +1,90 @@
+/** The relay's HTTP routes as the client uses them, with its JSON errors turned into exceptions. */
+import type { ErrorCode } from "../errors.ts";
+import { parseSnapshot, type SessionSnapshot } from "./parse.ts";
+
+/** A request the relay refused (its `{"error": {code, message}}` body), or could not be sent. */
+export class RelayError extends Error {
+  /** The relay's error code, or `network` when no answer came back. */
+  readonly code: ErrorCode | "network";
+  /** The HTTP status, or 0 when no answer came back. */
+  readonly status: number;
+
+  constructor(code: ErrorCode | "network", message: string, status: number) {
+    super(message);
+    this.name = "RelayError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** The RelayError a failed response stands for, whatever its body holds. */
+async function failure(response: Response): Promise<RelayError> {
+  const body: unknown = await response.json().catch(() => undefined);
+  const error = isRecord(body) && isRecord(body.error) ? body.error : {};
+  const code = typeof error.code === "string" ? error.code : "internal";
+  const message =
+    typeof error.message === "string" ? error.message : `HTTP ${response.status} from the relay.`;
+  // The relay owns the codes and may be newer than this client; see parse.ts.
+  return new RelayError(code as ErrorCode, message, response.status);
+}
+
+/** The session routes of one relay, called with its token (a Bearer header) when there is one. */
+export class RelayHttp {
+  constructor(
+    private readonly base: URL,
+    private readonly token?: string,
+  ) {}
+
+  /** An absolute URL of the relay. */
+  url(path: string): string {
+    return new URL(path, this.base).toString();
+  }
+
+  /** `POST /sessions`: a new session's id. */
+  async createSession(): Promise<string> {
+    const body: unknown = await (await this.fetch("/sessions", { method: "POST" })).json();
+    if (isRecord(body) && typeof body.session === "string") return body.session;
+    throw new RelayError("internal", "The relay sent no session id.", 201);
+  }
+
+  /** `GET /sessions/:id`: the history and state of a session. */
+  async snapshot(session: string): Promise<SessionSnapshot> {
+    const snapshot = parseSnapshot(await (await this.fetch(`/sessions/${session}`)).json());
+    if (!snapshot) throw new RelayError("internal", "The relay sent an unreadable history.", 200);
+    return snapshot;
+  }
+
+  /** `POST /sessions/:id/messages`, leaving its stream: the answer comes on the events stream. */
+  async postMessage(session: string, prompt: string): Promise<void> {
+    const response = await this.fetch(`/sessions/${session}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: prompt }),
+    });
+    await response.body?.cancel();
+  }
+
+  /** `POST /sessions/:id/cancel`. */
+  async cancel(session: string): Promise<void> {
+    await this.fetch(`/sessions/${session}/cancel`, { method: "POST" });
+  }
+
+  /** Sends a request; returns the response if it succeeded, else throws RelayError. */
+  private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token !== undefined) headers.set("authorization", `Bearer ${this.token}`);
+    let response: Response;
+    try {
+      response = await fetch(this.url(path), { ...init, headers });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RelayError("network", `The relay could not be reached: ${reason}`, 0);
+    }
+    if (!response.ok) throw await failure(response);
+    return response;
+  }
+}

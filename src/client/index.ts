@@ -1,0 +1,21 @@
+/**
+ * Sluice's browser client: import this file alone (no dependencies) to stream a session's
+ * answers over WebSocket or SSE, with reconnects that resume exactly where they left off.
+ *
+ * @example
+ * const client = new SluiceClient({ session: localStorage.getItem("session") ?? undefined });
+ * const transcript = new Transcript();
+ * client.on((event) => {
+ *   if (event.type === "session") localStorage.setItem("session", event.session);
+ *   if ("seq" in event) render(transcript.apply(event));
+ * });
+ * client.connect();
+ * await client.send("Hello");
+ */
+export type { ClientFrame, ServerEvent, SessionEvent, StoredMessage } from "../protocol.ts";
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+export { SluiceClient, type SluiceClientOptions } from "./client.ts";
+export type { ClientEvent, ClientListener, ConnectionState } from "./events.ts";
+export { RelayError } from "./http.ts";
+export { parseServerEvent, type SessionSnapshot } from "./parse.ts";
+export { type ChatMessage, Transcript } from "./transcript.ts";

@@ -1,0 +1,138 @@
+/**
+ * The OpenAI-compatible routes: `POST /v1/chat/completions` and `GET /v1/models`, so any
+ * OpenAI client can use the relay as its base URL. The Worker answers with its own provider
+ * and key; the client's Authorization header is never sent upstream (with AUTH_TOKENS set it
+ * carries the client's Sluice token). Errors use OpenAI's body, with our codes as `code`.
+ */
+import type { Env } from "../env.ts";
+import { SluiceError, toSluiceError } from "../errors.ts";
+import { newMessageId } from "../ids.ts";
+import { acquireSlot, releaseSlot, renewSlot } from "../limits/limits.ts";
+import { createProvider } from "../providers/index.ts";
+import type { ChatMessage } from "../providers/types.ts";
+import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
+import { jsonSseResponse } from "../streams/json-sse.ts";
+import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
+import { providerAnswer } from "../streams/provider-answer.ts";
+import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { parseCompletionRequest } from "./openai-request.ts";
+import { askSession, SESSION_SELECT_HEADER } from "./session-turn.ts";
+import { type RouteRequest, sessionParam } from "./sessions.ts";
+
+/** How often a stateless answer renews its generation slot (sessions renew on their heartbeat). */
+const SLOT_RENEW_MS = 30_000;
+
+/** The session the request names, if any: by header or body field, checked. */
+function requestedSession(request: RouteRequest, fromBody: string | undefined): string | undefined {
+  const fromHeader = request.headers.get(SESSION_SELECT_HEADER) ?? undefined;
+  if (fromHeader !== undefined && fromBody !== undefined && fromHeader !== fromBody) {
+    throw new SluiceError(
+      "invalid_request",
+      "The X-Sluice-Session header and the sluice_session field name different sessions.",
+    );
+  }
+  const session = fromHeader ?? fromBody;
+  return session === undefined ? undefined : sessionParam(request, session);
+}
+
+/**
+ * A stateless answer straight from the provider, holding one of the client's generation slots
+ * (the same limit sessions count against) until it ends or the client goes away.
+ */
+async function statelessAnswer(
+  request: RouteRequest,
+  env: Env,
+  ctx: ExecutionContext,
+  messages: ChatMessage[],
+): Promise<ReadableStream<AnswerEvent>> {
+  const provider = createProvider(env);
+  const { limitKey } = request.principal;
+  const messageId = newMessageId();
+  await acquireSlot(env, limitKey, messageId);
+  const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
+  return providerAnswer({
+    provider,
+    messages,
+    messageId,
+    stallMs: stallTimeout(env.STALL_TIMEOUT_MS),
+    onClose: () => {
+      clearInterval(renew);
+      // The release outlives the response, so it must be handed to waitUntil.
+      ctx.waitUntil(releaseSlot(env, limitKey, messageId));
+    },
+  });
+}
+
+/**
+ * `POST /v1/chat/completions`. Without a session: the request's messages go upstream as they
+ * are, and nothing is stored. With one: the last user message is asked in the session, which
+ * supplies the history, stores the answer and shows it live to its other clients.
+ */
+export async function chatCompletions(
+  request: RouteRequest,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
+  // Once a prompt is stored in a session, a retry would ask it twice: clients are told not to.
+  let stored = false;
+  try {
+    const parsed = parseCompletionRequest(await request.text());
+    const session = requestedSession(request, parsed.session);
+    const meta = { created: Math.floor(Date.now() / 1000), model: createProvider(env).model };
+    let answer: ReadableStream<AnswerEvent>;
+    const headers: Record<string, string> = {};
+    if (session === undefined) {
+      answer = await statelessAnswer(request, env, ctx, parsed.messages);
+    } else {
+      answer = await askSession(env, request.principal, session, parsed.prompt);
+      stored = true;
+      headers[SESSION_SELECT_HEADER] = session;
+    }
+    if (parsed.stream) {
+      return jsonSseResponse(answer, openaiChunks(meta, parsed.includeUsage), headers);
+    }
+    const collected = await collectAnswer(answer);
+    if (collected.error) throw new SluiceError(collected.error.code, collected.error.message);
+    return Response.json(openaiCompletion({ ...meta, id: collected.messageId }, collected), {
+      headers,
+    });
+  } catch (error) {
+    return openaiFailure(error, !stored);
+  }
+}
+
+/** `GET /v1/models`: the one model the relay answers with. */
+export function listModels(_request: RouteRequest, env: Env): Response {
+  try {
+    const { model, name } = createProvider(env);
+    return Response.json({
+      object: "list",
+      data: [{ id: model, object: "model", created: 0, owned_by: `sluice-${name}` }],
+    });
+  } catch (error) {
+    return openaiFailure(error);
+  }
+}
+
+/** Any other request under `/v1`: OpenAI-style 405 or 404. */
+export function openaiFallback(request: RouteRequest): Response {
+  const { pathname } = new URL(request.url);
+  const allowed = { "/v1/chat/completions": "POST", "/v1/models": "GET" }[pathname];
+  const failure = allowed
+    ? new SluiceError(
+        "method_not_allowed",
+        `${request.method} is not allowed on ${pathname}; use ${allowed}.`,
+      )
+    : new SluiceError(
+        "not_found",
+        `No route for ${pathname}; the relay serves /v1/chat/completions and /v1/models.`,
+      );
+  return openaiErrorResponse(failure);
+}
+
+function openaiFailure(error: unknown, retry = true): Response {
+  const failure = toSluiceError(error);
+  // Logged without the request: its headers may hold a token.
+  if (failure.code === "internal") console.error("chat completion failed:", String(error));
+  return openaiErrorResponse(failure, retry);
+}

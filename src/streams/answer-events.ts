@@ -1,0 +1,90 @@
+/**
+ * One answer as the compatibility routes (OpenAI, AI SDK) see it, whether it streams from a
+ * session's object or straight from the provider: one vocabulary, so each wire format has one
+ * encoder and the two sources one adapter each.
+ */
+import type { ErrorCode } from "../errors.ts";
+import type { MessageStatus } from "../protocol.ts";
+import type { Usage } from "../providers/types.ts";
+
+/** How an answer ended, as its `done` event says. */
+export type AnswerStatus = Exclude<MessageStatus, "streaming">;
+
+/** One event of an answer: `start` first, `end` last, exactly once each. */
+export type AnswerEvent =
+  /** The answer began; `messageId` names it (in the session's history, when there is one). */
+  | { type: "start"; messageId: string }
+  /** A piece of the answer's text. */
+  | { type: "text"; text: string }
+  /** The answer failed; `end` follows. */
+  | { type: "error"; code: ErrorCode; message: string }
+  /** The answer ended: how, why (the upstream's finish reason), and what it cost. */
+  | { type: "end"; status: AnswerStatus; finish?: string | undefined; usage?: Usage | undefined };
+
+/** A whole answer, read to its end (non-streaming responses). */
+export interface CollectedAnswer {
+  messageId: string;
+  text: string;
+  status: AnswerStatus;
+  finish: string | undefined;
+  usage: Usage | undefined;
+  /** The first error, if the answer failed. */
+  error: { code: ErrorCode; message: string } | undefined;
+}
+
+/** Reads `answer` to its end and returns it whole. */
+export async function collectAnswer(answer: ReadableStream<AnswerEvent>): Promise<CollectedAnswer> {
+  const collected: CollectedAnswer = {
+    messageId: "",
+    text: "",
+    status: "incomplete",
+    finish: undefined,
+    usage: undefined,
+    error: undefined,
+  };
+  for await (const event of answer) {
+    switch (event.type) {
+      case "start":
+        collected.messageId = event.messageId;
+        break;
+      case "text":
+        collected.text += event.text;
+        break;
+      case "error":
+        collected.error ??= { code: event.code, message: event.message };
+        break;
+      case "end":
+        collected.status = event.status;
+        collected.finish = event.finish;
+        collected.usage = event.usage;
+        break;
+    }
+  }
+  return collected;
+}
+
+/** Finish reasons as upstreams name them, grouped by what they mean. */
+const FINISH_MEANINGS: Record<string, "stop" | "length" | "filter" | "tools"> = {
+  stop: "stop",
+  end_turn: "stop",
+  stop_sequence: "stop",
+  length: "length",
+  max_tokens: "length",
+  model_length: "length",
+  content_filter: "filter",
+  refusal: "filter",
+  tool_calls: "tools",
+  tool_use: "tools",
+  function_call: "tools",
+};
+
+/**
+ * What an upstream's finish reason means, whichever upstream named it (OpenAI `length`,
+ * Anthropic `max_tokens`, ...); `other` for names we do not know.
+ */
+export function finishMeaning(
+  finish: string | undefined,
+): "stop" | "length" | "filter" | "tools" | "other" {
+  if (finish === undefined) return "stop";
+  return Object.hasOwn(FINISH_MEANINGS, finish) ? (FINISH_MEANINGS[finish] ?? "other") : "other";
+}

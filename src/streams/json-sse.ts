@@ -1,0 +1,31 @@
+/**
+ * Data-only SSE, the dialect OpenAI and the AI SDK speak: each message is one `data:` line of
+ * JSON, and `data: [DONE]` ends the stream. Sluice's own event streams use src/streams/sse.ts.
+ */
+
+import type { AnswerEvent } from "./answer-events.ts";
+import { SSE_HEADERS } from "./sse.ts";
+
+/** The last message of a data-only stream. */
+export const DONE_FRAME = "data: [DONE]\n\n";
+
+/**
+ * One message. JSON.stringify escapes every line break inside strings and emits none between
+ * tokens, so one `data:` line always holds the whole value and nothing can forge a field.
+ */
+export function jsonFrame(value: unknown): string {
+  return `data: ${JSON.stringify(value)}\n\n`;
+}
+
+/**
+ * A streaming response: `answer` through `encoder` (answer events to SSE text), as UTF-8,
+ * with the SSE headers plus `headers`. Cancelling the response cancels the answer.
+ */
+export function jsonSseResponse(
+  answer: ReadableStream<AnswerEvent>,
+  encoder: TransformStream<AnswerEvent, string>,
+  headers: Record<string, string> = {},
+): Response {
+  const body = answer.pipeThrough(encoder).pipeThrough(new TextEncoderStream());
+  return new Response(body, { headers: { ...SSE_HEADERS, ...headers } });
+}

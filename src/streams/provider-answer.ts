@@ -1,0 +1,121 @@
+/**
+ * A stateless answer: the provider's event stream as an answer, with no session and no Durable
+ * Object. The Worker holds the upstream call itself, so it gets what a session's generation
+ * gets: an AbortController that the client's disconnect fires, and the stall watchdog.
+ */
+import { type ErrorCode, SluiceError } from "../errors.ts";
+import type { ChatMessage, Provider, UpstreamEvent, Usage } from "../providers/types.ts";
+import type { AnswerEvent } from "./answer-events.ts";
+import { StallWatchdog } from "./stall-watchdog.ts";
+
+export interface ProviderAnswerOptions {
+  provider: Provider;
+  messages: ChatMessage[];
+  /** The answer's id (the `start` event's messageId). */
+  messageId: string;
+  /** Milliseconds without an upstream byte before the answer fails as `upstream_stalled`. */
+  stallMs: number;
+  /** Called once when the answer ends, fails or is cancelled (frees the client's slot). */
+  onClose?: () => void;
+}
+
+/**
+ * Starts the upstream call and resolves with the answer once the upstream accepted it. A call
+ * that cannot start (missing key, rejected key, non-2xx, unreachable, stalled before its
+ * headers) rejects with its SluiceError, so the route can answer with an HTTP error; later
+ * failures arrive as an `error` event. Cancelling the answer aborts the upstream call.
+ */
+export async function providerAnswer(
+  options: ProviderAnswerOptions,
+): Promise<ReadableStream<AnswerEvent>> {
+  const { provider, messages, messageId, stallMs } = options;
+  const abort = new AbortController();
+  let closed = false;
+  const watchdog = new StallWatchdog(stallMs, () => {
+    const message = `The upstream sent nothing for ${stallMs / 1000} s; the relay stopped waiting.`;
+    abort.abort(new SluiceError("upstream_stalled", message));
+  });
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    watchdog.stop();
+    options.onClose?.();
+  };
+  let events: ReadableStream<UpstreamEvent>;
+  try {
+    events = await provider.stream({
+      messages,
+      signal: abort.signal,
+      onActivity: () => watchdog.poke(),
+    });
+  } catch (error) {
+    close();
+    throw error;
+  }
+  // Until the first text, the provider's connect and first-token timeouts (and its retries)
+  // govern; the stall watchdog starts once the stream is handed over.
+  watchdog.poke();
+  const reader = events.getReader();
+  let text = "";
+  let failure: { code: ErrorCode; message: string } | undefined;
+  let finish: string | undefined;
+  let usage: Usage | undefined;
+
+  return new ReadableStream<AnswerEvent>(
+    {
+      start(controller) {
+        controller.enqueue({ type: "start", messageId });
+      },
+      // Loops until it enqueues: a pull that returns empty-handed is not called again.
+      async pull(controller) {
+        for (;;) {
+          let next: ReadableStreamReadResult<UpstreamEvent>;
+          try {
+            next = await reader.read();
+          } catch {
+            // Providers end with an error event rather than throw; a throw is a lost upstream.
+            next = { done: true, value: undefined };
+            failure ??= { code: "upstream_dropped", message: "The upstream stream failed." };
+            controller.enqueue({ type: "error", ...failure });
+          }
+          if (next.done) {
+            // A provider closes without an event when its signal fired: say why here.
+            const reason: unknown = abort.signal.reason;
+            if (!failure && reason instanceof SluiceError) {
+              failure = { code: reason.code, message: reason.message };
+              controller.enqueue({ type: "error", ...failure });
+            }
+            const status = failure ? (text === "" ? "error" : "incomplete") : "complete";
+            controller.enqueue({ type: "end", status, finish, usage });
+            controller.close();
+            close();
+            return;
+          }
+          const event = next.value;
+          switch (event.type) {
+            case "text":
+              text += event.text;
+              controller.enqueue({ type: "text", text: event.text });
+              return;
+            case "usage":
+              usage = event.usage;
+              break;
+            case "finish":
+              finish = event.reason;
+              break;
+            case "error":
+              failure ??= { code: event.code, message: event.message };
+              controller.enqueue({ type: "error", code: event.code, message: event.message });
+              return;
+          }
+        }
+      },
+      cancel(reason) {
+        close();
+        abort.abort(reason);
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

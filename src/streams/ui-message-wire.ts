@@ -1,0 +1,102 @@
+/**
+ * What Sluice sends to AI SDK clients (`useChat`, `DefaultChatTransport`): the UI message
+ * stream protocol, https://ai-sdk.dev/docs/ai-sdk-ui/stream-protocol#ui-message-stream-protocol.
+ * `UIChunk` is the subset of the `ai` package's `UIMessageChunk` we emit, field for field;
+ * test/e2e/ai-sdk.test.ts checks it against that type and reads our streams with the SDK itself.
+ */
+import { type AnswerEvent, finishMeaning } from "./answer-events.ts";
+import { DONE_FRAME, jsonFrame } from "./json-sse.ts";
+
+/** Why the model stopped, in the AI SDK's set. */
+export type UIFinishReason =
+  | "stop"
+  | "length"
+  | "content-filter"
+  | "tool-calls"
+  | "error"
+  | "interrupted"
+  | "other";
+
+/** The chunks we emit. */
+export type UIChunk =
+  /** The message begins; the id is the answer's id in the session's history. */
+  | { type: "start"; messageId?: string }
+  /** One model call begins (a `step-start` part). Sluice makes exactly one per answer. */
+  | { type: "start-step" }
+  /** A text part begins; its deltas and end carry the same id. */
+  | { type: "text-start"; id: string }
+  | { type: "text-delta"; id: string; delta: string }
+  | { type: "text-end"; id: string }
+  | { type: "finish-step" }
+  /** The message is complete. */
+  | { type: "finish"; finishReason?: UIFinishReason }
+  /** The answer was cancelled (in the session, by any of its clients). */
+  | { type: "abort"; reason?: string }
+  /** The answer failed; the client shows `errorText`. */
+  | { type: "error"; errorText: string };
+
+/** The header that tells the AI SDK this is a UI message stream, on top of the SSE headers. */
+export const UI_MESSAGE_STREAM_HEADERS = { "x-vercel-ai-ui-message-stream": "v1" } as const;
+
+/** The one text part of an answer. */
+const TEXT_ID = "text";
+
+/** An upstream's finish reason in the AI SDK's set. */
+export function uiFinishReason(finish: string | undefined): UIFinishReason {
+  const meaning = finishMeaning(finish);
+  if (meaning === "filter") return "content-filter";
+  if (meaning === "tools") return "tool-calls";
+  return meaning;
+}
+
+/**
+ * An answer as UI message chunks: `start` (with the message id), `start-step`, a text part
+ * opened at the first piece of text, `finish-step`, then `finish` (or `abort` for a cancelled
+ * answer), then `data: [DONE]`. An error is sent where it happens, as an `error` chunk; the
+ * message is then closed the same way, with `finishReason: "error"`.
+ */
+export function uiMessageChunks(): TransformStream<AnswerEvent, string> {
+  let started = false;
+  let textOpen = false;
+  const send = (controller: TransformStreamDefaultController<string>, chunk: UIChunk) =>
+    controller.enqueue(jsonFrame(chunk));
+  const begin = (controller: TransformStreamDefaultController<string>, messageId?: string) => {
+    if (started) return;
+    started = true;
+    send(controller, messageId === undefined ? { type: "start" } : { type: "start", messageId });
+    send(controller, { type: "start-step" });
+  };
+  return new TransformStream({
+    transform(event, controller) {
+      switch (event.type) {
+        case "start":
+          begin(controller, event.messageId);
+          break;
+        case "text":
+          begin(controller);
+          if (!textOpen) send(controller, { type: "text-start", id: TEXT_ID });
+          textOpen = true;
+          send(controller, { type: "text-delta", id: TEXT_ID, delta: event.text });
+          break;
+        case "error":
+          begin(controller);
+          send(controller, { type: "error", errorText: event.message });
+          break;
+        case "end":
+          begin(controller);
+          if (textOpen) send(controller, { type: "text-end", id: TEXT_ID });
+          textOpen = false;
+          send(controller, { type: "finish-step" });
+          if (event.status === "cancelled") {
+            send(controller, { type: "abort", reason: "cancelled" });
+          } else {
+            const failed = event.status === "error" || event.status === "incomplete";
+            const finishReason = failed ? "error" : uiFinishReason(event.finish);
+            send(controller, { type: "finish", finishReason });
+          }
+          controller.enqueue(DONE_FRAME);
+          break;
+      }
+    },
+  });
+}

@@ -119,19 +119,27 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/** A frame or body as a JSON object, within the size limit, or the error the client should see. */
+function parseObject(text: string, what: "frame" | "body"): Record<string, unknown> {
+  if (text.length > LIMITS.frameChars) {
+    const noun = what === "frame" ? "Frames" : "Bodies";
+    throw new SluiceError(
+      "frame_too_large",
+      `${noun} are limited to ${LIMITS.frameChars} characters.`,
+    );
+  }
+  const value = parseJson(text);
+  if (!isRecord(value))
+    throw new SluiceError("invalid_request", `The ${what} must be a JSON object.`);
+  return value;
+}
+
 /** Turns a raw WebSocket frame into a typed client frame, or throws the error to send back. */
 export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
   if (typeof raw !== "string") {
     throw new SluiceError("invalid_request", "Binary frames are not supported; send JSON text.");
   }
-  if (raw.length > LIMITS.frameChars) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Frames are limited to ${LIMITS.frameChars} characters.`,
-    );
-  }
-  const value = parseJson(raw);
-  if (!isRecord(value)) throw new SluiceError("invalid_request", "A frame must be a JSON object.");
+  const value = parseObject(raw, "frame");
   const type = value.type ?? "prompt";
   switch (type) {
     case "prompt":
@@ -182,26 +190,10 @@ export function parseOnAbandon(value: unknown): SessionOptions {
 /** Parses the optional body of `POST /sessions`: empty, or `{"onAbandon": ...}`. */
 export function parseSessionBody(text: string): SessionOptions {
   if (text.trim() === "") return parseOnAbandon(undefined);
-  if (text.length > LIMITS.frameChars) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Bodies are limited to ${LIMITS.frameChars} characters.`,
-    );
-  }
-  const value = parseJson(text);
-  if (!isRecord(value)) throw new SluiceError("invalid_request", "The body must be a JSON object.");
-  return parseOnAbandon(value.onAbandon);
+  return parseOnAbandon(parseObject(text, "body").onAbandon);
 }
 
 /** Parses the body of `POST /sessions/:id/messages`: `{"content": "..."}`. */
 export function parseMessageBody(text: string): string {
-  if (text.length > LIMITS.frameChars) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Bodies are limited to ${LIMITS.frameChars} characters.`,
-    );
-  }
-  const value = parseJson(text);
-  if (!isRecord(value)) throw new SluiceError("invalid_request", "The body must be a JSON object.");
-  return checkPrompt(value.content, "content");
+  return checkPrompt(parseObject(text, "body").content, "content");
 }

@@ -3,8 +3,7 @@ import { runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_SESSION_MESSAGES } from "../../src/session/ChatSession.ts";
-
-const BASE = "http://sluice.test";
+import { BASE, openSocket, until } from "./support.ts";
 
 async function newSession(): Promise<string> {
   const response = await SELF.fetch(`${BASE}/sessions`, { method: "POST" });
@@ -153,33 +152,6 @@ describe("bad HTTP requests", () => {
     }
   });
 });
-
-async function openSocket(): Promise<{
-  ws: WebSocket;
-  frames: Array<Record<string, unknown>>;
-  session: string;
-}> {
-  const response = await SELF.fetch(`${BASE}/chat`, { headers: { upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no WebSocket (HTTP ${response.status})`);
-  const frames: Array<Record<string, unknown>> = [];
-  ws.addEventListener("message", (event) => {
-    frames.push(JSON.parse(String(event.data)));
-  });
-  ws.accept();
-  const session = await until(() => frames.find((frame) => frame.type === "session")?.session);
-  return { ws, frames, session: String(session) };
-}
-
-async function until<T>(read: () => T | undefined, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("bad WebSocket frames", () => {
   const frames: Array<[string, string | ArrayBuffer, string]> = [

@@ -9,33 +9,7 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatSession } from "../../src/session/ChatSession.ts";
-
-const BASE = "http://sluice.test";
-
-interface Socket {
-  ws: WebSocket;
-  frames: Array<Record<string, unknown>>;
-}
-
-async function connect(query = ""): Promise<Socket> {
-  const response = await SELF.fetch(`${BASE}/chat${query}`, { headers: { upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (!ws) throw new Error(`no WebSocket (HTTP ${response.status})`);
-  const frames: Array<Record<string, unknown>> = [];
-  ws.addEventListener("message", (event) => {
-    frames.push(JSON.parse(String(event.data)));
-  });
-  ws.accept();
-  return { ws, frames };
-}
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { BASE, openSocket, until } from "./support.ts";
 
 function stub(session: string): DurableObjectStub<ChatSession> {
   return env.SESSIONS.get(env.SESSIONS.idFromName(session));
@@ -43,9 +17,7 @@ function stub(session: string): DurableObjectStub<ChatSession> {
 
 describe("storage cost", () => {
   it("a 1,000-token answer writes at most 20 rows (events are stored in batches)", async () => {
-    const { ws, frames } = await connect();
-    await until(() => frames.some((frame) => frame.type === "session"));
-    const session = String(frames[0]?.session);
+    const { ws, frames, session } = await openSocket();
     const before = await runInDurableObject(stub(session), (instance: ChatSession) =>
       instance.stats(),
     );
@@ -64,9 +36,7 @@ describe("storage cost", () => {
 
 describe("an object aborted mid-generation", () => {
   it("keeps the partial answer marked incomplete, and a reconnecting client is told", async () => {
-    const { ws, frames } = await connect();
-    await until(() => frames.some((frame) => frame.type === "session"));
-    const session = String(frames[0]?.session);
+    const { ws, frames, session } = await openSocket();
     ws.send(JSON.stringify({ prompt: "/tokens 100000" }));
     // Past the first stored batch, so part of the answer is on disk and part only in memory.
     await until(() => frames.filter((frame) => frame.type === "chunk").length >= 300);
@@ -78,7 +48,7 @@ describe("an object aborted mid-generation", () => {
       .map((frame) => String(frame.content))
       .join("");
 
-    const again = await connect(`?session=${session}&after=${lastSeq}`);
+    const again = await openSocket(`?session=${session}&after=${lastSeq}`);
     await until(() => again.frames.some((frame) => frame.type === "done"));
     const resumed = again.frames.filter((frame) => typeof frame.seq === "number");
     expect(resumed.map((frame) => frame.type)).toEqual(["error", "done"]);
@@ -103,8 +73,7 @@ describe("an object aborted mid-generation", () => {
     expect(answer?.content.length).toBeGreaterThanOrEqual("t0 ".length * 150);
 
     // A client that reconnects with no position sees the session idle, not a spinner.
-    const fresh = await connect(`?session=${session}`);
-    await until(() => fresh.frames.some((frame) => frame.type === "session"));
+    const fresh = await openSocket(`?session=${session}`);
     expect(fresh.frames[0]).toMatchObject({ generating: false });
     again.ws.close();
     fresh.ws.close();
@@ -113,9 +82,7 @@ describe("an object aborted mid-generation", () => {
 
 describe("hibernation", () => {
   it("a socket outlives its object's eviction: the next prompt wakes it and numbering continues", async () => {
-    const { ws, frames } = await connect();
-    await until(() => frames.some((frame) => frame.type === "session"));
-    const session = String(frames[0]?.session);
+    const { ws, frames, session } = await openSocket();
     ws.send(JSON.stringify({ prompt: "/tokens 3" }));
     await until(() => frames.filter((frame) => frame.type === "done").length === 1);
     await evictDurableObject(stub(session));
@@ -128,9 +95,7 @@ describe("hibernation", () => {
   });
 
   it("answers the keep-alive ping without waking the object", async () => {
-    const { ws, frames } = await connect();
-    await until(() => frames.some((frame) => frame.type === "session"));
-    const session = String(frames[0]?.session);
+    const { ws, frames, session } = await openSocket();
     await evictDurableObject(stub(session));
     ws.send('{"type":"ping"}');
     await until(() => frames.some((frame) => frame.type === "pong"));

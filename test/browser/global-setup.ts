@@ -1,7 +1,7 @@
 // Builds what the browser tests serve: the Worker bundle and public/client.js.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleWorker } from "../helpers/bundle.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -12,18 +12,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export const BROWSER_BUNDLE = `${root}dist/test-browser/index.js`;
 
 export default async function setup(): Promise<void> {
-  await build({
-    entryPoints: [`${root}src/index.ts`],
-    outfile: BROWSER_BUNDLE,
-    bundle: true,
-    format: "esm",
-    target: "es2024",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*"],
-    logLevel: "warning",
-  });
-  // The same command `npm run dev` runs first (predev), so the page is tested as served.
+  await bundleWorker(`${root}src/index.ts`, BROWSER_BUNDLE);
+  // The same command wrangler runs before `dev` and `deploy` ([build]), so the page is tested as served.
   execFileSync("npm", ["run", "--silent", "build:client"], { cwd: root, stdio: "inherit" });
 }

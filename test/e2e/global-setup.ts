@@ -2,7 +2,7 @@
 // after the run, scans everything clients received and the runtime logged for the test secrets.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleWorker } from "../helpers/bundle.ts";
 import { SCAN_DIR } from "../helpers/record.ts";
 import { SECRETS } from "../helpers/secrets.ts";
 
@@ -33,18 +33,7 @@ function scanForSecrets(): void {
 
 export default async function setup(): Promise<() => void> {
   process.env.SLUICE_SCAN_DIR = SCAN_DIR;
-  await build({
-    entryPoints: [fileURLToPath(new URL("../../src/index.ts", import.meta.url))],
-    outfile: BUNDLE,
-    bundle: true,
-    format: "esm",
-    target: "es2024",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*"],
-    logLevel: "warning",
-  });
+  await bundleWorker(fileURLToPath(new URL("../../src/index.ts", import.meta.url)), BUNDLE);
   return () => {
     try {
       scanForSecrets();

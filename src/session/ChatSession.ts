@@ -294,6 +294,8 @@ export class ChatSession extends DurableObject<Env> {
     this.log.flush();
     if (this.generation) void releaseSlot(this.env, this.generation.limitKey, messageId);
     this.generation = undefined;
+    // Nothing left to keep alive: an idle session must be free to hibernate.
+    void this.ctx.storage.deleteAlarm();
   }
 
   private emit(event: Unsequenced<SessionEvent>): SessionEvent {

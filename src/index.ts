@@ -6,6 +6,7 @@ import { SluiceError, toSluiceError } from "./errors.ts";
 import { countRequest } from "./limits/limits.ts";
 import { checkOrigin, preflight, withCors } from "./origins.ts";
 import { postChat, resumeChat, stopChat } from "./routes/ai-sdk.ts";
+import { openChatSocket } from "./routes/ai-sdk-ws.ts";
 import { chatCompletions, listModels, openaiFallback } from "./routes/openai-compat.ts";
 import {
   cancelGeneration,
@@ -70,6 +71,8 @@ router
   .all("/v1/*", openaiFallback)
   .post("/api/chat", postChat)
   .all("/api/chat", methodNotAllowed("POST"))
+  .get("/api/chat/ws", openChatSocket)
+  .all("/api/chat/ws", methodNotAllowed("GET with a WebSocket upgrade"))
   .get("/api/chat/:id/stream", resumeChat)
   .all("/api/chat/:id/stream", methodNotAllowed("GET"))
   .post("/api/chat/:id/stop", stopChat)

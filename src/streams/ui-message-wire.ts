@@ -50,53 +50,70 @@ export function uiFinishReason(finish: string | undefined): UIFinishReason {
 }
 
 /**
+ * The UI message chunks of one answer, event by event: the returned function takes the
+ * answer's events in order and returns the chunks each one becomes (`start` opens the message
+ * and its step, the first text also opens the text part, `end` closes all three). It keeps the
+ * message's state, so one encoder serves one answer. The same events always give the same
+ * chunks, which is what lets the WebSocket route number chunks by their position in the
+ * message and resume after any of them.
+ */
+export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
+  let started = false;
+  let textOpen = false;
+  return (event) => {
+    const chunks: UIChunk[] = [];
+    const begin = (messageId?: string) => {
+      if (started) return;
+      started = true;
+      chunks.push(messageId === undefined ? { type: "start" } : { type: "start", messageId });
+      chunks.push({ type: "start-step" });
+    };
+    switch (event.type) {
+      case "start":
+        begin(event.messageId);
+        break;
+      case "text":
+        begin();
+        if (!textOpen) chunks.push({ type: "text-start", id: TEXT_ID });
+        textOpen = true;
+        chunks.push({ type: "text-delta", id: TEXT_ID, delta: event.text });
+        break;
+      case "error":
+        begin();
+        chunks.push({ type: "error", errorText: event.message });
+        break;
+      case "end":
+        begin();
+        if (textOpen) chunks.push({ type: "text-end", id: TEXT_ID });
+        textOpen = false;
+        chunks.push({ type: "finish-step" });
+        if (event.status === "cancelled") {
+          chunks.push({ type: "abort", reason: "cancelled" });
+        } else {
+          const failed = event.status === "error" || event.status === "incomplete";
+          chunks.push({
+            type: "finish",
+            finishReason: failed ? "error" : uiFinishReason(event.finish),
+          });
+        }
+        break;
+    }
+    return chunks;
+  };
+}
+
+/**
  * An answer as UI message chunks: `start` (with the message id), `start-step`, a text part
  * opened at the first piece of text, `finish-step`, then `finish` (or `abort` for a cancelled
  * answer), then `data: [DONE]`. An error is sent where it happens, as an `error` chunk; the
  * message is then closed the same way, with `finishReason: "error"`.
  */
 export function uiMessageChunks(): TransformStream<AnswerEvent, string> {
-  let started = false;
-  let textOpen = false;
-  const send = (controller: TransformStreamDefaultController<string>, chunk: UIChunk) =>
-    controller.enqueue(jsonFrame(chunk));
-  const begin = (controller: TransformStreamDefaultController<string>, messageId?: string) => {
-    if (started) return;
-    started = true;
-    send(controller, messageId === undefined ? { type: "start" } : { type: "start", messageId });
-    send(controller, { type: "start-step" });
-  };
+  const encode = uiChunkEncoder();
   return new TransformStream({
     transform(event, controller) {
-      switch (event.type) {
-        case "start":
-          begin(controller, event.messageId);
-          break;
-        case "text":
-          begin(controller);
-          if (!textOpen) send(controller, { type: "text-start", id: TEXT_ID });
-          textOpen = true;
-          send(controller, { type: "text-delta", id: TEXT_ID, delta: event.text });
-          break;
-        case "error":
-          begin(controller);
-          send(controller, { type: "error", errorText: event.message });
-          break;
-        case "end":
-          begin(controller);
-          if (textOpen) send(controller, { type: "text-end", id: TEXT_ID });
-          textOpen = false;
-          send(controller, { type: "finish-step" });
-          if (event.status === "cancelled") {
-            send(controller, { type: "abort", reason: "cancelled" });
-          } else {
-            const failed = event.status === "error" || event.status === "incomplete";
-            const finishReason = failed ? "error" : uiFinishReason(event.finish);
-            send(controller, { type: "finish", finishReason });
-          }
-          controller.enqueue(DONE_FRAME);
-          break;
-      }
+      for (const chunk of encode(event)) controller.enqueue(jsonFrame(chunk));
+      if (event.type === "end") controller.enqueue(DONE_FRAME);
     },
   });
 }

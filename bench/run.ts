@@ -1,0 +1,142 @@
+/**
+ * `npm run bench` and `npm run bench:ci`: runs every benchmark, writes bench/results/full.json
+ * (or ci.json), prints the Markdown report. Exits non-zero when a benchmark crashed or a
+ * stream failed, never because a goal was missed. Options: `--ci`, `--only=overhead,size`,
+ * `--upstream=inline|process`.
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import buildRelayBundle from "../test/e2e/global-setup.ts";
+import { buildHarness } from "./harness.ts";
+import { describeMachine } from "./machine.ts";
+import { benchMemory, type MemoryConfig } from "./memory.ts";
+import { benchOverhead, type OverheadConfig } from "./overhead.ts";
+import { benchPipeline, type PipelineConfig } from "./pipeline.ts";
+import { failedStreams, type Results, renderReport } from "./report.ts";
+import { benchSize } from "./size.ts";
+import { benchStorage, type StorageConfig } from "./storage.ts";
+import type { UpstreamPlace } from "./upstream.ts";
+
+interface Sizes {
+  overhead: Omit<OverheadConfig, "upstream">;
+  pipeline: PipelineConfig;
+  storage: StorageConfig;
+  memory: Omit<MemoryConfig, "upstream">;
+  /** The whole run is stopped after this long, whatever is still running. */
+  deadlineMs: number;
+}
+
+const TRANSPORTS: OverheadConfig["transports"] = ["direct", "ws", "sse"];
+const FIXTURE = "groq-llama33-x-groq.sse";
+
+const FULL: Sizes = {
+  overhead: {
+    levels: [1, 20, 100, 500],
+    reps: 3,
+    plan: { tokens: 100, intervalMs: 25 },
+    transports: TRANSPORTS,
+  },
+  pipeline: { fixture: FIXTURE, minBytes: 4 * 1024 * 1024, rounds: 7 },
+  storage: { tokens: 1_000, intervalsMs: [0, 10, 25, 50] },
+  memory: { levels: [0, 100, 500], plan: { tokens: 40, intervalMs: 250 } },
+  deadlineMs: 40 * 60_000,
+};
+
+const CI: Sizes = {
+  overhead: {
+    levels: [1, 20],
+    reps: 1,
+    plan: { tokens: 20, intervalMs: 20 },
+    transports: TRANSPORTS,
+  },
+  pipeline: { fixture: FIXTURE, minBytes: 512 * 1024, rounds: 3 },
+  storage: { tokens: 1_000, intervalsMs: [0, 5] },
+  memory: { levels: [0, 20], plan: { tokens: 30, intervalMs: 50 } },
+  deadlineMs: 5 * 60_000,
+};
+
+const BENCHES = ["overhead", "pipeline", "size", "storage", "memory"] as const;
+type Bench = (typeof BENCHES)[number];
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const ci = process.argv.includes("--ci");
+  const sizes = ci ? CI : FULL;
+  const only = option("only")?.split(",");
+  const selected = BENCHES.filter((bench) => !only || only.includes(bench));
+  // A separate process for the upstream: see bench/README.md, "Where the upstream runs".
+  const upstream: UpstreamPlace = option("upstream") === "process" ? "process" : "inline";
+
+  const stop = setTimeout(() => {
+    log(`bench: stopped after ${sizes.deadlineMs / 60_000} minutes`);
+    process.exit(2);
+  }, sizes.deadlineMs);
+
+  const results: Results = { mode: ci ? "ci" : "full", machine: describeMachine(), failures: [] };
+  log(`bench (${results.mode}): ${selected.join(", ")}; building the Worker bundles`);
+  // The e2e global setup: bundles the Worker and returns the secrets scan of what clients saw.
+  const scanForSecrets = await buildRelayBundle();
+  await buildHarness();
+  const runners: Record<Bench, () => Promise<void>> = {
+    overhead: async () => {
+      results.overhead = await benchOverhead({ ...sizes.overhead, upstream }, log);
+    },
+    pipeline: async () => {
+      results.pipeline = await benchPipeline(sizes.pipeline);
+    },
+    size: async () => {
+      results.size = await benchSize();
+    },
+    storage: async () => {
+      results.storage = await benchStorage(sizes.storage);
+    },
+    memory: async () => {
+      results.memory = await benchMemory({ ...sizes.memory, upstream });
+    },
+  };
+  for (const bench of selected) {
+    log(`bench: ${bench}`);
+    try {
+      await runners[bench]();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      results.failures.push(`${bench}: ${reason}`);
+      log(`bench: ${bench} failed: ${reason}`);
+    }
+  }
+  clearTimeout(stop);
+  try {
+    scanForSecrets();
+  } catch (error) {
+    results.failures.push(
+      `secrets scan: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+
+  const name = only ? `${results.mode}-${selected.join("+")}` : results.mode;
+  const file = fileURLToPath(new URL(`./results/${name}.json`, import.meta.url));
+  mkdirSync(fileURLToPath(new URL("./results/", import.meta.url)), { recursive: true });
+  // Written then renamed, so a crash never leaves half a file where the last results were.
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  log(`\n${renderReport(results)}\nbench: results in ${file}`);
+  const failed = failedStreams(results);
+  if (failed > 0) log(`bench: ${failed} stream(s) failed`);
+  return results.failures.length > 0 || failed > 0 ? 1 : 0;
+}
+
+// Miniflare and open sockets may keep the event loop alive; the run is over, so exit.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -49,7 +49,7 @@ export class ChatSession extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage);
-    const orphans = this.store.orphanedMessageIds();
+    const orphans = this.store.orphanedMessages();
     this.log = new EventLog(this.store, orphans.length > 0);
     this.fanout = new FanOut(
       () => ctx.getWebSockets(),
@@ -244,7 +244,7 @@ export class ChatSession extends DurableObject<Env> {
     const createdAt = Date.now();
     const userMessageId = newMessageId();
     this.store.pruneEvents(createdAt - RETENTION_MS);
-    this.store.insertTurn(
+    const position = this.store.insertTurn(
       { id: userMessageId, role: "user", content: prompt, status: "complete", createdAt },
       messageId,
     );
@@ -262,7 +262,7 @@ export class ChatSession extends DurableObject<Env> {
       .run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) =>
         this.emit({ type: "chunk", messageId, content }),
       )
-      .then(() => this.finishGeneration(run));
+      .then(() => this.finishGeneration(run, position));
   }
 
   /** Cancels the generation in progress; false when none runs. */
@@ -277,9 +277,9 @@ export class ChatSession extends DurableObject<Env> {
     if (this.store.options().onAbandon === "cancel") this.cancel();
   }
 
-  private finishGeneration(run: Generation): void {
+  private finishGeneration(run: Generation, position: number): void {
     const outcome = run.outcome();
-    this.store.finishMessage(run.messageId, outcome);
+    this.store.finishMessage(position, outcome);
     const { messageId } = run;
     if (run.error && outcome.status !== "cancelled") {
       this.emit({ type: "error", messageId, ...run.error });

@@ -12,8 +12,11 @@ export type Unsequenced<E> = E extends unknown ? Omit<E, "seq"> : never;
 export const BATCH = {
   /** Events in one stored row. Also the most a crash can lose, so restarts skip this many numbers. */
   maxEvents: 200,
-  /** Milliseconds a pending event may wait for its batch. */
-  maxAgeMs: 2_000,
+  /**
+   * Milliseconds a pending event may wait for its batch: the most of an answer a crash can
+   * lose from storage. Longer means fewer rows for slow answers (bench/README.md "Storage").
+   */
+  maxAgeMs: 10_000,
 } as const;
 
 export class EventLog {

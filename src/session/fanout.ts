@@ -29,8 +29,11 @@ export function limitKeyOf(ws: WebSocket): string {
   return "unknown";
 }
 
-/** Sends one frame to a socket, unless the socket is closing or hopelessly behind. */
-export function sendFrame(ws: WebSocket, frame: ServerEvent): void {
+/**
+ * Sends one frame to a socket, unless the socket is closing or hopelessly behind. `json` is the
+ * frame already stringified, so a broadcast stringifies once for all its clients.
+ */
+export function sendFrame(ws: WebSocket, frame: ServerEvent, json?: string): void {
   try {
     if (ws.bufferedAmount > WS_BUFFER_LIMIT) {
       const message = "The client read too slowly; reconnect with ?after=<last seq>.";
@@ -38,7 +41,7 @@ export function sendFrame(ws: WebSocket, frame: ServerEvent): void {
       ws.close(CLOSE_SLOW_CONSUMER, "slow_consumer");
       return;
     }
-    ws.send(JSON.stringify(frame));
+    ws.send(json ?? JSON.stringify(frame));
   } catch {
     // The socket is already closing; the runtime calls webSocketClose for it.
   }
@@ -54,8 +57,9 @@ export class FanOut {
 
   /** Sends an event to every socket and SSE listener. */
   broadcast(event: ServerEvent): void {
-    for (const ws of this.sockets()) sendFrame(ws, event);
-    for (const listener of this.sse) listener.send(event);
+    const json = JSON.stringify(event);
+    for (const ws of this.sockets()) sendFrame(ws, event, json);
+    for (const listener of this.sse) listener.send(event, json);
   }
 
   /** Opens an SSE listener that receives every broadcast until it closes. */

@@ -12,18 +12,18 @@ const MESSAGE = "The relay restarted during this answer; the text up to the rest
  */
 export function recoverInterrupted(
   store: SessionStore,
-  orphans: readonly string[],
+  orphans: ReadonlyArray<{ position: number; id: string }>,
   emit: (event: Unsequenced<SessionEvent>) => void,
 ): void {
   if (orphans.length === 0) return;
   const stored = store.eventsAfter(0);
-  for (const messageId of orphans) {
+  for (const { position, id: messageId } of orphans) {
     const content = stored
       .map((event) =>
         event.type === "chunk" && event.messageId === messageId ? event.content : "",
       )
       .join("");
-    store.finishMessage(messageId, { content, status: "incomplete", errorCode: "interrupted" });
+    store.finishMessage(position, { content, status: "incomplete", errorCode: "interrupted" });
     emit({ type: "error", messageId, code: "interrupted", message: MESSAGE });
     emit({ type: "done", messageId, status: "incomplete" });
   }

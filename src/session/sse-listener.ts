@@ -2,6 +2,9 @@
  * One Server-Sent Events client of a session: a bounded stream it reads at its own pace, with
  * keep-alive comments while idle. A client that falls too far behind is closed, not buffered
  * without bound; it can come back with Last-Event-ID.
+ *
+ * The stream is one ReadableStream fed bytes directly: each JS stream hop costs per event in
+ * workerd, and this path runs once per token per listener (bench/README.md).
  */
 import type { ServerEvent } from "../protocol.ts";
 import { encodeSse, SSE_HEADERS, sseComment } from "../streams/sse.ts";
@@ -20,22 +23,26 @@ export interface SseListenerOptions {
   keepAliveMs?: number;
 }
 
+const encoder = new TextEncoder();
+
 export class SseListener {
   readonly response: Response;
-  private readonly writer: WritableStreamDefaultWriter<string>;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
   private readonly keepAlive: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(private readonly options: SseListenerOptions) {
-    const { readable, writable } = new TransformStream<string, string>(
-      undefined,
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        // The client went away.
+        cancel: () => this.close(),
+      },
       new CountQueuingStrategy({ highWaterMark: SSE_QUEUE_LIMIT }),
     );
-    this.writer = writable.getWriter();
-    this.writer.closed.catch(() => this.close());
-    this.response = new Response(readable.pipeThrough(new TextEncoderStream()), {
-      headers: SSE_HEADERS,
-    });
+    this.response = new Response(body, { headers: SSE_HEADERS });
     this.keepAlive = setInterval(
       () => this.write(sseComment("keep-alive")),
       options.keepAliveMs ?? KEEP_ALIVE_MS,
@@ -47,36 +54,42 @@ export class SseListener {
     return this.options.messageId;
   }
 
-  /** Sends an event if this listener wants it; ends the stream after its message's `done`. */
-  send(event: ServerEvent): void {
+  /**
+   * Sends an event if this listener wants it (`json` is the event already stringified, when
+   * the caller has it); ends the stream after its message's `done`.
+   */
+  send(event: ServerEvent, json?: string): void {
     const scope = this.options.messageId;
     if (scope !== undefined && (!("messageId" in event) || event.messageId !== scope)) return;
-    this.write(encodeSse(event));
+    this.write(encodeSse(event, json));
     if (scope !== undefined && event.type === "done") this.close();
   }
 
   private write(text: string): void {
     if (this.closed) return;
-    const desired = this.writer.desiredSize;
+    const desired = this.controller.desiredSize;
     if (desired !== null && desired <= 0) {
       const message = "The client read too slowly; reconnect with Last-Event-ID.";
       // Queued past the limit on purpose: the last thing the client reads says why it ends.
-      this.writer
-        .write(encodeSse({ type: "error", code: "slow_consumer", message }))
-        .catch(() => {});
+      this.controller.enqueue(
+        encoder.encode(encodeSse({ type: "error", code: "slow_consumer", message })),
+      );
       this.close();
       return;
     }
-    // A failed write means the client went away; `closed` above already handles it.
-    this.writer.write(text).catch(() => this.close());
+    this.controller.enqueue(encoder.encode(text));
   }
 
-  /** Ends the stream (idempotent). */
+  /** Ends the stream (idempotent); what is queued is still delivered. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.keepAlive);
-    this.writer.close().catch(() => {});
+    try {
+      this.controller.close();
+    } catch {
+      // Already closed or errored by a client that went away.
+    }
     this.options.onClose(this);
   }
 }

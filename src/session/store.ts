@@ -1,6 +1,10 @@
 /**
  * The session's durable state in the Durable Object's SQLite: the message history and the
  * event log (events are stored in batches, one row per batch, never one row per token).
+ *
+ * Rows written are the bill, and every index is a row more per insert: messages are keyed by
+ * their position alone (no AUTOINCREMENT, whose counter table is another row, and no index on
+ * the message id, which is random and only read back with the whole history).
  */
 import type { ErrorCode } from "../errors.ts";
 import { ERROR_STATUS } from "../errors.ts";
@@ -10,8 +14,8 @@ import type { Usage } from "../providers/types.ts";
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
-  position INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
+  position INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
   role TEXT NOT NULL,
   content TEXT NOT NULL,
   status TEXT NOT NULL,
@@ -129,42 +133,49 @@ export class SessionStore {
     return this.rows("SELECT * FROM messages ORDER BY position").map(toMessage);
   }
 
-  /** Stores a user message and the assistant message that will answer it, in one transaction. */
-  insertTurn(user: StoredMessage, assistantId: string): void {
-    this.storage.transactionSync(() => {
-      for (const message of [user, { ...user, id: assistantId, role: "assistant", content: "" }]) {
+  /**
+   * Stores a user message and the assistant message that will answer it, in one transaction;
+   * returns the assistant message's position, by which it is finished.
+   */
+  insertTurn(user: StoredMessage, assistantId: string): number {
+    return this.storage.transactionSync(() => {
+      const insert = (id: string, role: string, content: string, status: string) =>
         this.write(
           "INSERT INTO messages (id, role, content, status, created_at) VALUES (?, ?, ?, ?, ?)",
-          message.id,
-          message.role,
-          message.content,
-          message.role === "user" ? "complete" : "streaming",
-          message.createdAt,
+          id,
+          role,
+          content,
+          status,
+          user.createdAt,
         );
-      }
+      insert(user.id, "user", user.content, "complete");
+      insert(assistantId, "assistant", "", "streaming");
+      const [row] = this.rows("SELECT last_insert_rowid() AS position");
+      return Number(row?.position);
     });
   }
 
-  /** Records how an assistant message ended. */
-  finishMessage(id: string, outcome: MessageOutcome): void {
+  /** Records how the assistant message at `position` ended. */
+  finishMessage(position: number, outcome: MessageOutcome): void {
     this.write(
       `UPDATE messages SET content = ?, status = ?, finish = ?, error_code = ?, input_tokens = ?,
-       output_tokens = ? WHERE id = ?`,
+       output_tokens = ? WHERE position = ?`,
       outcome.content,
       outcome.status,
       outcome.finish ?? null,
       outcome.errorCode ?? null,
       outcome.usage?.inputTokens ?? null,
       outcome.usage?.outputTokens ?? null,
-      id,
+      position,
     );
   }
 
   /** Assistant messages still marked `streaming`: after a restart, no generation owns them. */
-  orphanedMessageIds(): string[] {
-    return this.rows("SELECT id FROM messages WHERE status = 'streaming'").map((row) =>
-      String(row.id),
-    );
+  orphanedMessages(): Array<{ position: number; id: string }> {
+    return this.rows("SELECT position, id FROM messages WHERE status = 'streaming'").map((row) => ({
+      position: Number(row.position),
+      id: String(row.id),
+    }));
   }
 
   /** Appends a batch of events as one row. */

@@ -8,20 +8,17 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
-const LINE_BREAK = /\r\n|\r|\n/;
+const LINE_BREAK = /\r\n|\r|\n/g;
 
 /**
  * One SSE message. The event name is the frame's `type` and the id its sequence number, so a
- * browser's EventSource sends it back as `Last-Event-ID`. Data is JSON (no raw newlines), but
- * it is still split on line breaks so that no input can forge another field.
+ * browser's EventSource sends it back as `Last-Event-ID`. The data is one line: JSON.stringify
+ * escapes every CR and LF inside strings and adds none of its own, so no content can end the
+ * line and forge another field. `json` is the event already stringified, when the caller has it.
  */
-export function encodeSse(event: ServerEvent): string {
+export function encodeSse(event: ServerEvent, json = JSON.stringify(event)): string {
   const id = "seq" in event ? `id: ${event.seq}\n` : "";
-  const data = JSON.stringify(event)
-    .split(LINE_BREAK)
-    .map((line) => `data: ${line}\n`)
-    .join("");
-  return `event: ${event.type}\n${id}${data}\n`;
+  return `event: ${event.type}\n${id}data: ${json}\n\n`;
 }
 
 /** An SSE comment line: keeps idle connections open through proxies, ignored by clients. */

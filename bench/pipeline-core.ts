@@ -1,11 +1,12 @@
 /**
  * The pipeline benchmark's contenders, as plain functions over chunks of bytes, free of Node
  * APIs so the same code runs in Node and inside workerd (see bench/storage-worker.ts):
- * - `relay`: the provider pipeline as src/providers/fetch-upstream.ts runs it (`sseEvents`:
- *   TextDecoderStream, EventSourceParserStream, `openaiEvents()`), then each text event encoded
- *   as the relay sends it (a JSON chunk frame for sockets, `encodeSse` for SSE listeners);
- * - `single-loop`: the same parser, transform logic and encoding driven by one read loop
- *   instead of piped streams (a sketch of the change the README proposes);
+ * - `relay`: the provider pipeline as src/providers/fetch-upstream.ts runs it (`sseEvents`: one
+ *   read loop of TextDecoder, `createParser` and `openaiEvents()`, text of one read joined into
+ *   one event), then each text event encoded as the relay sends it (a JSON chunk frame for
+ *   sockets, `encodeSse` for SSE listeners);
+ * - `single-loop`: the same parser, transform logic and encoding in a hand-written loop with no
+ *   event objects and no joining (the sketch the README proposed before `sseEvents` became one);
  * - `floor`: TextDecoder and JSON.parse of each `data:` line, nothing else.
  */
 import { createParser } from "eventsource-parser";
@@ -89,19 +90,13 @@ function floor(chunks: readonly Uint8Array[]): Output {
 }
 
 async function relay(chunks: readonly Uint8Array[]): Promise<Output> {
-  const reader = sseEvents(
-    streamOf(chunks),
-    openaiEvents(),
-    new AbortController().signal,
-  ).getReader();
+  const upstream = sseEvents(streamOf(chunks), openaiEvents(), new AbortController().signal);
   let events = 0;
   let chars = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (value.type !== "text") continue;
+  for (let event = await upstream.next(); event; event = await upstream.next()) {
+    if (event.type !== "text") continue;
     events += 1;
-    chars += encode(value.text, events);
+    chars += encode(event.text, events);
   }
   return { events, chars };
 }

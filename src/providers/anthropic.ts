@@ -34,13 +34,13 @@ export function anthropicEvents(): EventTransform {
   let inputTokens: number | undefined;
   let stopReason: string | undefined;
   let ended = false;
-  return new TransformStream({
-    transform(message, controller) {
+  return {
+    message(message, emit) {
       if (ended || message.data.trim() === "") return;
       const event = parseObject(message.data);
       if (!event) {
         ended = true;
-        controller.enqueue(malformedEvent("an event that is not a JSON object"));
+        emit(malformedEvent("an event that is not a JSON object"));
         return;
       }
       switch (readString(event, "type") ?? message.event) {
@@ -53,7 +53,7 @@ export function anthropicEvents(): EventTransform {
         case "content_block_delta": {
           const delta = readObject(event, "delta");
           const text = readString(delta, "type") === "text_delta" && readString(delta, "text");
-          if (text) controller.enqueue({ type: "text", text });
+          if (text) emit({ type: "text", text });
           break;
         }
         case "message_delta": {
@@ -61,32 +61,30 @@ export function anthropicEvents(): EventTransform {
           const outputTokens = readCount(usage, "output_tokens");
           if (outputTokens !== undefined) {
             const input = readCount(usage, "input_tokens") ?? inputTokens ?? 0;
-            controller.enqueue({ type: "usage", usage: { inputTokens: input, outputTokens } });
+            emit({ type: "usage", usage: { inputTokens: input, outputTokens } });
           }
           stopReason = readString(readObject(event, "delta"), "stop_reason") ?? stopReason;
           break;
         }
         case "message_stop":
           ended = true;
-          controller.enqueue({ type: "finish", reason: stopReason ?? "end_turn" });
+          emit({ type: "finish", reason: stopReason ?? "end_turn" });
           break;
         case "error": {
           ended = true;
           const error = readObject(event, "error");
           const text = readString(error, "message");
           const kind = readString(error, "type");
-          controller.enqueue(
-            upstreamErrorEvent(text && kind ? `${text} (${kind})` : (text ?? kind)),
-          );
+          emit(upstreamErrorEvent(text && kind ? `${text} (${kind})` : (text ?? kind)));
           break;
         }
       }
     },
-    flush(controller) {
+    end(emit) {
       if (ended) return;
-      controller.enqueue(stopReason ? { type: "finish", reason: stopReason } : droppedEvent());
+      emit(stopReason ? { type: "finish", reason: stopReason } : droppedEvent());
     },
-  });
+  };
 }
 
 /** The settings this provider reads; `Env` satisfies it. */

@@ -8,7 +8,7 @@
  */
 import type { Env } from "../env.ts";
 import { demoAnswer } from "./demo-answer.ts";
-import type { ChatMessage, Provider, UpstreamEvent } from "./types.ts";
+import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
 
 const DEFAULT_DELAY_MS = 15;
 const MAX_COUNTED_TOKENS = 100_000;
@@ -36,7 +36,7 @@ export function createDemoProvider(env: DemoEnv): Provider {
     async stream({ messages, signal, onActivity }) {
       const prompt = messages.findLast((message) => message.role === "user")?.content ?? "";
       const tokens = demoTokens(prompt);
-      return demoStream(tokens, countWords(messages), delayMs, signal, onActivity);
+      return demoEvents(tokens, countWords(messages), delayMs, signal, onActivity);
     },
   };
 }
@@ -53,28 +53,29 @@ export function demoTokens(prompt: string): TokenSource {
 }
 
 /**
- * A pull-based stream of `tokens`: nothing is produced before the reader asks, so a slow
- * consumer slows the model down instead of filling a queue. An abort clears the pending timer
- * and closes the stream at once, without usage or finish.
+ * The events of `tokens`, pull-based: nothing is produced before `next()` asks, so a slow
+ * consumer slows the model down instead of filling a queue. An abort or a cancel clears the
+ * pending timer and ends the events at once, without usage or finish.
  */
-function demoStream(
+function demoEvents(
   tokens: TokenSource,
   inputTokens: number,
   delayMs: number,
   signal: AbortSignal,
   onActivity?: () => void,
-): ReadableStream<UpstreamEvent> {
+): UpstreamEvents {
+  // Tokens sent so far; then one step for usage and one for finish.
   let index = 0;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let wake: (() => void) | undefined;
-  let stop = () => {};
 
-  const settle = () => {
+  const close = () => {
+    if (closed) return;
     closed = true;
     if (timer !== undefined) clearTimeout(timer);
     wake?.();
-    signal.removeEventListener("abort", stop);
+    signal.removeEventListener("abort", close);
   };
   const sleep = () =>
     new Promise<void>((resolve) => {
@@ -82,35 +83,25 @@ function demoStream(
       timer = setTimeout(resolve, delayMs);
     });
 
-  return new ReadableStream<UpstreamEvent>(
-    {
-      start(controller) {
-        stop = () => {
-          if (closed) return;
-          settle();
-          controller.close();
-        };
-        signal.addEventListener("abort", stop, { once: true });
-        if (signal.aborted) stop();
-      },
-      async pull(controller) {
-        if (index < tokens.length) {
-          await sleep();
-          if (closed) return;
-          onActivity?.();
-          controller.enqueue({ type: "text", text: tokens.at(index++) });
-          return;
-        }
-        const usage = { inputTokens, outputTokens: tokens.length };
-        controller.enqueue({ type: "usage", usage });
-        controller.enqueue({ type: "finish", reason: "stop" });
-        settle();
-        controller.close();
-      },
-      cancel: settle,
+  signal.addEventListener("abort", close, { once: true });
+  if (signal.aborted) close();
+  return {
+    async next(): Promise<UpstreamEvent | undefined> {
+      if (closed) return undefined;
+      if (index < tokens.length) {
+        await sleep();
+        if (closed) return undefined;
+        onActivity?.();
+        return { type: "text", text: tokens.at(index++) };
+      }
+      if (index++ === tokens.length) {
+        return { type: "usage", usage: { inputTokens, outputTokens: tokens.length } };
+      }
+      close();
+      return { type: "finish", reason: "stop" };
     },
-    { highWaterMark: 0 },
-  );
+    cancel: close,
+  };
 }
 
 /** DEMO_DELAY_MS as a non-negative number of milliseconds, or the default if unset or invalid. */

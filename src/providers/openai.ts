@@ -71,36 +71,36 @@ export function doneTerminatedEvents(
 ): EventTransform {
   let finish: string | undefined;
   let ended = false;
-  return new TransformStream({
-    transform(message, controller) {
+  return {
+    message(message, emit) {
       if (ended) return;
       const data = message.data.trim();
       if (data === "") return;
       if (data === "[DONE]") {
         ended = true;
-        controller.enqueue({ type: "finish", reason: finish ?? defaultFinish });
+        emit({ type: "finish", reason: finish ?? defaultFinish });
         return;
       }
       const chunk = parseObject(data);
       if (!chunk) {
         ended = true;
-        controller.enqueue(malformedEvent("a chunk that is not a JSON object"));
+        emit(malformedEvent("a chunk that is not a JSON object"));
         return;
       }
       const parts = read(chunk);
-      if (parts.text) controller.enqueue({ type: "text", text: parts.text });
-      if (parts.usage) controller.enqueue({ type: "usage", usage: parts.usage });
+      if (parts.text) emit({ type: "text", text: parts.text });
+      if (parts.usage) emit({ type: "usage", usage: parts.usage });
       finish ??= parts.finish;
       if (parts.error) {
         ended = true;
-        controller.enqueue(upstreamErrorEvent(parts.error.message));
+        emit(upstreamErrorEvent(parts.error.message));
       }
     },
-    flush(controller) {
+    end(emit) {
       if (ended) return;
-      controller.enqueue(finish ? { type: "finish", reason: finish } : droppedEvent());
+      emit(finish ? { type: "finish", reason: finish } : droppedEvent());
     },
-  });
+  };
 }
 
 /** Parsed SSE messages of a Chat Completions stream to our events. */

@@ -12,7 +12,7 @@ import {
   UpstreamFailure,
   waitsTooLong,
 } from "./retry-policy.ts";
-import type { GenerationRequest, Provider, UpstreamEvent } from "./types.ts";
+import type { GenerationRequest, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
 import { DROPPED_MESSAGE } from "./wire.ts";
 
 /**
@@ -55,7 +55,7 @@ async function withRetries(
   provider: Provider,
   call: GenerationRequest,
   policy: RetryPolicy,
-): Promise<ReadableStream<UpstreamEvent>> {
+): Promise<UpstreamEvents> {
   for (let retry = 1; ; retry++) {
     try {
       return await attempt(provider, call, policy);
@@ -70,14 +70,14 @@ async function withRetries(
 }
 
 /**
- * One call of `provider` under the connect and first-token deadlines. Resolves with a stream
- * that replays the held events and then reads on; rejects with the attempt's error.
+ * One call of `provider` under the connect and first-token deadlines. Resolves with events
+ * that replay the held ones and then read on; rejects with the attempt's error.
  */
 async function attempt(
   provider: Provider,
   call: GenerationRequest,
   policy: RetryPolicy,
-): Promise<ReadableStream<UpstreamEvent>> {
+): Promise<UpstreamEvents> {
   const deadline = new AbortController();
   const signal = AbortSignal.any([call.signal, deadline.signal]);
   const expire = (ms: number, phase: TimeoutPhase, what: string) =>
@@ -96,48 +96,42 @@ async function attempt(
         if (committed) call.onActivity?.();
       },
     });
-    // A stream that resolves after the abort is not wanted any more.
-    const stream = await untilAborted(started, signal, (late) => void late.cancel().catch(noop));
+    // Events that arrive after the abort are not wanted any more.
+    const events = await untilAborted(started, signal, (late) => late.cancel());
     clearTimeout(connect);
-    const reader = stream.getReader();
     const held: UpstreamEvent[] = [];
     for (;;) {
-      const next = await untilAborted(reader.read(), signal, noop).catch((error: unknown) => {
-        void reader.cancel().catch(noop);
+      const event = await untilAborted(events.next(), signal, noop).catch((error: unknown) => {
+        events.cancel();
         throw error;
       });
-      if (next.done) throw new UpstreamFailure("upstream_dropped", DROPPED_MESSAGE);
-      const event = next.value;
+      if (event === undefined) throw new UpstreamFailure("upstream_dropped", DROPPED_MESSAGE);
       if (event.type === "error") throw new UpstreamFailure(event.code, event.message);
       held.push(event);
       if (event.type === "text" || event.type === "finish") break;
     }
     committed = true;
-    return replayThen(held, reader);
+    return replayThen(held, events);
   } finally {
     clearTimeout(connect);
     clearTimeout(firstToken);
   }
 }
 
-/** `held`, then whatever `reader` still gives, pull by pull. */
-function replayThen(
-  held: UpstreamEvent[],
-  reader: ReadableStreamDefaultReader<UpstreamEvent>,
-): ReadableStream<UpstreamEvent> {
-  return new ReadableStream<UpstreamEvent>(
-    {
-      async pull(controller) {
-        const event = held.shift();
-        if (event) return controller.enqueue(event);
-        const next = await reader.read();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      },
-      cancel: (reason) => reader.cancel(reason),
+/**
+ * `held`, then `events` themselves: after the replay each `next()` is the provider's own, with
+ * no stream in between (a `ReadableStream` here cost about 7 µs per event in workerd; see
+ * `UpstreamEvents`).
+ */
+function replayThen(held: UpstreamEvent[], events: UpstreamEvents): UpstreamEvents {
+  let replayed = 0;
+  return {
+    next: () => (replayed < held.length ? Promise.resolve(held[replayed++]) : events.next()),
+    cancel(reason) {
+      replayed = held.length;
+      events.cancel(reason);
     },
-    { highWaterMark: 0 },
-  );
+  };
 }
 
 /**

@@ -33,14 +33,32 @@ export interface GenerationRequest {
   onActivity?: () => void;
 }
 
-/** A configured upstream: starts a generation and returns its normalized event stream. */
+/**
+ * The events of one generation, pulled one at a time: nothing is produced before `next()` asks,
+ * so a slow reader slows the upstream down instead of filling a queue. A plain object, not a
+ * `ReadableStream`: in workerd each JS stream a token passes through costs about 7 µs of the
+ * relay's one thread (bench/README.md, pipeline benchmark), and the chain of such hops, not
+ * Sluice's own code, was most of its CPU per token.
+ */
+export interface UpstreamEvents {
+  /**
+   * The next event, or `undefined` once the stream is over (after its `finish` or `error`
+   * event, or at once after a cancel or an abort). Call it again only after it settled.
+   * Providers report failures as an `error` event; a rejection means a bug.
+   */
+  next(): Promise<UpstreamEvent | undefined>;
+  /** Stops the stream and releases the upstream; a pending or later `next()` gives `undefined`. */
+  cancel(reason?: unknown): void;
+}
+
+/** A configured upstream: starts a generation and returns its normalized events. */
 export interface Provider {
   readonly name: string;
   readonly model: string;
   /**
    * Starts the upstream call. Rejects with a SluiceError when the call cannot start
    * (missing key, rejected key, non-2xx, unreachable); after that, failures arrive as
-   * an `error` event and the stream closes.
+   * an `error` event and the events end.
    */
-  stream(request: GenerationRequest): Promise<ReadableStream<UpstreamEvent>>;
+  stream(request: GenerationRequest): Promise<UpstreamEvents>;
 }

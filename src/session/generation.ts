@@ -50,31 +50,30 @@ export class Generation {
       ),
     );
     try {
-      const stream = await provider.stream({
+      const events = await provider.stream({
         messages,
         signal: this.controller.signal,
         onActivity: () => watchdog.poke(),
       });
       watchdog.poke();
-      const reader = stream.getReader();
-      const stop = () => reader.cancel().catch(() => {});
-      this.controller.signal.addEventListener("abort", stop, { once: true });
+      // A provider that ignores its signal still stops here.
+      this.controller.signal.addEventListener("abort", () => events.cancel(), { once: true });
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done || this.controller.signal.aborted) break;
-        switch (value.type) {
+        const event = await events.next();
+        if (event === undefined || this.controller.signal.aborted) break;
+        switch (event.type) {
           case "text":
-            this.text += value.text;
-            onText(value.text);
+            this.text += event.text;
+            onText(event.text);
             break;
           case "usage":
-            this.usage = value.usage;
+            this.usage = event.usage;
             break;
           case "finish":
-            this.finish = value.reason;
+            this.finish = event.reason;
             break;
           case "error":
-            this.failure ??= { code: value.code, message: value.message };
+            this.failure ??= { code: event.code, message: event.message };
             break;
         }
       }

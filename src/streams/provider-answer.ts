@@ -4,7 +4,13 @@
  * gets: an AbortController that the client's disconnect fires, and the stall watchdog.
  */
 import { type ErrorCode, SluiceError } from "../errors.ts";
-import type { ChatMessage, Provider, UpstreamEvent, Usage } from "../providers/types.ts";
+import type {
+  ChatMessage,
+  Provider,
+  UpstreamEvent,
+  UpstreamEvents,
+  Usage,
+} from "../providers/types.ts";
 import type { AnswerEvent } from "./answer-events.ts";
 import { StallWatchdog } from "./stall-watchdog.ts";
 
@@ -41,7 +47,7 @@ export async function providerAnswer(
     watchdog.stop();
     options.onClose?.();
   };
-  let events: ReadableStream<UpstreamEvent>;
+  let events: UpstreamEvents;
   try {
     events = await provider.stream({
       messages,
@@ -55,7 +61,6 @@ export async function providerAnswer(
   // Until the first text, the provider's connect and first-token timeouts (and its retries)
   // govern; the stall watchdog starts once the stream is handed over.
   watchdog.poke();
-  const reader = events.getReader();
   let text = "";
   let failure: { code: ErrorCode; message: string } | undefined;
   let finish: string | undefined;
@@ -69,17 +74,16 @@ export async function providerAnswer(
       // Loops until it enqueues: a pull that returns empty-handed is not called again.
       async pull(controller) {
         for (;;) {
-          let next: ReadableStreamReadResult<UpstreamEvent>;
+          let event: UpstreamEvent | undefined;
           try {
-            next = await reader.read();
+            event = await events.next();
           } catch {
-            // Providers end with an error event rather than throw; a throw is a lost upstream.
-            next = { done: true, value: undefined };
+            // Providers end with an error event rather than reject; a rejection is a lost upstream.
             failure ??= { code: "upstream_dropped", message: "The upstream stream failed." };
             controller.enqueue({ type: "error", ...failure });
           }
-          if (next.done) {
-            // A provider closes without an event when its signal fired: say why here.
+          if (event === undefined) {
+            // A provider ends without an event when its signal fired: say why here.
             const reason: unknown = abort.signal.reason;
             if (!failure && reason instanceof SluiceError) {
               failure = { code: reason.code, message: reason.message };
@@ -91,7 +95,6 @@ export async function providerAnswer(
             close();
             return;
           }
-          const event = next.value;
           switch (event.type) {
             case "text":
               text += event.text;
@@ -113,7 +116,7 @@ export async function providerAnswer(
       cancel(reason) {
         close();
         abort.abort(reason);
-        return reader.cancel(reason);
+        events.cancel(reason);
       },
     },
     { highWaterMark: 0 },

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { anthropicEvents, createAnthropicProvider } from "../../../src/providers/anthropic.ts";
 import type { FetchLike } from "../../../src/providers/fetch-upstream.ts";
-import { collect } from "../../helpers/rechunk.ts";
 import { BODIES } from "./fixtures.ts";
-import { replayText, summarize } from "./support.ts";
+import { collectEvents, replayText, summarize } from "./support.ts";
 
 /** One Anthropic SSE event, with its `event:` line unless `bare`. */
 function event(payload: { type: string } & Record<string, unknown>, bare = false): string {
@@ -136,7 +135,7 @@ describe("createAnthropicProvider", () => {
       { role: "assistant" as const, content: "Hello." },
       { role: "user" as const, content: "Bye" },
     ];
-    const events = await collect(
+    const events = await collectEvents(
       await provider.stream({ messages, signal: new AbortController().signal }),
     );
     expect(summarize(events).text).toBe("ok");
@@ -159,7 +158,7 @@ describe("createAnthropicProvider", () => {
       { ANTHROPIC_API_KEY: "k", MODEL: "claude-x" },
       fetcher,
     );
-    await collect(
+    await collectEvents(
       await provider.stream({
         messages: [{ role: "user", content: "Hi" }],
         signal: new AbortController().signal,

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createDemoProvider, demoTokens } from "../../../src/providers/demo.ts";
 import type { ChatMessage, UpstreamEvent } from "../../../src/providers/types.ts";
-import { collect } from "../../helpers/rechunk.ts";
-import { summarize } from "./support.ts";
+import { collectEvents, summarize } from "./support.ts";
 
 const ask = (content: string): ChatMessage[] => [{ role: "user", content }];
 const never = new AbortController().signal;
@@ -21,7 +20,7 @@ function answerTokens(prompt: string): string[] {
 describe("the demo provider", () => {
   it("answers `/tokens 5` with exactly t0 to t4, then usage and finish", async () => {
     const provider = createDemoProvider({ DEMO_DELAY_MS: "0" });
-    const events = await collect(
+    const events = await collectEvents(
       await provider.stream({ messages: ask("/tokens 5"), signal: never }),
     );
     expect(events).toEqual([
@@ -39,7 +38,9 @@ describe("the demo provider", () => {
       { role: "assistant", content: "four" },
       { role: "user", content: "/tokens 1" },
     ];
-    const outcome = summarize(await collect(await provider.stream({ messages, signal: never })));
+    const outcome = summarize(
+      await collectEvents(await provider.stream({ messages, signal: never })),
+    );
     expect(outcome.usage).toEqual({ inputTokens: 8, outputTokens: 1 });
   });
 
@@ -70,12 +71,20 @@ describe("the demo provider", () => {
   it("stops at once when the signal aborts, mid-delay, with no usage or finish", async () => {
     const controller = new AbortController();
     const provider = createDemoProvider({ DEMO_DELAY_MS: "60000" });
-    const reader = (
-      await provider.stream({ messages: ask("hi"), signal: controller.signal })
-    ).getReader();
-    const pending = reader.read();
+    const events = await provider.stream({ messages: ask("hi"), signal: controller.signal });
+    const pending = events.next();
     setTimeout(() => controller.abort(), 10);
-    expect(await within(pending, 1000)).toEqual({ done: true, value: undefined });
+    expect(await within(pending, 1000)).toBeUndefined();
+    expect(await events.next()).toBeUndefined();
+  });
+
+  it("stops at once when cancelled, mid-delay, with no usage or finish", async () => {
+    const provider = createDemoProvider({ DEMO_DELAY_MS: "60000" });
+    const events = await provider.stream({ messages: ask("hi"), signal: never });
+    const pending = events.next();
+    setTimeout(() => events.cancel(), 10);
+    expect(await within(pending, 1000)).toBeUndefined();
+    expect(await events.next()).toBeUndefined();
   });
 
   it("produces nothing until the reader asks", async () => {
@@ -87,20 +96,18 @@ describe("the demo provider", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort();
-    expect(await collect(stream)).toEqual([]);
+    expect(await collectEvents(stream)).toEqual([]);
   });
 
   it("yields to the event loop between tokens even with no delay", async () => {
     const provider = createDemoProvider({ DEMO_DELAY_MS: "0" });
-    const reader = (
-      await provider.stream({ messages: ask("/tokens 200"), signal: never })
-    ).getReader();
+    const events = await provider.stream({ messages: ask("/tokens 200"), signal: never });
     let read = 0;
     let readWhenTimerFired = -1;
     setTimeout(() => {
       readWhenTimerFired = read;
     }, 0);
-    while (!(await reader.read()).done) read++;
+    while ((await events.next()) !== undefined) read++;
     expect(readWhenTimerFired).toBeGreaterThanOrEqual(0);
     expect(readWhenTimerFired).toBeLessThan(200);
   });

@@ -5,8 +5,7 @@ import { fetchUpstream, sseEvents } from "../../../src/providers/fetch-upstream.
 import { openaiEvents } from "../../../src/providers/openai.ts";
 import { UpstreamFailure } from "../../../src/providers/retry-policy.ts";
 import type { UpstreamEvent } from "../../../src/providers/types.ts";
-import { collect } from "../../helpers/rechunk.ts";
-import { bytesOf, sse } from "./support.ts";
+import { bytesOf, collectEvents, sse } from "./support.ts";
 
 const KEY = "sk-live-THIS-MUST-NEVER-LEAK-1234";
 
@@ -139,7 +138,9 @@ const chunk = (content: string) => ({ choices: [{ delta: { content } }] });
 describe("sseEvents", () => {
   it("turns a body that fails mid-stream into upstream_dropped and a clean close", async () => {
     const body = bytesOf([sse(chunk("Hel")), sse(chunk("lo"))], new Error("connection reset"));
-    const events = await collect(sseEvents(body, openaiEvents(), new AbortController().signal));
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
     expect(events).toEqual([
       { type: "text", text: "Hel" },
       { type: "text", text: "lo" },
@@ -162,11 +163,24 @@ describe("sseEvents", () => {
       },
     });
     const controller = new AbortController();
-    const reader = sseEvents(body, openaiEvents(), controller.signal).getReader();
-    expect((await reader.read()).value).toEqual({ type: "text", text: "a" });
+    const events = sseEvents(body, openaiEvents(), controller.signal);
+    expect(await events.next()).toEqual({ type: "text", text: "a" });
     controller.abort();
-    expect(await reader.read()).toEqual({ done: true, value: undefined });
+    expect(await events.next()).toBeUndefined();
     expect(cancelled).toBe(true);
+  });
+
+  it("ends a pending read without an event when the signal fires or the consumer cancels", async () => {
+    for (const stop of ["abort", "cancel"] as const) {
+      const controller = new AbortController();
+      const silent = new ReadableStream<Uint8Array>();
+      const events = sseEvents(silent, openaiEvents(), controller.signal);
+      const pending = events.next();
+      if (stop === "abort") controller.abort();
+      else events.cancel();
+      expect(await pending).toBeUndefined();
+      expect(await events.next()).toBeUndefined();
+    }
   });
 
   it("closes right after the finish event and cancels a body the upstream left open", async () => {
@@ -179,7 +193,9 @@ describe("sseEvents", () => {
         cancelled = true;
       },
     });
-    const events = await collect(sseEvents(body, openaiEvents(), new AbortController().signal));
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
     expect(events.at(-1)).toEqual({ type: "finish", reason: "stop" });
     expect(cancelled).toBe(true);
   });
@@ -191,16 +207,79 @@ describe("sseEvents", () => {
         cancelled = true;
       },
     });
-    await sseEvents(body, openaiEvents(), new AbortController().signal).cancel();
+    sseEvents(body, openaiEvents(), new AbortController().signal).cancel();
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(cancelled).toBe(true);
   });
 
   it("reports an SSE line that never ends as upstream_malformed instead of buffering it", async () => {
     const piece = "x".repeat(64 * 1024);
     const body = bytesOf(["data: ", ...Array.from({ length: 70 }, () => piece)]);
-    const events = await collect(sseEvents(body, openaiEvents(), new AbortController().signal));
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
     expect(events).toEqual([
       expect.objectContaining({ type: "error", code: "upstream_malformed" }),
     ]);
+  });
+
+  it("joins the text events of one read into one, keeping the order of other events", async () => {
+    const usage = { choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } };
+    const body = bytesOf([
+      sse(chunk("a"), chunk("b"), chunk("c")),
+      sse(chunk("d")),
+      sse(chunk("e"), usage, chunk("f"), chunk("g"), "[DONE]"),
+    ]);
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
+    expect(events).toEqual([
+      { type: "text", text: "abc" },
+      { type: "text", text: "d" },
+      { type: "text", text: "e" },
+      { type: "usage", usage: { inputTokens: 3, outputTokens: 2 } },
+      { type: "text", text: "fg" },
+      { type: "finish", reason: "stop" },
+    ] satisfies UpstreamEvent[]);
+  });
+
+  it("reads nothing ahead of the consumer, and tells onActivity of every read", async () => {
+    let reads = 0;
+    const pieces = [": keep-alive\n\n", sse(chunk("a")), sse(chunk("b")), sse("[DONE]")];
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          const piece = pieces[reads++];
+          if (piece === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(piece));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    let activity = 0;
+    const events = sseEvents(body, openaiEvents(), new AbortController().signal, () => activity++);
+    expect(reads).toBe(0);
+    expect(await events.next()).toEqual({ type: "text", text: "a" });
+    expect([reads, activity]).toEqual([2, 2]);
+    expect(await events.next()).toEqual({ type: "text", text: "b" });
+    expect(await events.next()).toEqual({ type: "finish", reason: "stop" });
+    expect(await events.next()).toBeUndefined();
+    expect([reads, activity]).toEqual([4, 4]);
+  });
+
+  it("decodes a character split across two reads", async () => {
+    const bytes = new TextEncoder().encode(sse(chunk("café")));
+    const at = bytes.indexOf(0xc3) + 1;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, at));
+        controller.enqueue(bytes.slice(at));
+        controller.close();
+      },
+    });
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
+    expect(events[0]).toEqual({ type: "text", text: "café" });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createProvider, PROVIDER_NAMES } from "../../../src/providers/index.ts";
-import { collect } from "../../helpers/rechunk.ts";
+import { collectEvents } from "./support.ts";
 
 describe("createProvider", () => {
   it("picks the demo provider when PROVIDER is unset or blank", () => {
@@ -56,7 +56,7 @@ describe("createProvider", () => {
       messages: [{ role: "user", content: "/tokens 3" }],
       signal: new AbortController().signal,
     });
-    const events = await collect(stream);
+    const events = await collectEvents(stream);
     const text = events.map((event) => (event.type === "text" ? event.text : "")).join("");
     expect(text).toBe("t0 t1 t2 ");
   });

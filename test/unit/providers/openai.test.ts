@@ -2,9 +2,8 @@ import { describe, expect, it } from "vitest";
 import { SluiceError } from "../../../src/errors.ts";
 import type { FetchLike } from "../../../src/providers/fetch-upstream.ts";
 import { createOpenAIProvider, openaiEvents } from "../../../src/providers/openai.ts";
-import { collect } from "../../helpers/rechunk.ts";
 import { fixtureBytes } from "./fixtures.ts";
-import { bytesOf, replay, replayText, sse, summarize } from "./support.ts";
+import { bytesOf, collectEvents, replay, replayText, sse, summarize } from "./support.ts";
 
 const text = (content: string) => ({ choices: [{ index: 0, delta: { content } }] });
 const finish = (reason: string) => ({ choices: [{ index: 0, delta: {}, finish_reason: reason }] });
@@ -12,7 +11,7 @@ const usage = { choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } }
 
 describe("openaiEvents", () => {
   it("ends with upstream_dropped when the stream closes without [DONE] or a finish reason", async () => {
-    const events = await replayText(sse(text("Hel"), text("lo")), openaiEvents());
+    const events = await replay(bytesOf([sse(text("Hel")), sse(text("lo"))]), openaiEvents());
     expect(events).toEqual([
       { type: "text", text: "Hel" },
       { type: "text", text: "lo" },
@@ -127,7 +126,7 @@ describe("createOpenAIProvider", () => {
       { OPENAI_BASE_URL: "https://llm.example/v1/", OPENAI_API_KEY: "sk-test", MODEL: "m-1" },
       fetcher,
     );
-    const events = await collect(
+    const events = await collectEvents(
       await provider.stream({ messages, signal: new AbortController().signal }),
     );
     expect(summarize(events)).toMatchObject({ text: "hi", finish: "stop" });
@@ -147,7 +146,7 @@ describe("createOpenAIProvider", () => {
     const { fetcher, requests } = recordingFetcher();
     const provider = createOpenAIProvider({ OPENAI_API_KEY: "sk-test" }, fetcher);
     expect(provider.model).toBe("gpt-4o-mini");
-    await collect(await provider.stream({ messages, signal: new AbortController().signal }));
+    await collectEvents(await provider.stream({ messages, signal: new AbortController().signal }));
     expect(requests[0]?.url).toBe("https://api.openai.com/v1/chat/completions");
   });
 
@@ -165,7 +164,9 @@ describe("createOpenAIProvider", () => {
     for (const base of ["http://localhost:11434/v1", "http://127.0.0.1:8000/v1"]) {
       const { fetcher, requests } = recordingFetcher();
       const provider = createOpenAIProvider({ OPENAI_BASE_URL: base }, fetcher);
-      await collect(await provider.stream({ messages, signal: new AbortController().signal }));
+      await collectEvents(
+        await provider.stream({ messages, signal: new AbortController().signal }),
+      );
       expect(requests[0]?.headers.has("authorization")).toBe(false);
     }
   });

@@ -4,8 +4,8 @@ import { SluiceError } from "../../../src/errors.ts";
 import { resilient } from "../../../src/providers/resilient.ts";
 import type { RetryPolicy } from "../../../src/providers/retry-policy.ts";
 import { UpstreamFailure } from "../../../src/providers/retry-policy.ts";
-import type { Provider, UpstreamEvent } from "../../../src/providers/types.ts";
-import { collect } from "../../helpers/rechunk.ts";
+import type { Provider, UpstreamEvent, UpstreamEvents } from "../../../src/providers/types.ts";
+import { collectEvents } from "./support.ts";
 
 const POLICY: RetryPolicy = { retries: 2, baseDelayMs: 1, connectMs: 1_000, firstTokenMs: 1_000 };
 
@@ -31,18 +31,17 @@ function scripted(name: string, ...attempts: Attempt[]): Scripted {
       if (attempt === "hang") return new Promise<never>(() => {});
       if (attempt instanceof Error) throw attempt;
       const events = attempt === "silent" ? [] : [...attempt];
-      return new ReadableStream<UpstreamEvent>(
-        {
-          async pull(controller) {
-            if (attempt === "silent") return new Promise<void>(() => {});
-            const event = events.shift();
-            if (!event) return controller.close();
-            onActivity?.();
-            controller.enqueue(event);
-          },
+      return {
+        async next() {
+          if (attempt === "silent") return new Promise<never>(() => {});
+          const event = events.shift();
+          if (event) onActivity?.();
+          return event;
         },
-        { highWaterMark: 0 },
-      );
+        cancel() {
+          events.length = 0;
+        },
+      } satisfies UpstreamEvents;
     },
   };
   return provider;
@@ -76,13 +75,15 @@ async function failureOf(pending: Promise<unknown>): Promise<SluiceError> {
 describe("resilient", () => {
   it("passes a first attempt through unchanged, with the usage that came before the text", async () => {
     const primary = scripted("p", [usage, text("a"), text("b"), finish]);
-    const events = await collect(await run(resilient(primary, undefined, POLICY)));
+    const events = await collectEvents(await run(resilient(primary, undefined, POLICY)));
     expect(events).toEqual([usage, text("a"), text("b"), finish]);
     expect(primary.calls).toBe(1);
   });
 
   it("commits an answer that finishes without any text", async () => {
-    const events = await collect(await run(resilient(scripted("p", [finish]), undefined, POLICY)));
+    const events = await collectEvents(
+      await run(resilient(scripted("p", [finish]), undefined, POLICY)),
+    );
     expect(events).toEqual([finish]);
   });
 
@@ -91,14 +92,14 @@ describe("resilient", () => {
       text("ok"),
       finish,
     ]);
-    const events = await collect(await run(resilient(primary, undefined, POLICY)));
+    const events = await collectEvents(await run(resilient(primary, undefined, POLICY)));
     expect(events).toEqual([text("ok"), finish]);
     expect(primary.calls).toBe(3);
   });
 
   it("never retries after the first text: a later error passes through", async () => {
     const primary = scripted("p", [text("partial"), errorEvent("upstream_error")], [text("x")]);
-    const events = await collect(await run(resilient(primary, undefined, POLICY)));
+    const events = await collectEvents(await run(resilient(primary, undefined, POLICY)));
     expect(events).toEqual([text("partial"), errorEvent("upstream_error")]);
     expect(primary.calls).toBe(1);
   });
@@ -128,7 +129,7 @@ describe("resilient", () => {
     const limited = new UpstreamFailure("upstream_rate_limited", "429", { retryAfterMs: 120 });
     const primary = scripted("p", limited, [text("ok"), finish]);
     const started = Date.now();
-    await collect(await run(resilient(primary, undefined, POLICY)));
+    await collectEvents(await run(resilient(primary, undefined, POLICY)));
     expect(Date.now() - started).toBeGreaterThanOrEqual(110);
   });
 
@@ -151,7 +152,7 @@ describe("resilient", () => {
   it("times out a stream() that never settles (connect), and retries it", async () => {
     const primary = scripted("p", "hang", "hang", [text("ok"), finish]);
     const policy = { ...POLICY, connectMs: 30 };
-    const events = await collect(await run(resilient(primary, undefined, policy)));
+    const events = await collectEvents(await run(resilient(primary, undefined, policy)));
     expect(events).toEqual([text("ok"), finish]);
     expect(primary.calls).toBe(3);
   });
@@ -184,7 +185,7 @@ describe("resilient", () => {
     const primary = scripted("p", [usage, text("a"), text("b"), finish]);
     const stream = await run(resilient(primary, undefined, POLICY), undefined, () => pokes++);
     expect(pokes).toBe(0);
-    await collect(stream);
+    await collectEvents(stream);
     expect(pokes).toBe(2);
   });
 
@@ -192,7 +193,7 @@ describe("resilient", () => {
     it("answers with the fallback once the primary's retries are used", async () => {
       const primary = scripted("p", http(503), http(503), http(503));
       const fallback = scripted("f", http(503), [text("from f"), finish]);
-      const events = await collect(await run(resilient(primary, fallback, POLICY)));
+      const events = await collectEvents(await run(resilient(primary, fallback, POLICY)));
       expect(events).toEqual([text("from f"), finish]);
       expect([primary.calls, fallback.calls]).toEqual([3, 2]);
     });
@@ -200,7 +201,7 @@ describe("resilient", () => {
     it("answers with the fallback when the primary's key is rejected", async () => {
       const primary = scripted("p", http(401, "upstream_auth"));
       const fallback = scripted("f", [text("from f"), finish]);
-      await collect(await run(resilient(primary, fallback, POLICY)));
+      await collectEvents(await run(resilient(primary, fallback, POLICY)));
       expect([primary.calls, fallback.calls]).toEqual([1, 1]);
     });
 
@@ -217,7 +218,7 @@ describe("resilient", () => {
     it("is not tried after the first text", async () => {
       const primary = scripted("p", [text("a"), errorEvent("upstream_dropped")]);
       const fallback = scripted("f", [text("never")]);
-      const events = await collect(await run(resilient(primary, fallback, POLICY)));
+      const events = await collectEvents(await run(resilient(primary, fallback, POLICY)));
       expect(events.at(-1)).toEqual(errorEvent("upstream_dropped"));
       expect(fallback.calls).toBe(0);
     });

@@ -4,9 +4,9 @@ import { anthropicEvents } from "../../../src/providers/anthropic.ts";
 import type { EventTransform } from "../../../src/providers/fetch-upstream.ts";
 import { sseEvents } from "../../../src/providers/fetch-upstream.ts";
 import { openaiEvents } from "../../../src/providers/openai.ts";
-import type { UpstreamEvent, Usage } from "../../../src/providers/types.ts";
+import type { UpstreamEvent, UpstreamEvents, Usage } from "../../../src/providers/types.ts";
 import { workersAiEvents } from "../../../src/providers/workers-ai.ts";
-import { collect, rechunk } from "../../helpers/rechunk.ts";
+import { rechunk } from "../../helpers/rechunk.ts";
 
 /** What a whole stream amounted to, in index.json's terms. */
 export interface Outcome {
@@ -31,7 +31,16 @@ export function replay(
   transform: EventTransform,
   signal = new AbortController().signal,
 ): Promise<UpstreamEvent[]> {
-  return collect(sseEvents(body, transform, signal));
+  return collectEvents(sseEvents(body, transform, signal));
+}
+
+/** Every event of `events`, pulled to the end. */
+export async function collectEvents(events: UpstreamEvents): Promise<UpstreamEvent[]> {
+  const all: UpstreamEvent[] = [];
+  for (let event = await events.next(); event !== undefined; event = await events.next()) {
+    all.push(event);
+  }
+  return all;
 }
 
 /** Replays `text` cut into seeded random pieces. */

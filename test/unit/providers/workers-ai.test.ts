@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { AiRunner } from "../../../src/providers/workers-ai.ts";
 import { createWorkersAiProvider, workersAiEvents } from "../../../src/providers/workers-ai.ts";
-import { collect, rechunk, rechunkInsideCharacters } from "../../helpers/rechunk.ts";
-import { bytesOf, replay, replayText, sse, summarize } from "./support.ts";
+import { rechunk, rechunkInsideCharacters } from "../../helpers/rechunk.ts";
+import { bytesOf, collectEvents, replay, replayText, sse, summarize } from "./support.ts";
 
 /** A stream in the documented format: tokens with `p` padding, a usage chunk, then [DONE]. */
 const DOCUMENTED = sse(
@@ -71,7 +71,7 @@ describe("createWorkersAiProvider", () => {
     const provider = createWorkersAiProvider({ AI: ai });
     expect(provider.model).toBe("@cf/meta/llama-3.1-8b-instruct");
     const signal = new AbortController().signal;
-    const outcome = summarize(await collect(await provider.stream({ messages, signal })));
+    const outcome = summarize(await collectEvents(await provider.stream({ messages, signal })));
     expect(outcome.text).toBe("Bonjour — café au lait.");
     expect(calls).toEqual([["@cf/meta/llama-3.1-8b-instruct", { messages, stream: true }]]);
   });
@@ -95,10 +95,10 @@ describe("createWorkersAiProvider", () => {
     });
     const controller = new AbortController();
     const provider = createWorkersAiProvider({ AI: fakeAi(() => endless).ai, MODEL: "@cf/x" });
-    const reader = (await provider.stream({ messages, signal: controller.signal })).getReader();
-    expect(await reader.read()).toEqual({ done: false, value: { type: "text", text: "tick" } });
+    const events = await provider.stream({ messages, signal: controller.signal });
+    expect(await events.next()).toEqual({ type: "text", text: "tick" });
     controller.abort();
-    expect(await reader.read()).toEqual({ done: true, value: undefined });
+    expect(await events.next()).toBeUndefined();
     expect(cancelled).toBe(true);
   });
 

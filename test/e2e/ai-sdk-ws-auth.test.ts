@@ -1,11 +1,10 @@
 // /api/chat/ws with AUTH_TOKENS set: the token comes in the handshake (subprotocol or query),
 // a chat of another token is out of reach, and a frame's own header can only confirm the token.
-import { request as httpRequest } from "node:http";
 import type { UIMessage, WebSocketChatTransport } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { record } from "../helpers/record.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";
+import { tryUpgrade } from "../helpers/upgrade.ts";
 import {
   ask,
   assemble,
@@ -29,31 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => relay.dispose());
 
-/** Tries the upgrade with node:http, to read a refusal's status and body. */
+/** Tries a WebSocket upgrade of `path` on the relay, to read a refusal. */
 function upgrade(path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = httpRequest(`${relay.url}${path}`, {
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        ...headers,
-      },
-    });
-    request.on("upgrade", (_response, socket) => {
-      socket.destroy();
-      resolve({ status: 101, body: "" });
-    });
-    request.on("response", async (response) => {
-      let body = "";
-      for await (const part of response) body += part;
-      record(`${response.statusCode} ${body}`);
-      resolve({ status: response.statusCode ?? 0, body });
-    });
-    request.on("error", reject);
-    request.end();
-  });
+  return tryUpgrade(`${relay.url}${path}`, headers);
 }
 
 /** Asks `text` in `chatId` with per-request frame headers, as `sendMessage(…, { headers })` does. */

@@ -1,11 +1,11 @@
 // Authentication, session ownership and origins: every bypass attempt is refused.
-import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { record } from "../helpers/record.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";
 import { TestSocket } from "../helpers/socket.ts";
 import { openSse } from "../helpers/sse.ts";
+import { tryUpgrade } from "../helpers/upgrade.ts";
 
 const { tokenAlpha, tokenBeta } = SECRETS;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -33,31 +33,9 @@ async function sessionOf(token: string): Promise<string> {
   return JSON.parse(body).session;
 }
 
-/** Tries a WebSocket upgrade with node:http (fetch refuses to), to read the refusal. */
+/** Tries a WebSocket upgrade of `path` on the relay, to read a refusal. */
 function upgrade(path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = httpRequest(`${relay.url}${path}`, {
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        ...headers,
-      },
-    });
-    request.on("upgrade", (_response, socket) => {
-      socket.destroy();
-      resolve({ status: 101, body: "{}" });
-    });
-    request.on("response", async (response) => {
-      let body = "";
-      for await (const part of response) body += part;
-      record(`${response.statusCode} ${body}`);
-      resolve({ status: response.statusCode ?? 0, body });
-    });
-    request.on("error", reject);
-    request.end();
-  });
+  return tryUpgrade(`${relay.url}${path}`, headers);
 }
 
 describe("with AUTH_TOKENS set", () => {

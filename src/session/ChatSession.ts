@@ -114,7 +114,7 @@ export class ChatSession extends DurableObject<Env> {
           this.cancel();
           break;
         case "resume":
-          this.replay(socketClient(ws), frame.after);
+          this.log.replayTo(socketClient(ws), frame.after);
           break;
         case "history":
           sendFrame(ws, {
@@ -188,18 +188,8 @@ export class ChatSession extends DurableObject<Env> {
   private welcome(client: Client, session: string, after: number | undefined): void {
     const generating = this.generation !== undefined;
     client.send({ type: "session", session, lastSeq: this.log.lastSeq, generating });
-    if (after !== undefined) this.replay(client, after);
-    else if (this.generation) this.replay(client, this.generation.startSeq - 1);
-  }
-
-  /** Sends the events after `after`, or tells the client they are gone (never leaves it waiting). */
-  private replay(client: Client, after: number): void {
-    if (!this.log.canReplayFrom(after)) {
-      const message = `Events after ${after} are no longer kept; load the history instead.`;
-      client.send({ type: "error", code: "resume_unavailable", message });
-      return;
-    }
-    for (const event of this.log.after(after)) client.send(event);
+    if (after !== undefined) this.log.replayTo(client, after);
+    else if (this.generation) this.log.replayTo(client, this.generation.startSeq - 1);
   }
 
   private async postMessage(prompt: string, limitKey: string): Promise<Response> {

@@ -2,7 +2,7 @@
  * The session's event log: hands out sequence numbers, keeps the events not yet written in
  * memory and writes them in batches, and replays any range for a client that resumes.
  */
-import type { SessionEvent } from "../protocol.ts";
+import type { ServerEvent, SessionEvent } from "../protocol.ts";
 import type { SessionStore } from "./store.ts";
 
 /** Distributive Omit, so each event type keeps its own fields. */
@@ -73,6 +73,16 @@ export class EventLog {
       ...stored.filter((event) => event.seq < firstPending),
       ...this.pending.filter((event) => event.seq > after),
     ];
+  }
+
+  /** Sends `client` the events after `after`, or tells it they are gone (never leaves it waiting). */
+  replayTo(client: { send(frame: ServerEvent): void }, after: number): void {
+    if (!this.canReplayFrom(after)) {
+      const message = `Events after ${after} are no longer kept; load the history instead.`;
+      client.send({ type: "error", code: "resume_unavailable", message });
+      return;
+    }
+    for (const event of this.after(after)) client.send(event);
   }
 
   /** Whether events after `after` can still be replayed (false when retention removed some). */

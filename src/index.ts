@@ -53,29 +53,34 @@ const router = Router<RouteRequest, [Env, ExecutionContext]>({
   finally: [(response: Response, request: RouteRequest) => withCors(response, request)],
 });
 
+type Handler = (request: RouteRequest, env: Env, ctx: ExecutionContext) => unknown;
+
+/**
+ * Every route, once: its method, path and handler. Any other method on the path gets
+ * `method_not_allowed` naming the right one; unknown paths get `not_found`. (`/v1/*` answers
+ * its own misses in OpenAI's error shape.)
+ */
+const ROUTES: Array<["GET" | "POST", string, Handler, string?]> = [
+  ["GET", "/chat", openChat, "GET with a WebSocket upgrade"],
+  ["POST", "/sessions", createSession],
+  ["GET", "/sessions/:id", getSession],
+  ["POST", "/sessions/:id/messages", postMessage],
+  ["GET", "/sessions/:id/events", streamEvents],
+  ["POST", "/sessions/:id/cancel", cancelGeneration],
+  ["POST", "/api/chat", postChat],
+  ["GET", "/api/chat/ws", openChatSocket, "GET with a WebSocket upgrade"],
+  ["GET", "/api/chat/:id/stream", resumeChat],
+  ["POST", "/api/chat/:id/stop", stopChat],
+];
+
+for (const [method, path, handler, allowed] of ROUTES) {
+  router[method === "GET" ? "get" : "post"](path, handler);
+  router.all(path, methodNotAllowed(allowed ?? method));
+}
 router
-  .get("/chat", openChat)
-  .all("/chat", methodNotAllowed("GET with a WebSocket upgrade"))
-  .post("/sessions", createSession)
-  .all("/sessions", methodNotAllowed("POST"))
-  .get("/sessions/:id", getSession)
-  .all("/sessions/:id", methodNotAllowed("GET"))
-  .post("/sessions/:id/messages", postMessage)
-  .all("/sessions/:id/messages", methodNotAllowed("POST"))
-  .get("/sessions/:id/events", streamEvents)
-  .all("/sessions/:id/events", methodNotAllowed("GET"))
-  .post("/sessions/:id/cancel", cancelGeneration)
-  .all("/sessions/:id/cancel", methodNotAllowed("POST"))
   .post("/v1/chat/completions", chatCompletions)
   .get("/v1/models", listModels)
   .all("/v1/*", openaiFallback)
-  .post("/api/chat", postChat)
-  .all("/api/chat", methodNotAllowed("POST"))
-  .get("/api/chat/ws", openChatSocket)
-  .all("/api/chat/ws", methodNotAllowed("GET with a WebSocket upgrade"))
-  .get("/api/chat/:id/stream", resumeChat)
-  .all("/api/chat/:id/stream", methodNotAllowed("GET"))
-  .post("/api/chat/:id/stop", stopChat)
   .all("*", (request: Request) => {
     throw new SluiceError("not_found", `No route for ${new URL(request.url).pathname}.`);
   });

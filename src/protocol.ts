@@ -87,9 +87,6 @@ export type ConnectionFrame =
 /** Everything the server sends. */
 export type ServerEvent = SessionEvent | ConnectionFrame;
 
-/** On SSE the `event:` field is the frame's `type` and `id:` its `seq`: one vocabulary for both. */
-export type SseEventName = ServerEvent["type"];
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -93,8 +93,11 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/** The mulberry32 PRNG: small, fast and good enough to vary sentences. */
-function mulberry32(seed: number): () => number {
+/**
+ * The mulberry32 PRNG: small, fast, and the same seed always gives the same sequence in [0, 1).
+ * It varies the demo's sentences; the tests' seeded re-chunking uses it too.
+ */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -238,7 +238,7 @@ export class ChatSession extends DurableObject<Env> {
       { id: userMessageId, role: "user", content: prompt, status: "complete", createdAt },
       messageId,
     );
-    const run = new Generation(messageId, userMessageId);
+    const run = new Generation(messageId);
     attach?.(messageId);
     const start = this.emit({ type: "start", messageId, userMessageId, prompt });
     this.generation = { run, limitKey, startSeq: start.seq };

@@ -14,10 +14,7 @@ export class Generation {
   private failure: { code: ErrorCode; message: string } | undefined;
   private cancelled = false;
 
-  constructor(
-    readonly messageId: string,
-    readonly userMessageId: string,
-  ) {}
+  constructor(readonly messageId: string) {}
 
   /** Stops the upstream call; no text read after this is used. */
   cancel(): void {

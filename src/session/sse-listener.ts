@@ -49,11 +49,6 @@ export class SseListener {
     );
   }
 
-  /** The message this listener is limited to, if any. */
-  get messageId(): string | undefined {
-    return this.options.messageId;
-  }
-
   /**
    * Sends an event if this listener wants it (`json` is the event already stringified, when
    * the caller has it); ends the stream after its message's `done`.

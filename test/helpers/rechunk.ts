@@ -3,21 +3,13 @@
  * depends on where the network cut the stream, including inside a multi-byte UTF-8 character.
  */
 
+import { mulberry32 } from "../../src/providers/demo-answer.ts";
+
 /** Smallest and largest piece `rechunk` cuts, in bytes. */
 const MIN_PIECE = 1;
 const MAX_PIECE = 64;
 
-/** The mulberry32 PRNG: the same seed always gives the same sequence in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Whether `offset` falls inside a multi-byte character: the byte there is a continuation byte. */
 export function isInsideCharacter(bytes: Uint8Array, offset: number): boolean {

@@ -4,6 +4,7 @@
  * gives every socket and SSE listener the same events.
  */
 import { DurableObject } from "cloudflare:workers";
+import { CLOSE_TOKEN_EXPIRED, isExpired } from "../auth.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
@@ -14,8 +15,13 @@ import { createProvider } from "../providers/index.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
-import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
-import { LIMIT_KEY_HEADER, PRINCIPAL_HEADER, SESSION_HEADER } from "./forward.ts";
+import { type Client, expiresAtOf, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
+import {
+  EXPIRES_AT_HEADER,
+  LIMIT_KEY_HEADER,
+  PRINCIPAL_HEADER,
+  SESSION_HEADER,
+} from "./forward.ts";
 import { Generation } from "./generation.ts";
 import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
@@ -66,6 +72,7 @@ export class ChatSession extends DurableObject<Env> {
     const session = request.headers.get(SESSION_HEADER) ?? "";
     const principal = request.headers.get(PRINCIPAL_HEADER) ?? "";
     const limitKey = request.headers.get(LIMIT_KEY_HEADER) ?? "unknown";
+    const expiresAt = Number(request.headers.get(EXPIRES_AT_HEADER) ?? Number.NaN);
     try {
       if (url.pathname === "/create") {
         this.store.create(session, principal, parseSessionBody(await request.text()));
@@ -80,7 +87,7 @@ export class ChatSession extends DurableObject<Env> {
         case "/ws":
           return this.acceptSocket(
             session,
-            limitKey,
+            { limitKey, expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined },
             after === null ? undefined : parseSeq(after, "after"),
           );
         case "/messages":
@@ -101,6 +108,15 @@ export class ChatSession extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
+      // A JWT bounds what its socket may do: after expiry nothing is done, the socket closes,
+      // and answers in progress run on for the client to resume with a fresh token.
+      if (isExpired({ expiresAt: expiresAtOf(ws) })) {
+        const message =
+          "The token expired; reconnect with a fresh one and resume from your last seq.";
+        sendFrame(ws, { type: "error", code: "token_expired", message });
+        ws.close(CLOSE_TOKEN_EXPIRED, "token_expired");
+        return;
+      }
       const limitKey = limitKeyOf(ws);
       // Every frame counts against the client's request rate, as an HTTP request would.
       await countRequest(this.env, limitKey);
@@ -167,10 +183,15 @@ export class ChatSession extends DurableObject<Env> {
     };
   }
 
-  private acceptSocket(session: string, limitKey: string, after: number | undefined): Response {
+  private acceptSocket(
+    session: string,
+    caller: { limitKey: string; expiresAt: number | undefined },
+    after: number | undefined,
+  ): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ limitKey });
+    // Kept with the socket, so both survive hibernation.
+    server.serializeAttachment(caller);
     this.welcome(socketClient(server), session, after);
     return new Response(null, { status: 101, webSocket: client });
   }

@@ -10,6 +10,9 @@ export const PRINCIPAL_HEADER = "x-sluice-principal";
 /** The key the caller's rate limits count against. */
 export const LIMIT_KEY_HEADER = "x-sluice-limit-key";
 
+/** When the caller's token stops being accepted (ms since the epoch); only JWT users have one. */
+export const EXPIRES_AT_HEADER = "x-sluice-expires-at";
+
 /** Internal operations of ChatSession.fetch. */
 export type SessionOp = "/create" | "/ws" | "/messages" | "/events" | "/cancel" | "/history";
 
@@ -35,6 +38,10 @@ export function forward(
   headers.set(SESSION_HEADER, session);
   headers.set(PRINCIPAL_HEADER, init.principal.id);
   headers.set(LIMIT_KEY_HEADER, init.principal.limitKey);
+  headers.delete(EXPIRES_AT_HEADER);
+  if (init.principal.expiresAt !== undefined) {
+    headers.set(EXPIRES_AT_HEADER, String(init.principal.expiresAt));
+  }
   const url = `https://session${op}${init.query ? `?${init.query}` : ""}`;
   return stub.fetch(url, { method: init.method ?? "GET", headers, body: init.body });
 }

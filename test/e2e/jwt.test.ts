@@ -271,6 +271,7 @@ describe("a socket whose JWT expires while it is open", () => {
     const token = await expiring("expiring-chat");
     const session = await sessionOf(token);
     const socket = await TestSocket.open(`${relay.wsUrl}/chat?session=${session}`, asToken(token));
+    const events = await openSse(`${relay.url}/sessions/${session}/events?token=${token}`);
     await socket.waitFor("session");
     socket.send({ prompt: "/tokens 600" });
     await socket.waitFor("start");
@@ -298,6 +299,11 @@ describe("a socket whose JWT expires while it is open", () => {
       .join("");
     expect(text).toBe(demoTokens(600));
     await again.close();
+    // An SSE stream is checked when it opens; opened before expiry, it reads the answer to its end.
+    let last = await events.next();
+    while (last && last.event !== "done") last = await events.next();
+    expect(last?.data).toMatchObject({ type: "done", status: "complete" });
+    events.drop();
   });
 
   it("on /api/chat/ws: refuses the next request with token_expired and closes 4401; the answer runs on", async () => {

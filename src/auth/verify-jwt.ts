@@ -66,9 +66,11 @@ async function keyFor(
     // No key for its kid is the token's fault; anything else is the JWKS endpoint's.
     if (error instanceof errors.JWKSNoMatchingKey) throw error;
     if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-    // A set whose keys cannot be imported stays cached for JWKS_MAX_AGE_MS; drop it, so the
-    // next request fetches again and recovers as soon as the endpoint is fixed.
-    if (remote?.keys === keys) remote = undefined;
+    // A fresh set that names this kid and still fails holds a key that cannot be imported;
+    // jose would keep it for JWKS_MAX_AGE_MS, so drop it to fetch again next time. A failed
+    // fetch keeps the set: its other keys go on verifying while the endpoint is down.
+    const broken = keys.fresh && keys.jwks()?.keys.some((key) => key.kid === header.kid);
+    if (broken && remote?.keys === keys) remote = undefined;
     console.error("JWKS unavailable:", error instanceof Error ? error.name : "unknown");
     throw new SluiceError(
       "auth_unavailable",

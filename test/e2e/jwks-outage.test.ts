@@ -98,6 +98,12 @@ describe("while the JWKS cannot be read", () => {
     const unknown = await call("/sessions", { method: "POST", headers: bearer(rotated) });
     expect(unknown.status).toBe(503);
     expect(JSON.parse(unknown.body).error.code).toBe("auth_unavailable");
+    // The failed fetch left the cached keys alone: a forged kid cannot take everyone down.
+    const stillKnown = await call("/sessions", {
+      method: "POST",
+      headers: bearer(await userToken("outage", es)),
+    });
+    expect(stillKnown.status).toBe(201);
     jwks.mode = "ok";
   });
 

@@ -43,14 +43,16 @@ let jwks: JwksServer;
 let es: SigningKey;
 let rs: SigningKey;
 let ed: SigningKey;
+let ed25519: SigningKey;
 
 beforeAll(async () => {
-  [es, rs, ed] = await Promise.all([
+  [es, rs, ed, ed25519] = await Promise.all([
     signingKey("ES256", "es-1"),
     signingKey("RS256", "rs-1"),
     signingKey("EdDSA", "ed-1"),
+    signingKey("Ed25519", "ed-2"),
   ]);
-  jwks = await startJwksServer([es.jwk, rs.jwk, ed.jwk]);
+  jwks = await startJwksServer([es.jwk, rs.jwk, ed.jwk, ed25519.jwk]);
   relay = await startRelay({
     AUTH_TOKENS: SECRETS.tokenAlpha,
     AUTH_JWT_SECRET: SECRETS.jwtSecret,
@@ -83,9 +85,17 @@ async function sessionOf(token: string): Promise<string> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("a JWT", () => {
-  const kinds = ["HS256", "ES256", "RS256", "EdDSA"] as const;
-  const keyOf = (kind: (typeof kinds)[number]) =>
-    kind === "HS256" ? "hs256" : kind === "ES256" ? es : kind === "RS256" ? rs : ed;
+  const kinds = ["HS256", "ES256", "RS256", "EdDSA", "Ed25519"] as const;
+  const keyOf = (kind: (typeof kinds)[number]): SigningKey | "hs256" => {
+    const keys: Record<typeof kind, SigningKey | "hs256"> = {
+      HS256: "hs256",
+      ES256: es,
+      RS256: rs,
+      EdDSA: ed,
+      Ed25519: ed25519,
+    };
+    return keys[kind];
+  };
 
   it.each(kinds)("signed %s works over HTTP, /chat, /api/chat/ws and SSE ?token=", async (kind) => {
     const token = await userToken(`user-${kind}`, keyOf(kind));
@@ -243,7 +253,7 @@ describe("key rotation", () => {
     const next = await signingKey("ES256", "es-2");
     const before = await userToken("rotating", es);
     const session = await sessionOf(before);
-    jwks.keys = [next.jwk, rs.jwk, ed.jwk];
+    jwks.keys = [next.jwk, rs.jwk, ed.jwk, ed25519.jwk];
     await sleep(COOLDOWN_MS + 50);
     const fetches = jwks.fetches;
     const after = await userToken("rotating", next);
@@ -254,7 +264,7 @@ describe("key rotation", () => {
     expect(retired.status).toBe(401);
     expect(JSON.parse(retired.body).error.message).toContain("kid");
     // Publishing the old key again brings it back, once the cooldown has passed.
-    jwks.keys = [es.jwk, next.jwk, rs.jwk, ed.jwk];
+    jwks.keys = [es.jwk, next.jwk, rs.jwk, ed.jwk, ed25519.jwk];
     await sleep(COOLDOWN_MS + 50);
     const restored = await userToken("rotating", es);
     expect((await call(`/sessions/${session}`, { headers: bearer(restored) })).status).toBe(200);

@@ -20,7 +20,7 @@ export const AUDIENCE = "sluice-tests";
 
 /** A signing key and its public JWK as the JWKS publishes it. */
 export interface SigningKey {
-  alg: "RS256" | "ES256" | "EdDSA";
+  alg: "RS256" | "ES256" | "EdDSA" | "Ed25519";
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;

@@ -288,6 +288,10 @@ describe("a socket whose JWT expires while it is open", () => {
     await sleep(expiresAt(token) - Date.now() + 100);
     // Frames already streaming still arrive after expiry: an answer outlives its token.
     await socket.next((frame) => frame.type === "chunk", socket.frames.length);
+    // The keep-alive ping is answered by the runtime, without waking the session.
+    const beforePing = socket.frames.length;
+    socket.send('{"type":"ping"}');
+    await socket.waitFor("pong", beforePing);
     socket.send({ type: "history" });
     const refused = await socket.next((frame) => frame.type === "error");
     expect(refused).toMatchObject({ code: "token_expired" });

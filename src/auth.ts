@@ -1,46 +1,28 @@
 /**
- * Who is calling. With AUTH_TOKENS set, every request must carry one of those tokens; the
- * caller is then known by a hash of its token, never by the token itself. Without it the relay
- * is open and every caller is the same principal.
+ * Who is calling. Two identity options, alone or together: static AUTH_TOKENS for servers
+ * (the caller is known by a hash of its token, never by the token itself), and JWTs for the
+ * users of an app (the caller is the token's issuer and subject). With neither, the relay is
+ * open and every caller is the same principal. docs/security.md explains the choices.
  */
+import { parseAuthConfig } from "./auth/auth-config.ts";
+import { openPrincipal, type Principal } from "./auth/principal.ts";
+import { matchStaticToken } from "./auth/static-token.ts";
+import { tokenKind } from "./auth/token-kind.ts";
+import { verifyJwt } from "./auth/verify-jwt.ts";
 import type { Env } from "./env.ts";
 import { SluiceError } from "./errors.ts";
+
+export { isExpired, type Principal } from "./auth/principal.ts";
 
 /** The subprotocol a WebSocket client offers next to `sluice.token.<token>`; the server picks it. */
 export const WS_PROTOCOL = "sluice";
 const WS_TOKEN_PREFIX = "sluice.token.";
 
-/** The caller of one request. */
-export interface Principal {
-  /** Owner of the sessions it creates: `open`, or `tok_` and 32 hex digits of the token's hash. */
-  id: string;
-  /** Whom rate limits count against: the token's id, else the client's IP address. */
-  limitKey: string;
-}
-
-const encoder = new TextEncoder();
-
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** Hashes of the configured tokens, computed once per isolate and configuration. */
-let configured: { source: string; hashes: Promise<Uint8Array[]> } | undefined;
-
-function tokenHashes(source: string): Promise<Uint8Array[]> {
-  if (configured?.source !== source) {
-    const tokens = source
-      .split(",")
-      .map((token) => token.trim())
-      .filter((token) => token !== "");
-    configured = { source, hashes: Promise.all(tokens.map(digest)) };
-  }
-  return configured.hashes;
-}
+/**
+ * Close code of a socket whose JWT expired while it was open: its next frame got a
+ * `token_expired` error, and the client reconnects with a fresh token (application range).
+ */
+export const CLOSE_TOKEN_EXPIRED = 4401;
 
 /**
  * The token a request carries: `Authorization: Bearer`, else a `sluice.token.<token>`
@@ -61,18 +43,22 @@ export function presentedToken(request: Request): string | undefined {
 
 let warnedOpen = false;
 
-/** Identifies the caller, or throws `unauthorized` when AUTH_TOKENS is set and no token matches. */
+/**
+ * Identifies the caller. Throws `config_error` when the auth vars are inconsistent,
+ * `unauthorized` when auth is on and the token is missing or not valid, `auth_unavailable`
+ * when a JWT's keys cannot be fetched. A JWT-shaped token is verified as a JWT; any other is
+ * matched against AUTH_TOKENS.
+ */
 export async function authenticate(request: Request, env: Env): Promise<Principal> {
-  const ip = request.headers.get("cf-connecting-ip") ?? "unknown";
-  const source = env.AUTH_TOKENS?.trim() ?? "";
-  if (source === "") {
+  const config = parseAuthConfig(env);
+  if (config.tokens.length === 0 && !config.jwt) {
     if (!warnedOpen) {
       warnedOpen = true;
       console.warn(
-        "Sluice runs OPEN: AUTH_TOKENS is not set, so anyone who reaches it can use it.",
+        "Sluice runs OPEN: neither AUTH_TOKENS nor JWT auth is set, so anyone who reaches it can use it.",
       );
     }
-    return { id: "open", limitKey: `ip:${ip}` };
+    return openPrincipal(request.headers.get("cf-connecting-ip") ?? "unknown");
   }
 
   const token = presentedToken(request);
@@ -82,13 +68,8 @@ export async function authenticate(request: Request, env: Env): Promise<Principa
       "A token is required: send `Authorization: Bearer <token>`, or for WebSockets the subprotocols `sluice` and `sluice.token.<token>`.",
     );
   }
-  const presented = await digest(token);
-  let match = false;
-  for (const hash of await tokenHashes(source)) {
-    // Compare every configured hash in constant time, so timing tells nothing.
-    if (crypto.subtle.timingSafeEqual(hash, presented)) match = true;
-  }
-  if (!match) throw new SluiceError("unauthorized", "The token is not valid.");
-  const id = `tok_${hex(presented).slice(0, 32)}`;
-  return { id, limitKey: id };
+  if (config.jwt && tokenKind(token, true) === "jwt") return verifyJwt(token, config.jwt);
+  const principal = await matchStaticToken(token, config.tokens);
+  if (!principal) throw new SluiceError("unauthorized", "The token is not valid.");
+  return principal;
 }

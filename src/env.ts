@@ -8,6 +8,16 @@ export interface Env {
   AI?: Ai;
   /** Secret: comma-separated tokens; when set, every route requires one of them. */
   AUTH_TOKENS?: string;
+  /** Secret: HS256 key (32 bytes or more) for JWT auth; see docs/security.md. */
+  AUTH_JWT_SECRET?: string;
+  /** JWKS URL (https) of the issuer's RS256 / ES256 / EdDSA keys, for JWT auth. */
+  AUTH_JWKS_URL?: string;
+  /** The one `iss` accepted; required when JWT auth is on. */
+  AUTH_ISSUER?: string;
+  /** The `aud` a token must include; required when JWT auth is on. */
+  AUTH_AUDIENCE?: string;
+  /** Milliseconds after a JWKS fetch during which an unknown `kid` does not refetch (default 30000). */
+  AUTH_JWKS_COOLDOWN_MS?: string;
   /** Comma-separated browser origins allowed (CORS and WebSocket Origin); `*` allows any. */
   ALLOWED_ORIGINS?: string;
   /** Requests per client per minute, counted at Cloudflare's edge (Rate Limiting binding). */

@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   prompt_too_large: 413,
   frame_too_large: 413,
   unauthorized: 401,
+  token_expired: 401,
+  auth_unavailable: 503,
   origin_not_allowed: 403,
   rate_limited: 429,
   session_full: 409,

@@ -50,7 +50,9 @@ const router = Router<RouteRequest, [Env, ExecutionContext]>({
     if (failure.code === "internal") console.error("request failed:", String(error));
     return failure.toResponse();
   },
-  finally: [(response: Response, request: RouteRequest) => withCors(response, request)],
+  finally: [
+    (response: Response, request: RouteRequest, env: Env) => withCors(response, request, env),
+  ],
 });
 
 type Handler = (request: RouteRequest, env: Env, ctx: ExecutionContext) => unknown;

@@ -44,7 +44,7 @@ export function checkOrigin(request: Request, env: Env): void {
   );
 }
 
-/** The answer to a CORS preflight from an allowed origin. */
+/** The answer to a CORS preflight; only called once checkOrigin has passed. */
 export function preflight(request: Request): Response {
   const origin = request.headers.get("origin") ?? "*";
   return new Response(null, {
@@ -53,10 +53,14 @@ export function preflight(request: Request): Response {
   });
 }
 
-/** Adds CORS headers to a response for an allowed browser origin; sockets are left alone. */
-export function withCors(response: Response, request: Request): Response {
+/**
+ * Adds CORS headers to a response for an allowed browser origin; sockets are left alone. A
+ * refused origin gets none, on any response (its 403 included), so no page of it can read one.
+ */
+export function withCors(response: Response, request: Request, env: Env): Response {
   const origin = request.headers.get("origin");
   if (origin === null || response.status === 101) return response;
+  if (!isAllowedOrigin(origin, request.url, env)) return response;
   const headers = new Headers(response.headers);
   headers.set("access-control-allow-origin", origin);
   headers.set("access-control-expose-headers", "retry-after, x-sluice-session");

@@ -4,7 +4,7 @@
  * (`/messages` to ask, `/events` to resume), read into numbered UI chunks. The socket only
  * reads; generations belong to their sessions, so a closed socket never ends one.
  */
-import { authenticate, type Principal } from "../auth.ts";
+import { authenticate, CLOSE_TOKEN_EXPIRED, isExpired, type Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { countRequest } from "../limits/limits.ts";
@@ -73,6 +73,9 @@ class ChatSocket {
 
   async receive(raw: string | ArrayBuffer): Promise<void> {
     const parsed = parseWsChatFrame(raw);
+    if (isExpired(this.principal)) {
+      return this.expire(parsed.ok ? parsed.request.requestId : parsed.requestId);
+    }
     if (!parsed.ok) return this.refuse(parsed.requestId, parsed.error);
     const { request } = parsed;
     // Aborts are never counted or refused: they are how a client sheds load.
@@ -106,6 +109,17 @@ class ChatSocket {
     } catch (limited) {
       this.reply(errorResponse(requestId, toSluiceError(limited)));
     }
+  }
+
+  /**
+   * The socket's JWT has expired: the frame is answered with `token_expired` and not served,
+   * and the socket closes. Its requests stop reading; their answers run on in their sessions,
+   * and the transport resumes them on a socket opened with a fresh token.
+   */
+  private expire(requestId: string): void {
+    const message = "The token expired; reconnect with a fresh one to go on.";
+    this.reply(errorResponse(requestId, new SluiceError("token_expired", message)));
+    this.shutdown(CLOSE_TOKEN_EXPIRED, "token_expired");
   }
 
   /** The client closed (or lost) the socket. */

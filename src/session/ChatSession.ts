@@ -4,6 +4,7 @@
  * gives every socket and SSE listener the same events.
  */
 import { DurableObject } from "cloudflare:workers";
+import { CLOSE_TOKEN_EXPIRED, isExpired } from "../auth.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
@@ -22,7 +23,7 @@ import {
 } from "./calls.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
-import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
+import { type Client, expiresAtOf, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
 import { Generation } from "./generation.ts";
 import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
@@ -145,6 +146,15 @@ export class ChatSession extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
+      // A JWT bounds what its socket may do: after expiry nothing is done, the socket closes,
+      // and answers in progress run on for the client to resume with a fresh token.
+      if (isExpired({ expiresAt: expiresAtOf(ws) })) {
+        const message =
+          "The token expired; reconnect with a fresh one and resume from your last seq.";
+        sendFrame(ws, { type: "error", code: "token_expired", message });
+        ws.close(CLOSE_TOKEN_EXPIRED, "token_expired");
+        return;
+      }
       const limitKey = limitKeyOf(ws);
       // Every frame counts against the client's request rate, as an HTTP request would.
       await countRequest(this.env, limitKey);
@@ -214,7 +224,8 @@ export class ChatSession extends DurableObject<Env> {
   private acceptSocket(caller: Caller, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ limitKey: caller.limitKey });
+    // Kept with the socket, so both survive hibernation.
+    server.serializeAttachment({ limitKey: caller.limitKey, expiresAt: caller.expiresAt });
     this.welcome(socketClient(server), caller.session, after);
     return new Response(null, { status: 101, webSocket: client });
   }

@@ -6,7 +6,7 @@
 import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
 import { type ErrorCode, SluiceError, toSluiceError } from "../errors.ts";
-import { parseObject, readString } from "../providers/wire.ts";
+import { parseObject, readCount, readString } from "../providers/wire.ts";
 
 /** Who calls a session: it answers only the principal that created it. */
 export interface Caller {
@@ -15,6 +15,8 @@ export interface Caller {
   principal: string;
   /** The key the caller's rate limits count against. */
   limitKey: string;
+  /** When the caller's token stops being accepted (ms since the epoch); JWT users only. */
+  expiresAt?: number | undefined;
 }
 
 /** A session call's result: its value, or the Sluice error that refused it. */
@@ -34,8 +36,9 @@ export function parseCaller(header: string | null): Caller {
   const session = readString(value, "session");
   const principal = readString(value, "principal");
   const limitKey = readString(value, "limitKey");
+  const expiresAt = readCount(value, "expiresAt");
   if (session !== undefined && principal !== undefined && limitKey !== undefined) {
-    return { session, principal, limitKey };
+    return { session, principal, limitKey, expiresAt };
   }
   throw new SluiceError("internal", "A session was called without its caller.");
 }
@@ -60,7 +63,12 @@ export function unwrap<T>(result: Outcome<T>): T {
 
 /** The caller of `session` for a request's principal. */
 export function callerOf(principal: Principal, session: string): Caller {
-  return { session, principal: principal.id, limitKey: principal.limitKey };
+  return {
+    session,
+    principal: principal.id,
+    limitKey: principal.limitKey,
+    expiresAt: principal.expiresAt,
+  };
 }
 
 /**

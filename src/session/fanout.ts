@@ -29,6 +29,15 @@ export function limitKeyOf(ws: WebSocket): string {
   return "unknown";
 }
 
+/** When the token a socket was accepted with stops being accepted (ms), if it expires at all. */
+export function expiresAtOf(ws: WebSocket): number | undefined {
+  const attachment: unknown = ws.deserializeAttachment();
+  if (typeof attachment === "object" && attachment !== null && "expiresAt" in attachment) {
+    return typeof attachment.expiresAt === "number" ? attachment.expiresAt : undefined;
+  }
+  return undefined;
+}
+
 /**
  * Sends one frame to a socket, unless the socket is closing or hopelessly behind. `json` is the
  * frame already stringified, so a broadcast stringifies once for all its clients.

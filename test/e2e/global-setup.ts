@@ -3,31 +3,42 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../helpers/bundle.ts";
-import { SCAN_DIR } from "../helpers/record.ts";
+import { MINTED_DIR, SCAN_DIR } from "../helpers/record.ts";
 import { SECRETS } from "../helpers/secrets.ts";
 
 export const BUNDLE = fileURLToPath(new URL("../../dist/test/index.js", import.meta.url));
 
-/** Throws if any configured secret appears in what the suite's clients saw or its logs. */
-function scanForSecrets(): void {
-  let files: string[] = [];
+/** The files of `dir`, or none when no test wrote there. */
+function filesOf(dir: string): string[] {
   try {
-    files = readdirSync(SCAN_DIR);
+    return readdirSync(dir).map((file) => `${dir}/${file}`);
   } catch {
-    // No test recorded anything (a run of unit tests only).
+    return [];
   }
+}
+
+/**
+ * Throws if any configured secret, or any token a test minted and registered, appears in what
+ * the suite's clients saw or its logs. Error messages name the secret, never show it.
+ */
+function scanForSecrets(): void {
+  const secrets = new Map<string, string>(Object.entries(SECRETS));
+  for (const file of filesOf(MINTED_DIR)) {
+    for (const [index, line] of readFileSync(file, "utf8").split("\n").entries()) {
+      if (line !== "") secrets.set(`minted token ${index} of ${file}`, line);
+    }
+  }
+  const files = filesOf(SCAN_DIR);
   let bytes = 0;
   for (const file of files) {
-    const text = readFileSync(`${SCAN_DIR}/${file}`, "utf8");
+    const text = readFileSync(file, "utf8");
     bytes += text.length;
-    for (const [name, secret] of Object.entries(SECRETS)) {
-      if (text.includes(secret)) {
-        throw new Error(`secrets scan: ${name} appears in ${SCAN_DIR}${file}`);
-      }
+    for (const [name, secret] of secrets) {
+      if (text.includes(secret)) throw new Error(`secrets scan: ${name} appears in ${file}`);
     }
   }
   console.log(
-    `secrets scan: ${Object.keys(SECRETS).length} secrets, ${files.length} files, ${bytes} characters of client output and logs, none found`,
+    `secrets scan: ${secrets.size} secrets (${Object.keys(SECRETS).length} configured, ${secrets.size - Object.keys(SECRETS).length} minted), ${files.length} files, ${bytes} characters of client output and logs, none found`,
   );
 }
 
@@ -39,6 +50,7 @@ export default async function setup(): Promise<() => void> {
       scanForSecrets();
     } finally {
       rmSync(SCAN_DIR, { recursive: true, force: true });
+      rmSync(MINTED_DIR, { recursive: true, force: true });
     }
   };
 }

@@ -5,4 +5,5 @@ export const SECRETS = {
   tokenAlpha: "tok-ALPHA-91b3e7d5c2a8f4e6",
   tokenBeta: "tok-BETA-27f5c9a1e3b8d6c4",
   tokenGamma: "tok-GAMMA-5d1f8b3e9a7c2e60",
+  jwtSecret: "jwt-SECRET-hs256-7c1e9a3f5b2d8e4a6c0f1b3d",
 } as const;

@@ -1,0 +1,126 @@
+/**
+ * Verifies a JWT with jose: HS256 against AUTH_JWT_SECRET, RS256 / ES256 / EdDSA against the
+ * keys at AUTH_JWKS_URL. A token that fails is `unauthorized` with the reason; a JWKS that
+ * cannot be fetched or read is `auth_unavailable`, and nothing gets through while it is.
+ */
+import {
+  createRemoteJWKSet,
+  errors,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  jwtVerify,
+} from "jose";
+import { SluiceError } from "../errors.ts";
+import {
+  CLOCK_TOLERANCE_S,
+  JWKS_MAX_AGE_MS,
+  JWKS_TIMEOUT_MS,
+  type JwtConfig,
+} from "./auth-config.ts";
+import { type Principal, userPrincipal } from "./principal.ts";
+
+type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * The JWKS of the current configuration, kept per isolate so keys are fetched once per
+ * JWKS_MAX_AGE_MS, and again when a token names an unknown `kid` (after the cooldown): that is
+ * how a rotated key is picked up without a deploy.
+ */
+let remote: { source: string; keys: RemoteKeys } | undefined;
+
+function remoteKeys(url: URL, cooldownMs: number): RemoteKeys {
+  const source = `${url.href} ${cooldownMs}`;
+  if (remote?.source !== source) {
+    const keys = createRemoteJWKSet(url, {
+      timeoutDuration: JWKS_TIMEOUT_MS,
+      cooldownDuration: cooldownMs,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+    });
+    remote = { source, keys };
+  }
+  return remote.keys;
+}
+
+function unauthorized(reason: string): SluiceError {
+  return new SluiceError("unauthorized", `The token is not valid: ${reason}`);
+}
+
+/**
+ * The key for a token's header. jose has already refused an `alg` outside the configured
+ * list, so HS256 only reaches here with a secret configured, and the rest with a JWKS.
+ */
+async function keyFor(
+  config: JwtConfig,
+  header: JWSHeaderParameters,
+  token: FlattenedJWSInput,
+): Promise<CryptoKey | Uint8Array> {
+  if (header.alg === "HS256") {
+    if (!config.secret) throw unauthorized("HS256 is not accepted here.");
+    return config.secret;
+  }
+  if (!config.jwksUrl) throw unauthorized(`${header.alg ?? "its alg"} is not accepted here.`);
+  const keys = remoteKeys(config.jwksUrl, config.jwksCooldownMs);
+  try {
+    return await keys(header, token);
+  } catch (error) {
+    // No key for its kid is the token's fault; anything else is the JWKS endpoint's.
+    if (error instanceof errors.JWKSNoMatchingKey) throw error;
+    if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+    // A fresh set that names this kid and still fails holds a key that cannot be imported;
+    // jose would keep it for JWKS_MAX_AGE_MS, so drop it to fetch again next time. A failed
+    // fetch keeps the set: its other keys go on verifying while the endpoint is down.
+    const broken = keys.fresh && keys.jwks()?.keys.some((key) => key.kid === header.kid);
+    if (broken && remote?.keys === keys) remote = undefined;
+    console.error("JWKS unavailable:", error instanceof Error ? error.name : "unknown");
+    throw new SluiceError(
+      "auth_unavailable",
+      "The relay cannot read the token issuer's signing keys (AUTH_JWKS_URL) right now; try again shortly.",
+      5,
+    );
+  }
+}
+
+/** Why jose refused a token, in words that name the claim but never echo the token. */
+function reasonOf(error: unknown, config: JwtConfig): string {
+  if (error instanceof errors.JWTExpired) return "it has expired (exp); get a fresh one.";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === "missing") return `it has no "${error.claim}" claim.`;
+    if (error.claim === "nbf") return "it is not valid yet (nbf).";
+    if (error.claim === "iss") return "its issuer (iss) is not AUTH_ISSUER.";
+    if (error.claim === "aud") return "its audience (aud) does not include AUTH_AUDIENCE.";
+    return `its "${error.claim}" claim is not valid.`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return "its signature does not verify.";
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return `its alg is not accepted; accepted: ${config.algorithms.join(", ")}.`;
+  }
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
+    return "no signing key of the issuer matches its kid and alg.";
+  }
+  return "it is not a well-formed signed JWT.";
+}
+
+/** Verifies `token` and returns its user; throws `unauthorized` or `auth_unavailable`. */
+export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal> {
+  let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
+  try {
+    ({ payload } = await jwtVerify(token, (header, jws) => keyFor(config, header, jws), {
+      algorithms: config.algorithms,
+      issuer: config.issuer,
+      audience: config.audience,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      requiredClaims: ["exp", "sub"],
+    }));
+  } catch (error) {
+    if (error instanceof SluiceError) throw error;
+    throw unauthorized(reasonOf(error, config));
+  }
+  const { sub, exp } = payload;
+  if (typeof sub !== "string" || sub === "") throw unauthorized('its "sub" claim is empty.');
+  if (typeof exp !== "number") throw unauthorized('its "exp" claim is not a number.');
+  return userPrincipal(config.issuer, sub, (exp + CLOCK_TOLERANCE_S) * 1000);
+}

@@ -40,6 +40,10 @@ export default class FakeAi extends WorkerEntrypoint {
 export interface RelayOptions {
   /** Requests per minute per client (the REQUEST_LIMITER binding); default 10,000. */
   requestsPerMinute?: number;
+  /** Keeps Durable Object storage in this directory (as `wrangler dev --persist-to`), not in memory. */
+  persistTo?: string;
+  /** Called when Miniflare has restarted a workerd process that died. */
+  onRuntimeRestart?: () => void;
 }
 
 export async function startRelay(
@@ -51,6 +55,8 @@ export async function startRelay(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      resourcePersistencePath: options.persistTo,
+      unsafeHandleRuntimeRestart: options.onRuntimeRestart,
       workers: [
         {
           name: "sluice",

@@ -39,7 +39,7 @@ export function utf8Bytes(text: string): number {
  * An upper bound on the bytes a statement's bound values take in a row: exact UTF-8 size
  * for long strings, three bytes per unit for short ones, 8 per number.
  */
-export function boundBytes(values: readonly SqlStorageValue[]): number {
+export function boundBytes(values: ReadonlyArray<ArrayBuffer | string | number | null>): number {
   let bytes = 0;
   for (const value of values) {
     // Each UTF-16 unit is at most 3 UTF-8 bytes: short strings need no counting.

@@ -64,6 +64,7 @@ function recordReleases(instance: ChatSession, failWith: ReleaseMode): string[] 
     mode = "pass";
   });
   const limits = env.CLIENT_LIMITS;
+  if (!limits) throw new Error("the tests need the CLIENT_LIMITS binding of wrangler.toml");
   const recording = {
     idFromName: (name: string) => limits.idFromName(name),
     get: (id: DurableObjectId) => {

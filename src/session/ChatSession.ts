@@ -31,7 +31,7 @@ export const RETENTION_MS = 15 * 60_000;
 /** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
-const FAILED = "The relay failed while finishing this answer; the text so far is kept.";
+const FAILED = "The relay failed during this answer; the text it stored so far is kept.";
 
 interface Running {
   run: Generation;

@@ -54,6 +54,7 @@ describe("a runtime killed mid-answer", () => {
     });
     client.send({ prompt: "/tokens 400" });
     const start = await client.waitFor("start");
+    const startedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const killedAt = await killRuntime();
     const seen = received.filter(
@@ -103,7 +104,7 @@ describe("a runtime killed mid-answer", () => {
       .map(({ frame }) => String(frame.content))
       .join("");
     console.log(
-      `reset after ${killedAt - received[0]!.at} ms: client had ${chunks.length} chunks, ` +
+      `reset after ${killedAt - startedAt} ms: client had ${chunks.length} chunks, ` +
         `${stored.length} of its ${seenText.length} characters stored (${olderThanBound.length} older than 2 s)`,
     );
     expect(seenText.startsWith(stored)).toBe(true);

@@ -57,6 +57,9 @@ describe("a runtime killed mid-answer", () => {
     const startedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const killedAt = await killRuntime();
+    // The reset closed the client's socket, as a deploy would.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.closed).toBeDefined();
     const seen = received.filter(
       ({ frame, at }) => typeof frame.seq === "number" && at <= killedAt,
     );

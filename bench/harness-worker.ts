@@ -7,6 +7,10 @@
  */
 import type { Env } from "../src/env.ts";
 import worker, { ChatSession as Relayed } from "../src/index.ts";
+
+// Every other object of the Worker, as it exports them (new ones come along by themselves).
+export * from "../src/index.ts";
+
 import { SessionStore } from "../src/session/store.ts";
 import { CHUNKINGS, chunk, runVariant, VARIANTS } from "./pipeline-core.ts";
 

@@ -1,12 +1,10 @@
 /**
  * The harness Worker (bench/harness-worker.ts: the Worker plus bench-only routes), bundled and
- * served by Miniflare the way test/helpers/relay.ts serves the Worker itself.
+ * served by the same Miniflare set-up as the tests (test/helpers/relay.ts).
  */
-import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { bundleWorker } from "../test/helpers/bundle.ts";
-import { record } from "../test/helpers/record.ts";
+import { type Relay, startRelay } from "../test/helpers/relay.ts";
 
 export const HARNESS_BUNDLE = fileURLToPath(
   new URL("../dist/bench/harness-worker.js", import.meta.url),
@@ -20,34 +18,7 @@ export function buildHarness(): Promise<void> {
   );
 }
 
-export interface Harness {
-  url: string;
-  mf: Miniflare;
-  dispose(): Promise<void>;
-}
-
-export async function startHarness(vars: Record<string, string>): Promise<Harness> {
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: "127.0.0.1",
-      port: 0,
-      workers: [
-        {
-          name: "sluice",
-          modules: true,
-          scriptPath: HARNESS_BUNDLE,
-          compatibilityDate: "2026-10-01",
-          durableObjects: { SESSIONS: { className: "ChatSession", useSQLite: true } },
-          bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
-          // Into the e2e secrets scan's records, as startRelay does, rather than onto the report.
-          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-            for (const stream of [stdout, stderr])
-              stream.on("data", (data) => record(String(data)));
-          },
-        },
-      ],
-    }),
-  );
-  const url = (await mf.ready).origin;
-  return { url, mf, dispose: () => mf.dispose() };
+/** Starts the harness Worker with the bindings of wrangler.toml, through the tests' one harness. */
+export function startHarness(vars: Record<string, string>): Promise<Relay> {
+  return startRelay(vars, { script: HARNESS_BUNDLE });
 }

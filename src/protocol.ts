@@ -42,6 +42,20 @@ export interface SessionOptions {
   onAbandon: "continue" | "cancel";
 }
 
+/** What `POST /sessions` returns: the new session's id and options. */
+export interface SessionCreated extends SessionOptions {
+  session: string;
+}
+
+/** What `GET /sessions/:id` returns. */
+export interface SessionSnapshot extends SessionCreated {
+  /** The last sequence number handed out when the snapshot was taken. */
+  lastSeq: number;
+  /** Whether an answer is streaming. */
+  generating: boolean;
+  messages: StoredMessage[];
+}
+
 /** What a WebSocket client sends on `/chat`. `type` may be left out of a prompt (the seed frame). */
 export type ClientFrame =
   /** Ask for an answer; `{"prompt": "..."}` alone is the seed frame. */

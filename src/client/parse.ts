@@ -4,18 +4,10 @@
  * `undefined`, so a newer relay's extra frames are skipped instead of breaking the page.
  */
 import type { ErrorCode } from "../errors.ts";
-import type { MessageStatus, ServerEvent, SessionOptions, StoredMessage } from "../protocol.ts";
+import type { MessageStatus, ServerEvent, SessionSnapshot, StoredMessage } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 
-/** What `GET /sessions/:id` returns. */
-export interface SessionSnapshot {
-  session: string;
-  onAbandon: SessionOptions["onAbandon"];
-  /** The last sequence number handed out when the snapshot was taken. */
-  lastSeq: number;
-  generating: boolean;
-  messages: StoredMessage[];
-}
+export type { SessionSnapshot };
 
 type Fields = Record<string, unknown>;
 

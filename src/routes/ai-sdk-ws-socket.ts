@@ -8,13 +8,13 @@ import { authenticate, type Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { countRequest } from "../limits/limits.ts";
+import { activeAnswer, askSession, cancelSession } from "../session/answers.ts";
 import { CLOSE_SLOW_CONSUMER, WS_BUFFER_LIMIT } from "../session/fanout.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
 import { chunkSequencer, type SequencedChunk } from "../streams/ui-chunk-sequence.ts";
 import { chatSession } from "./ai-sdk-request.ts";
 import { parseWsChatFrame, type WsChatRequest } from "./ai-sdk-ws-frames.ts";
 import { errorResponse, type WsChatResponse } from "./ai-sdk-ws-wire.ts";
-import { activeAnswer, askSession, cancelSession } from "./session-turn.ts";
 
 type Reader = ReadableStreamDefaultReader<AnswerEvent>;
 type Sequencer = (event: AnswerEvent) => SequencedChunk[];

@@ -5,11 +5,16 @@
  * stored and resumable without Redis: the session's object keeps the events.
  */
 import type { Env } from "../env.ts";
+import {
+  activeAnswer,
+  askSession,
+  cancelSession,
+  SESSION_SELECT_HEADER,
+} from "../session/answers.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { UI_MESSAGE_STREAM_HEADERS, uiMessageChunks } from "../streams/ui-message-wire.ts";
 import { chatSession, parseChatId, parseChatRequest } from "./ai-sdk-request.ts";
-import { activeAnswer, askSession, cancelSession, SESSION_SELECT_HEADER } from "./session-turn.ts";
 import type { RouteRequest } from "./sessions.ts";
 
 function uiStream(answer: ReadableStream<AnswerEvent>, session: string): Response {

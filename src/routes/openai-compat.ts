@@ -10,13 +10,13 @@ import { newMessageId } from "../ids.ts";
 import { acquireSlot, releaseSlot, renewSlot } from "../limits/limits.ts";
 import { createProvider } from "../providers/index.ts";
 import type { ChatMessage } from "../providers/types.ts";
+import { askSession, SESSION_SELECT_HEADER } from "../session/answers.ts";
 import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { parseCompletionRequest } from "./openai-request.ts";
-import { askSession, SESSION_SELECT_HEADER } from "./session-turn.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
 /** How often a stateless answer renews its generation slot (sessions renew on their heartbeat). */

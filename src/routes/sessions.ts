@@ -4,7 +4,8 @@ import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId, newSessionId } from "../ids.ts";
 import { parseMessageBody, parseOnAbandon, parseSeq, parseSessionBody } from "../protocol.ts";
-import { forward } from "../session/forward.ts";
+import { CALLER_HEADER, callerOf, sessionStub, unwrap } from "../session/calls.ts";
+import { SSE_HEADERS } from "../streams/sse.ts";
 
 export type Params = { params: Record<string, string | undefined> };
 /** A request as routes see it: with its path parameters and its authenticated caller. */
@@ -38,68 +39,69 @@ export async function openChat(request: RouteRequest, env: Env): Promise<Respons
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     throw new SluiceError("upgrade_required", "/chat is a WebSocket endpoint; connect with ws://.");
   }
-  const { principal } = request;
   const url = new URL(request.url);
   const requested = url.searchParams.get("session");
   const after = url.searchParams.get("after");
-  const query = after === null ? "" : `after=${parseSeq(after, "after")}`;
-  let session: string;
+  const query = after === null ? "" : `?after=${parseSeq(after, "after")}`;
+  const session = requested === null ? newSessionId() : sessionParam(request, requested);
+  const caller = callerOf(request.principal, session);
+  const stub = sessionStub(env, session);
   if (requested === null) {
-    const options = parseOnAbandon(url.searchParams.get("onAbandon") ?? undefined);
-    session = newSessionId();
-    await forward(env, session, "/create", {
-      principal,
-      method: "POST",
-      body: JSON.stringify(options),
-    });
-  } else {
-    session = sessionParam(request, requested);
+    unwrap(
+      await stub.create(caller, parseOnAbandon(url.searchParams.get("onAbandon") ?? undefined)),
+    );
   }
-  const response = await forward(env, session, "/ws", {
-    principal,
-    headers: request.headers,
-    query,
-  });
-  return withSubprotocol(request, response);
+  // The upgrade is the one call RPC cannot make: the caller travels in a header we set.
+  const headers = new Headers(request.headers);
+  headers.set(CALLER_HEADER, JSON.stringify(caller));
+  return withSubprotocol(request, await stub.fetch(`https://session/ws${query}`, { headers }));
 }
 
 export async function createSession(request: RouteRequest, env: Env): Promise<Response> {
-  const { principal } = request;
   const options = parseSessionBody(await request.text());
-  return forward(env, newSessionId(), "/create", {
-    principal,
-    method: "POST",
-    body: JSON.stringify(options),
-  });
+  const session = newSessionId();
+  const created = await sessionStub(env, session).create(
+    callerOf(request.principal, session),
+    options,
+  );
+  return Response.json(unwrap(created), { status: 201 });
 }
 
 /** The session's events as SSE; EventSource's Last-Event-ID (or `?after=`) resumes it. */
-export function streamEvents(request: RouteRequest, env: Env): Promise<Response> {
+export async function streamEvents(request: RouteRequest, env: Env): Promise<Response> {
   const session = sessionParam(request);
-  const after =
+  const header =
     request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
-  const query = after === null ? "" : `after=${parseSeq(after, "Last-Event-ID")}`;
-  return forward(env, session, "/events", { principal: request.principal, query });
+  const after = header === null ? undefined : parseSeq(header, "Last-Event-ID");
+  const followed = await sessionStub(env, session).follow(
+    callerOf(request.principal, session),
+    after,
+    "sse",
+  );
+  return new Response(unwrap(followed), { headers: SSE_HEADERS });
 }
 
-export function cancelGeneration(request: RouteRequest, env: Env): Promise<Response> {
-  return forward(env, sessionParam(request), "/cancel", {
-    principal: request.principal,
-    method: "POST",
-  });
+export async function cancelGeneration(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const cancelled = await sessionStub(env, session).cancelAnswer(
+    callerOf(request.principal, session),
+  );
+  return Response.json({ cancelled: unwrap(cancelled) });
 }
 
 export async function postMessage(request: RouteRequest, env: Env): Promise<Response> {
   const session = sessionParam(request);
   const content = parseMessageBody(await request.text());
-  return forward(env, session, "/messages", {
-    principal: request.principal,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ content }),
-  });
+  const asked = await sessionStub(env, session).ask(
+    callerOf(request.principal, session),
+    content,
+    "sse",
+  );
+  return new Response(unwrap(asked), { headers: SSE_HEADERS });
 }
 
-export function getSession(request: RouteRequest, env: Env): Promise<Response> {
-  return forward(env, sessionParam(request), "/history", { principal: request.principal });
+export async function getSession(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const snapshot = await sessionStub(env, session).snapshot(callerOf(request.principal, session));
+  return Response.json(unwrap(snapshot));
 }

@@ -8,16 +8,23 @@ import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
-import type { SessionEvent } from "../protocol.ts";
-import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
+import type { SessionCreated, SessionEvent, SessionOptions, SessionSnapshot } from "../protocol.ts";
+import { parseClientFrame, parseSeq } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { bestEffort } from "./best-effort.ts";
+import {
+  CALLER_HEADER,
+  type Caller,
+  type EventWire,
+  type Outcome,
+  outcome,
+  parseCaller,
+} from "./calls.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
-import { LIMIT_KEY_HEADER, PRINCIPAL_HEADER, SESSION_HEADER } from "./forward.ts";
 import { Generation } from "./generation.ts";
 import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
@@ -73,42 +80,79 @@ export class ChatSession extends DurableObject<Env> {
     this.log.flush();
   }
 
-  /** Internal HTTP API; only the Worker calls it, through src/session/forward.ts. */
+  /**
+   * WebSocket upgrades, the one call RPC cannot make (the caller comes in CALLER_HEADER);
+   * everything else is a typed method below.
+   */
   override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const session = request.headers.get(SESSION_HEADER) ?? "";
-    const principal = request.headers.get(PRINCIPAL_HEADER) ?? "";
-    const limitKey = request.headers.get(LIMIT_KEY_HEADER) ?? "unknown";
     try {
-      if (url.pathname === "/create") {
-        this.store.create(session, principal, parseSessionBody(await request.text()));
-        return Response.json({ session, ...this.store.options() }, { status: 201 });
-      }
-      // Another principal's session answers exactly like a missing one: ids are not probeable.
-      if (this.store.sessionId() !== session || this.store.owner() !== principal) {
-        throw new SluiceError("session_not_found", "No session has this id.");
-      }
-      const after = url.searchParams.get("after");
-      switch (url.pathname) {
-        case "/ws":
-          return this.acceptSocket(
-            session,
-            limitKey,
-            after === null ? undefined : parseSeq(after, "after"),
-          );
-        case "/messages":
-          return await this.postMessage(parseMessageBody(await request.text()), limitKey);
-        case "/events":
-          return this.openEvents(after === null ? undefined : parseSeq(after, "Last-Event-ID"));
-        case "/cancel":
-          return Response.json({ cancelled: this.cancel() });
-        case "/history":
-          return Response.json(this.snapshot(session));
-        default:
-          throw new SluiceError("not_found", `No session operation ${url.pathname}.`);
-      }
+      const caller = parseCaller(request.headers.get(CALLER_HEADER));
+      this.authorize(caller);
+      const after = new URL(request.url).searchParams.get("after");
+      return this.acceptSocket(caller, after === null ? undefined : parseSeq(after, "after"));
     } catch (error) {
       return toSluiceError(error).toResponse();
+    }
+  }
+
+  /** Makes this object the session `caller.session`, owned by the caller (idempotent). */
+  create(caller: Caller, options: SessionOptions): Promise<Outcome<SessionCreated>> {
+    return outcome(() => {
+      this.store.create(caller.session, caller.principal, options);
+      this.authorize(caller);
+      return { session: caller.session, ...this.store.options() };
+    });
+  }
+
+  /** The session as `GET /sessions/:id` shows it: options, position, history. */
+  snapshot(caller: Caller): Promise<Outcome<SessionSnapshot>> {
+    return outcome(() => {
+      this.authorize(caller);
+      return this.describe(caller.session);
+    });
+  }
+
+  /** Cancels the answer in progress; false when none runs. */
+  cancelAnswer(caller: Caller): Promise<Outcome<boolean>> {
+    return outcome(() => {
+      this.authorize(caller);
+      return this.cancel();
+    });
+  }
+
+  /** Asks `prompt` and returns that answer's events as they stream, ending after its `done`. */
+  ask(
+    caller: Caller,
+    prompt: string,
+    wire: EventWire,
+  ): Promise<Outcome<ReadableStream<Uint8Array>>> {
+    return outcome(async () => {
+      this.authorize(caller);
+      return await this.postMessage(prompt, caller.limitKey, wire);
+    });
+  }
+
+  /**
+   * Every event of the session, live: after `after` when it resumes, else the answer in
+   * progress from its start. The first frame is the `session` welcome.
+   */
+  follow(
+    caller: Caller,
+    after: number | undefined,
+    wire: EventWire,
+  ): Promise<Outcome<ReadableStream<Uint8Array>>> {
+    return outcome(() => {
+      this.authorize(caller);
+      const listener = this.fanout.openSse({ wire });
+      this.welcome(listener, caller.session, after);
+      return listener.body;
+    });
+  }
+
+  /** Another principal's session answers exactly like a missing one: ids are not probeable. */
+  private authorize(caller: Caller): void {
+    if (this.store.sessionId() !== caller.session || this.store.owner() !== caller.principal) {
+      throw new SluiceError("session_not_found", "No session has this id.");
     }
   }
 
@@ -173,7 +217,7 @@ export class ChatSession extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
   }
 
-  private snapshot(session: string) {
+  private describe(session: string): SessionSnapshot {
     return {
       session,
       ...this.store.options(),
@@ -183,18 +227,12 @@ export class ChatSession extends DurableObject<Env> {
     };
   }
 
-  private acceptSocket(session: string, limitKey: string, after: number | undefined): Response {
+  private acceptSocket(caller: Caller, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ limitKey });
-    this.welcome(socketClient(server), session, after);
+    server.serializeAttachment({ limitKey: caller.limitKey });
+    this.welcome(socketClient(server), caller.session, after);
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  private openEvents(after: number | undefined): Response {
-    const listener = this.fanout.openSse();
-    this.welcome(listener, this.store.sessionId() ?? "", after);
-    return listener.response;
   }
 
   /**
@@ -208,13 +246,17 @@ export class ChatSession extends DurableObject<Env> {
     else if (this.generation) this.log.replayTo(client, this.generation.startSeq - 1);
   }
 
-  private async postMessage(prompt: string, limitKey: string): Promise<Response> {
-    let response: Response | undefined;
+  private async postMessage(
+    prompt: string,
+    limitKey: string,
+    wire: EventWire,
+  ): Promise<ReadableStream<Uint8Array>> {
+    let body: ReadableStream<Uint8Array> | undefined;
     await this.startGeneration(prompt, limitKey, (messageId) => {
-      response = this.fanout.openSse({ messageId }).response;
+      body = this.fanout.openSse({ messageId, wire }).body;
     });
-    if (!response) throw new SluiceError("internal", "The generation did not start.");
-    return response;
+    if (!body) throw new SluiceError("internal", "The generation did not start.");
+    return body;
   }
 
   /**

@@ -1,13 +1,16 @@
 /**
- * One Server-Sent Events client of a session: a bounded stream it reads at its own pace, with
- * keep-alive comments while idle. A client that falls too far behind is closed, not buffered
- * without bound; it can come back with Last-Event-ID.
+ * One streaming listener of a session: a bounded byte stream it reads at its own pace. On the
+ * `sse` wire (a client's SSE response) events are SSE messages with keep-alive comments while
+ * idle; on the `frames` wire (the Worker's compatibility routes) each event is its JSON, the
+ * string the broadcast already built, and a line break. A reader that falls too far behind is
+ * closed, not buffered without bound; it can come back with Last-Event-ID.
  *
  * The stream is one ReadableStream fed bytes directly: each JS stream hop costs per event in
  * workerd, and this path runs once per token per listener (bench/README.md).
  */
 import type { ServerEvent } from "../protocol.ts";
-import { encodeSse, SSE_HEADERS, sseComment } from "../streams/sse.ts";
+import { encodeSse, sseComment } from "../streams/sse.ts";
+import type { EventWire } from "./calls.ts";
 
 /** Frames a slow reader may have queued before it is dropped. */
 export const SSE_QUEUE_LIMIT = 1_024;
@@ -21,18 +24,28 @@ export interface SseListenerOptions {
   onClose: (listener: SseListener) => void;
   /** Milliseconds between keep-alive comments (default KEEP_ALIVE_MS). */
   keepAliveMs?: number;
+  /** How events are written (default `sse`). */
+  wire?: EventWire;
 }
 
 const encoder = new TextEncoder();
 
+/** One event on the `frames` wire: its JSON, which holds no raw line break, and one. */
+export function encodeFrame(event: ServerEvent, json = JSON.stringify(event)): string {
+  return `${json}\n`;
+}
+
 export class SseListener {
-  readonly response: Response;
+  /** What the listener reads. */
+  readonly body: ReadableStream<Uint8Array>;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private readonly keepAlive: ReturnType<typeof setInterval>;
+  private readonly keepAlive: ReturnType<typeof setInterval> | undefined;
+  private readonly encode: (event: ServerEvent, json?: string) => string;
   private closed = false;
 
   constructor(private readonly options: SseListenerOptions) {
-    const body = new ReadableStream<Uint8Array>(
+    this.encode = options.wire === "frames" ? encodeFrame : encodeSse;
+    this.body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.controller = controller;
@@ -42,11 +55,14 @@ export class SseListener {
       },
       new CountQueuingStrategy({ highWaterMark: SSE_QUEUE_LIMIT }),
     );
-    this.response = new Response(body, { headers: SSE_HEADERS });
-    this.keepAlive = setInterval(
-      () => this.write(sseComment("keep-alive")),
-      options.keepAliveMs ?? KEEP_ALIVE_MS,
-    );
+    // The Worker between a `frames` listener and its client keeps that connection alive.
+    this.keepAlive =
+      options.wire === "frames"
+        ? undefined
+        : setInterval(
+            () => this.write(sseComment("keep-alive")),
+            options.keepAliveMs ?? KEEP_ALIVE_MS,
+          );
   }
 
   /**
@@ -56,7 +72,7 @@ export class SseListener {
   send(event: ServerEvent, json?: string): void {
     const scope = this.options.messageId;
     if (scope !== undefined && (!("messageId" in event) || event.messageId !== scope)) return;
-    this.write(encodeSse(event, json));
+    this.write(this.encode(event, json));
     if (scope !== undefined && event.type === "done") this.close();
   }
 
@@ -67,7 +83,7 @@ export class SseListener {
       const message = "The client read too slowly; reconnect with Last-Event-ID.";
       // Queued past the limit on purpose: the last thing the client reads says why it ends.
       this.controller.enqueue(
-        encoder.encode(encodeSse({ type: "error", code: "slow_consumer", message })),
+        encoder.encode(this.encode({ type: "error", code: "slow_consumer", message })),
       );
       this.close();
       return;
@@ -79,7 +95,7 @@ export class SseListener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepAlive);
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     try {
       this.controller.close();
     } catch {

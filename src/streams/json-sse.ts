@@ -18,14 +18,30 @@ export function jsonFrame(value: unknown): string {
 }
 
 /**
- * A streaming response: `answer` through `encoder` (answer events to SSE text), as UTF-8,
- * with the SSE headers plus `headers`. Cancelling the response cancels the answer.
+ * A streaming response: each event of `answer` through `encode` (an answer event to SSE text),
+ * as UTF-8, with the SSE headers plus `headers`. One stream, pulled by the client: nothing is
+ * read ahead of it, and cancelling the response cancels the answer.
  */
 export function jsonSseResponse(
   answer: ReadableStream<AnswerEvent>,
-  encoder: TransformStream<AnswerEvent, string>,
+  encode: (event: AnswerEvent) => string,
   headers: Record<string, string> = {},
 ): Response {
-  const body = answer.pipeThrough(encoder).pipeThrough(new TextEncoderStream());
+  const events = answer.getReader();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const next = await events.read();
+          if (next.done) return controller.close();
+          const text = encode(next.value);
+          if (text !== "") return controller.enqueue(encoder.encode(text));
+        }
+      },
+      cancel: (reason) => events.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
   return new Response(body, { headers: { ...SSE_HEADERS, ...headers } });
 }

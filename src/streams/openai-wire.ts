@@ -129,7 +129,8 @@ export function openaiCompletion(meta: CompletionMeta, answer: CollectedAnswer):
 }
 
 /**
- * An answer as `chat.completion.chunk` SSE: a role chunk, a chunk per piece of text, a finish
+ * An answer as `chat.completion.chunk` SSE, event by event (the text each event becomes, one
+ * encoder per answer): a role chunk, a chunk per piece of text, a finish
  * chunk, the usage chunk when asked for (and known), then `data: [DONE]`. The chunks' `id` is
  * the answer's message id, from its `start`. An error becomes one `data: {"error": ...}`
  * message, which the official clients raise as an APIError, and the stream ends there without
@@ -138,7 +139,7 @@ export function openaiCompletion(meta: CompletionMeta, answer: CollectedAnswer):
 export function openaiChunks(
   { created, model }: Omit<CompletionMeta, "id">,
   includeUsage: boolean,
-): TransformStream<AnswerEvent, string> {
+): (event: AnswerEvent) => string {
   const meta: CompletionMeta = { id: "", created, model };
   const chunk = (
     delta: ChatCompletionChunk["choices"][number]["delta"],
@@ -153,36 +154,30 @@ export function openaiChunks(
     return jsonFrame(body);
   };
   let failed = false;
-  return new TransformStream({
-    transform(event, controller) {
-      if (failed) return;
-      switch (event.type) {
-        case "start":
-          meta.id = event.messageId;
-          controller.enqueue(chunk({ role: "assistant", content: "" }));
-          break;
-        case "text":
-          controller.enqueue(chunk({ content: event.text }));
-          break;
-        case "error":
-          failed = true;
-          controller.enqueue(jsonFrame(openaiErrorBody(event.code, event.message)));
-          break;
-        case "end": {
-          controller.enqueue(chunk({}, openaiFinishReason(event.finish)));
-          if (includeUsage && event.usage) {
-            const usage: ChatCompletionChunk = {
-              ...meta,
-              object: "chat.completion.chunk",
-              choices: [],
-              usage: openaiUsage(event.usage),
-            };
-            controller.enqueue(jsonFrame(usage));
-          }
-          controller.enqueue(DONE_FRAME);
-          break;
+  return (event) => {
+    if (failed) return "";
+    switch (event.type) {
+      case "start":
+        meta.id = event.messageId;
+        return chunk({ role: "assistant", content: "" });
+      case "text":
+        return chunk({ content: event.text });
+      case "error":
+        failed = true;
+        return jsonFrame(openaiErrorBody(event.code, event.message));
+      case "end": {
+        let text = chunk({}, openaiFinishReason(event.finish));
+        if (includeUsage && event.usage) {
+          const usage: ChatCompletionChunk = {
+            ...meta,
+            object: "chat.completion.chunk",
+            choices: [],
+            usage: openaiUsage(event.usage),
+          };
+          text += jsonFrame(usage);
         }
+        return text + DONE_FRAME;
       }
-    },
-  });
+    }
+  };
 }

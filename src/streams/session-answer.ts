@@ -1,9 +1,8 @@
 /**
- * Reads a session object's SSE (the `/messages` and `/events` operations) back into typed
- * frames, and one generation's frames into an answer. The frames come from our own object,
- * but they crossed a wire: each field is checked, not cast.
+ * Reads a session object's `frames` wire (one JSON event per line, src/session/sse-listener.ts)
+ * into typed frames, and one answer's frames into answer events, in one read loop. The frames
+ * come from our own object, but they crossed a wire: each field is checked, not cast.
  */
-import { EventSourceParserStream } from "eventsource-parser/stream";
 import { ERROR_STATUS, type ErrorCode } from "../errors.ts";
 import type { ServerEvent } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
@@ -86,68 +85,103 @@ function readUsage(usage: Record<string, unknown> | undefined): Usage | undefine
   return { inputTokens, outputTokens };
 }
 
-/** A session object's SSE body as frames. Frames we do not use are skipped: the protocol may grow. */
-export function sessionFrames(body: ReadableStream<Uint8Array>): ReadableStream<SessionFrame> {
-  return body
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(new EventSourceParserStream())
-    .pipeThrough(
-      new TransformStream({
-        transform(message, controller) {
-          const frame = parseSessionFrame(message.data);
-          if (frame) controller.enqueue(frame);
-        },
-      }),
-    );
+/**
+ * The frames of a session's `frames` stream, one at a time: bytes are decoded and split into
+ * lines as they arrive, and each line is checked into a frame. Frames we do not use are
+ * skipped (the protocol may grow). Nothing is read before it is asked for.
+ */
+export class FrameReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private lines: string[] = [];
+  private next = 0;
+  private partial = "";
+  private ended = false;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.reader = body.getReader();
+  }
+
+  /** The next frame, or undefined once the stream has ended. */
+  async read(): Promise<SessionFrame | undefined> {
+    for (;;) {
+      while (this.next < this.lines.length) {
+        const frame = parseSessionFrame(this.lines[this.next++] ?? "");
+        if (frame) return frame;
+      }
+      if (this.ended) return undefined;
+      const { done, value } = await this.reader.read();
+      const text =
+        this.partial +
+        (done ? this.decoder.decode() : this.decoder.decode(value, { stream: true }));
+      this.lines = text.split("\n");
+      this.next = 0;
+      this.partial = done ? "" : (this.lines.pop() ?? "");
+      this.ended = done;
+    }
+  }
+
+  /** Stops reading; the session closes its side of the stream. */
+  cancel(reason?: unknown): Promise<void> {
+    this.ended = true;
+    return this.reader.cancel(reason);
+  }
 }
 
 /**
- * The first generation in a stream of frames, as an answer: from its `start` to its `done`,
- * after which the stream ends (and the object's stream is cancelled, so a live `/events`
- * connection closes). Frames of other messages are ignored. A connection-level error (events
- * no longer kept) ends the answer; a stream that stops before `done` ends it as `interrupted`.
+ * The first answer in `frames`, as answer events: from its `start` to its `done`, after which
+ * the stream ends (and the session's stream is cancelled, so a live `follow` closes). Frames of
+ * other messages are ignored. A connection-level error (events no longer kept) ends the answer;
+ * a stream that stops before `done` ends it as `interrupted`.
  */
-export function sessionAnswer(): TransformStream<SessionFrame, AnswerEvent> {
+export function sessionAnswer(frames: FrameReader): ReadableStream<AnswerEvent> {
   let messageId: string | undefined;
   let ended = false;
-  const end = (controller: TransformStreamDefaultController<AnswerEvent>, event: AnswerEvent) => {
+  const end = (controller: ReadableStreamDefaultController<AnswerEvent>, event: AnswerEvent) => {
     ended = true;
     controller.enqueue(event);
-    controller.terminate();
+    controller.close();
+    void frames.cancel().catch(() => {});
   };
-  return new TransformStream({
-    transform(frame, controller) {
-      if (ended) return;
-      if (frame.type === "error" && !("seq" in frame)) {
-        controller.enqueue({ type: "error", code: frame.code, message: frame.message });
-        return end(controller, { type: "end", status: messageId ? "incomplete" : "error" });
-      }
-      if (frame.type === "start" && messageId === undefined) {
-        messageId = frame.messageId;
-        controller.enqueue({ type: "start", messageId });
-        return;
-      }
-      if (!("messageId" in frame) || frame.messageId !== messageId) return;
-      switch (frame.type) {
-        case "chunk":
-          controller.enqueue({ type: "text", text: frame.content });
-          break;
-        case "error":
-          controller.enqueue({ type: "error", code: frame.code, message: frame.message });
-          break;
-        case "done": {
-          const { status, finish, usage } = frame;
-          end(controller, { type: "end", status, finish, usage });
-          break;
+  return new ReadableStream<AnswerEvent>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const frame = await frames.read();
+          if (ended) return;
+          if (frame === undefined) {
+            const message =
+              "The session's stream ended before the answer did; its history keeps the text.";
+            controller.enqueue({ type: "error", code: "interrupted", message });
+            return end(controller, { type: "end", status: messageId ? "incomplete" : "error" });
+          }
+          if (frame.type === "error" && !("seq" in frame)) {
+            controller.enqueue({ type: "error", code: frame.code, message: frame.message });
+            return end(controller, { type: "end", status: messageId ? "incomplete" : "error" });
+          }
+          if (frame.type === "start" && messageId === undefined) {
+            messageId = frame.messageId;
+            return controller.enqueue({ type: "start", messageId });
+          }
+          if (!("messageId" in frame) || frame.messageId !== messageId) continue;
+          switch (frame.type) {
+            case "chunk":
+              return controller.enqueue({ type: "text", text: frame.content });
+            case "error":
+              return controller.enqueue({
+                type: "error",
+                code: frame.code,
+                message: frame.message,
+              });
+            case "done": {
+              const { status, finish, usage } = frame;
+              return end(controller, { type: "end", status, finish, usage });
+            }
+          }
         }
-      }
+      },
+      cancel: (reason) => frames.cancel(reason),
     },
-    flush(controller) {
-      if (ended) return;
-      const message =
-        "The session's stream ended before the answer did; its history keeps the text.";
-      controller.enqueue({ type: "error", code: "interrupted", message });
-      controller.enqueue({ type: "end", status: messageId ? "incomplete" : "error" });
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }

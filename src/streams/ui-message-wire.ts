@@ -103,17 +103,16 @@ export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
 }
 
 /**
- * An answer as UI message chunks: `start` (with the message id), `start-step`, a text part
- * opened at the first piece of text, `finish-step`, then `finish` (or `abort` for a cancelled
- * answer), then `data: [DONE]`. An error is sent where it happens, as an `error` chunk; the
- * message is then closed the same way, with `finishReason: "error"`.
+ * An answer as UI message chunks, event by event (the SSE text each event becomes): `start`
+ * (with the message id), `start-step`, a text part opened at the first piece of text,
+ * `finish-step`, then `finish` (or `abort` for a cancelled answer), then `data: [DONE]`. An
+ * error is sent where it happens, as an `error` chunk; the message is then closed the same
+ * way, with `finishReason: "error"`.
  */
-export function uiMessageChunks(): TransformStream<AnswerEvent, string> {
+export function uiMessageChunks(): (event: AnswerEvent) => string {
   const encode = uiChunkEncoder();
-  return new TransformStream({
-    transform(event, controller) {
-      for (const chunk of encode(event)) controller.enqueue(jsonFrame(chunk));
-      if (event.type === "end") controller.enqueue(DONE_FRAME);
-    },
-  });
+  return (event) => {
+    const text = encode(event).map(jsonFrame).join("");
+    return event.type === "end" ? text + DONE_FRAME : text;
+  };
 }

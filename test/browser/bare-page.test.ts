@@ -4,8 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Relay, startRelay } from "../helpers/relay.ts";
 import { launchBrowser, openPage, tokens } from "./browser.ts";
-import { type AssetRelay, startRelayWithAssets } from "./relay-with-assets.ts";
+import { SERVED } from "./global-setup.ts";
 
 /** The whole client: connect, send a prompt, append each chunk, show done. */
 function barePage(relayPort: string): string {
@@ -26,14 +27,14 @@ function barePage(relayPort: string): string {
 </script></html>`;
 }
 
-let relay: AssetRelay;
+let relay: Relay;
 let browser: Browser;
 let site: Server;
 let siteUrl: string;
 
 beforeAll(async () => {
   [relay, browser] = await Promise.all([
-    startRelayWithAssets({ DEMO_DELAY_MS: "5" }),
+    startRelay({ DEMO_DELAY_MS: "5" }, SERVED),
     launchBrowser(),
   ]);
   const page = barePage(new URL(relay.url).port);

@@ -2,17 +2,18 @@
 // travels as a WebSocket subprotocol, a Bearer header, or `?token=` for EventSource.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Relay, startRelay } from "../helpers/relay.ts";
 import { launchBrowser, openPage, tokens } from "./browser.ts";
-import { type AssetRelay, startRelayWithAssets } from "./relay-with-assets.ts";
+import { SERVED } from "./global-setup.ts";
 
 const TOKEN = "browser-test-token";
 
-let relay: AssetRelay;
+let relay: Relay;
 let browser: Browser;
 
 beforeAll(async () => {
   [relay, browser] = await Promise.all([
-    startRelayWithAssets({ DEMO_DELAY_MS: "2", AUTH_TOKENS: TOKEN }),
+    startRelay({ DEMO_DELAY_MS: "2", AUTH_TOKENS: TOKEN }, SERVED),
     launchBrowser(),
   ]);
 });

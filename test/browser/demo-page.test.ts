@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Relay, startRelay } from "../helpers/relay.ts";
 import {
   ask,
   lastAnswerText,
@@ -13,14 +14,14 @@ import {
   waitForAnswer,
   waitForText,
 } from "./browser.ts";
-import { type AssetRelay, startRelayWithAssets } from "./relay-with-assets.ts";
+import { SERVED } from "./global-setup.ts";
 
-let relay: AssetRelay;
+let relay: Relay;
 let browser: Browser;
 
 beforeAll(async () => {
   [relay, browser] = await Promise.all([
-    startRelayWithAssets({ DEMO_DELAY_MS: "5" }),
+    startRelay({ DEMO_DELAY_MS: "5" }, SERVED),
     launchBrowser(),
   ]);
 });

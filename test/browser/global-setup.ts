@@ -16,3 +16,6 @@ export default async function setup(): Promise<void> {
   // The same command wrangler runs before `dev` and `deploy` ([build]), so the page is tested as served.
   execFileSync("npm", ["run", "--silent", "build:client"], { cwd: root, stdio: "inherit" });
 }
+
+/** What the browser tests serve: this bundle and public/, as `npm run dev` does. */
+export const SERVED = { script: BROWSER_BUNDLE, assets: true } as const;

@@ -3,18 +3,19 @@
 // every event delivered once.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Relay, startRelay } from "../helpers/relay.ts";
 import { ask, lastAnswerText, launchBrowser, openPage, tokens, waitForAnswer } from "./browser.ts";
 import { type CuttableProxy, startCuttableProxy } from "./cuttable-proxy.ts";
-import { type AssetRelay, startRelayWithAssets } from "./relay-with-assets.ts";
+import { SERVED } from "./global-setup.ts";
 
-let relay: AssetRelay;
+let relay: Relay;
 let proxy: CuttableProxy;
 let browser: Browser;
 
 beforeAll(async () => {
   // 200 tokens at 10 ms: a two-second answer, so the drops land while it streams.
   [relay, browser] = await Promise.all([
-    startRelayWithAssets({ DEMO_DELAY_MS: "10" }),
+    startRelay({ DEMO_DELAY_MS: "10" }, SERVED),
     launchBrowser(),
   ]);
   proxy = await startCuttableProxy(relay.url);

@@ -2,9 +2,10 @@
 // shown literally, live and from the history after a reload, and nothing in it runs.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Relay, startRelay } from "../helpers/relay.ts";
 import { startUpstream, type Upstream } from "../helpers/upstreams.ts";
 import { ask, lastAnswerText, launchBrowser, openPage, waitForAnswer } from "./browser.ts";
-import { type AssetRelay, startRelayWithAssets } from "./relay-with-assets.ts";
+import { SERVED } from "./global-setup.ts";
 
 const HOSTILE = [
   "<script>window.__pwned=1</script>",
@@ -14,17 +15,20 @@ const HOSTILE = [
 ];
 
 let upstream: Upstream;
-let relay: AssetRelay;
+let relay: Relay;
 let browser: Browser;
 
 beforeAll(async () => {
   upstream = await startUpstream("openai", { tokens: HOSTILE });
   [relay, browser] = await Promise.all([
-    startRelayWithAssets({
-      PROVIDER: "openai",
-      OPENAI_BASE_URL: upstream.baseUrl,
-      OPENAI_API_KEY: "sk-browser-test",
-    }),
+    startRelay(
+      {
+        PROVIDER: "openai",
+        OPENAI_BASE_URL: upstream.baseUrl,
+        OPENAI_API_KEY: "sk-browser-test",
+      },
+      SERVED,
+    ),
     launchBrowser(),
   ]);
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
       OPENAI_BASE_URL: upstream.baseUrl,
       MODEL: "test-model",
     },
-    { persistTo: dir },
+    { persist: dir },
   );
 });
 afterAll(async () => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sluice-reset-"));
   relay = await startRelay(
     { DEMO_DELAY_MS: "50" },
-    { persistTo: dir, onRuntimeRestart: () => restarted() },
+    { persist: dir, onRuntimeRestart: () => restarted() },
   );
 });
 afterAll(async () => {

@@ -1,9 +1,15 @@
-// Starts the bundled Worker in Miniflare on a real port, with the bindings a test chooses.
+// The one way to start the bundled Worker in Miniflare on a real port, for the e2e tests, the
+// browser tests and the benchmarks. Bindings come from wrangler.toml (as `wrangler dev` and the
+// vitest plugin read it), so a binding added there cannot be forgotten in any of them.
 
 import type { Readable } from "node:stream";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { fileURLToPath } from "node:url";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { BUNDLE } from "../e2e/global-setup.ts";
 import { record } from "./record.ts";
+
+const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 
 export interface Relay {
   /** http://127.0.0.1:PORT */
@@ -40,47 +46,82 @@ export default class FakeAi extends WorkerEntrypoint {
 export interface RelayOptions {
   /** Requests per minute per client (the REQUEST_LIMITER binding); default 10,000. */
   requestsPerMinute?: number;
-  /** Keeps Durable Object storage in this directory (as `wrangler dev --persist-to`), not in memory. */
-  persistTo?: string;
+  /** The bundled Worker to serve; default the e2e bundle of src/index.ts. */
+  script?: string;
+  /** Serve public/ as static assets, as `npm run dev` does (the browser tests). */
+  assets?: boolean;
+  /**
+   * Keep Durable Object state in this directory (as `wrangler dev --persist-to`), so a
+   * restarted relay finds it again.
+   */
+  persist?: string;
   /** Called when Miniflare has restarted a workerd process that died. */
   onRuntimeRestart?: () => void;
 }
 
+/** The parts of wrangler's translation of wrangler.toml that the relay takes over. */
+type FromConfig = Pick<
+  V4WorkerOptions,
+  | "compatibilityDate"
+  | "compatibilityFlags"
+  | "durableObjects"
+  | "assets"
+  | "bindings"
+  | "ratelimits"
+  | "analyticsEngineDatasets"
+>;
+
+/**
+ * Starts the relay. `vars` override wrangler.toml's [vars] (whose DEMO_DELAY_MS is set to 0 here,
+ * for speed); secrets from .dev.vars are not read, so a developer's own keys or tokens never
+ * leak into tests. Every line the runtime prints goes to the secrets scan's records.
+ */
 export async function startRelay(
   vars: Record<string, string> = {},
   options: RelayOptions = {},
 ): Promise<Relay> {
+  // Wrangler types these options with an Omit over miniflare's union, which loses the field
+  // types; the object itself is miniflare's V4 worker options, as the vitest plugin uses.
+  const config = unstable_getMiniflareWorkerOptions(CONFIG).workerOptions as FromConfig;
+  // Tests send far more than one client would; the limit has its own tests.
+  const ratelimits = Object.fromEntries(
+    Object.entries(config.ratelimits ?? {}).map(([name, limit]) => [
+      name,
+      { ...limit, simple: { limit: options.requestsPerMinute ?? 10_000, period: 60 as const } },
+    ]),
+  );
   // Miniflare 5 takes a new options shape; the classic (v4) one is converted, and reads better.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
-      resourcePersistencePath: options.persistTo,
+      // Miniflare 5's name for it; the v4 `durableObjectsPersist` is dropped by its converter.
+      resourcePersistencePath: options.persist,
       unsafeHandleRuntimeRestart: options.onRuntimeRestart,
       workers: [
         {
           name: "sluice",
           modules: true,
-          scriptPath: BUNDLE,
-          compatibilityDate: "2026-10-01",
-          durableObjects: {
-            SESSIONS: { className: "ChatSession", useSQLite: true },
-            CLIENT_LIMITS: { className: "ClientLimiter", useSQLite: true },
-          },
-          ratelimits: {
-            REQUEST_LIMITER: {
-              namespace_id: "4201",
-              simple: { limit: options.requestsPerMinute ?? 10_000, period: 60 },
-            },
-          },
-          bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
+          scriptPath: options.script ?? BUNDLE,
+          compatibilityDate: config.compatibilityDate,
+          compatibilityFlags: config.compatibilityFlags,
+          durableObjects: config.durableObjects,
+          analyticsEngineDatasets: config.analyticsEngineDatasets,
+          ratelimits,
+          ...(options.assets ? { assets: config.assets } : {}),
+          bindings: { ...config.bindings, PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
           serviceBindings: { AI: "fake-ai" },
           handleRuntimeStdio(stdout: Readable, stderr: Readable) {
             for (const stream of [stdout, stderr])
               stream.on("data", (data) => record(String(data)));
           },
         },
-        { name: "fake-ai", modules: true, script: FAKE_AI, compatibilityDate: "2026-10-01" },
+        {
+          name: "fake-ai",
+          modules: true,
+          script: FAKE_AI,
+          compatibilityDate: config.compatibilityDate,
+        },
       ],
     }),
   );

@@ -30,7 +30,7 @@ describe("SseListener", () => {
     const listener = new SseListener({ onClose: () => (closed += 1) });
     for (let seq = 1; seq <= SSE_QUEUE_LIMIT + 500; seq += 1) listener.send(chunk(seq));
     expect(closed).toBe(1);
-    const body = await listener.response.text();
+    const body = await new Response(listener.body).text();
     const events = body.trim().split("\n\n");
     expect(events.length).toBeLessThanOrEqual(SSE_QUEUE_LIMIT + 2);
     expect(events.at(-1)).toContain('"code":"slow_consumer"');
@@ -38,7 +38,7 @@ describe("SseListener", () => {
 
   it("sends keep-alive comments while idle", async () => {
     const listener = new SseListener({ onClose: () => {}, keepAliveMs: 5 });
-    const reader = listener.response.body?.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = listener.body.pipeThrough(new TextDecoderStream()).getReader();
     const { value } = (await reader?.read()) ?? {};
     expect(value).toBe(": keep-alive\n\n");
     listener.close();
@@ -49,7 +49,7 @@ describe("SseListener", () => {
     listener.send({ ...chunk(1), messageId: "msg_other" });
     listener.send(chunk(2));
     listener.send({ type: "done", seq: 3, messageId: "msg_1", status: "complete" });
-    const body = await listener.response.text();
+    const body = await new Response(listener.body).text();
     expect(body.match(/^event: \w+/gm)).toEqual(["event: chunk", "event: done"]);
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * The compatibility routes' way into a session: ask it a prompt, follow the answer in
+ * progress, or cancel it, each read back as answer events. The session streams each event
+ * once, as the JSON its broadcast already built; this side reads it in one loop.
+ */
+import type { Principal } from "../auth.ts";
+import type { Env } from "../env.ts";
+import type { AnswerEvent } from "../streams/answer-events.ts";
+import { FrameReader, sessionAnswer } from "../streams/session-answer.ts";
+import { callerOf, sessionStub, unwrap } from "./calls.ts";
+
+/**
+ * Names the Sluice session of an exchange: OpenAI clients may send it (or `sluice_session`),
+ * and both compatibility routes return it, so a chat can be found at `/sessions/:id`.
+ */
+export const SESSION_SELECT_HEADER = "x-sluice-session";
+
+/**
+ * Asks `prompt` in `session` and returns its answer as it streams; the session stores the
+ * turn and shows it live to its other clients. With `create`, a session that does not exist
+ * yet is created first (default options). Refusals (`busy`, `session_not_found`, limits)
+ * throw before anything is stored.
+ */
+export async function askSession(
+  env: Env,
+  principal: Principal,
+  session: string,
+  prompt: string,
+  create = false,
+): Promise<ReadableStream<AnswerEvent>> {
+  const stub = sessionStub(env, session);
+  const caller = callerOf(principal, session);
+  let asked = await stub.ask(caller, prompt, "frames");
+  if (create && !asked.ok && asked.error.code === "session_not_found") {
+    // Creating is idempotent, so two first requests racing here both land in one session.
+    unwrap(await stub.create(caller, { onAbandon: "continue" }));
+    asked = await stub.ask(caller, prompt, "frames");
+  }
+  return sessionAnswer(new FrameReader(unwrap(asked)));
+}
+
+/**
+ * The answer streaming in `session` right now, replayed from its start and then live; or
+ * undefined when nothing streams (or the session does not exist: nothing to resume either).
+ */
+export async function activeAnswer(
+  env: Env,
+  principal: Principal,
+  session: string,
+): Promise<ReadableStream<AnswerEvent> | undefined> {
+  const followed = await sessionStub(env, session).follow(
+    callerOf(principal, session),
+    undefined,
+    "frames",
+  );
+  if (!followed.ok && followed.error.code === "session_not_found") return undefined;
+  const frames = new FrameReader(unwrap(followed));
+  const welcome = await frames.read();
+  if (welcome?.type !== "session" || !welcome.generating) {
+    await frames.cancel();
+    return undefined;
+  }
+  return sessionAnswer(frames);
+}
+
+/** Cancels the answer streaming in `session`; false when none runs or the session does not exist. */
+export async function cancelSession(
+  env: Env,
+  principal: Principal,
+  session: string,
+): Promise<boolean> {
+  const cancelled = await sessionStub(env, session).cancelAnswer(callerOf(principal, session));
+  if (!cancelled.ok && cancelled.error.code === "session_not_found") return false;
+  return unwrap(cancelled);
+}

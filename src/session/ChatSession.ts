@@ -12,7 +12,9 @@ import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/lim
 import type { SessionCreated, SessionEvent, SessionOptions, SessionSnapshot } from "../protocol.ts";
 import { parseClientFrame, parseSeq } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
+import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { bestEffort } from "./best-effort.ts";
 import {
   CALLER_HEADER,
   type Caller,
@@ -37,6 +39,7 @@ export const RETENTION_MS = 15 * 60_000;
 /** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
+const FAILED = "The relay failed during this answer; the text it stored so far is kept.";
 
 interface Running {
   run: Generation;
@@ -44,6 +47,10 @@ interface Running {
   limitKey: string;
   /** Sequence number of the generation's `start` event. */
   startSeq: number;
+  /** Position of the assistant message it writes. */
+  position: number;
+  /** Set once the clients were sent its `done`. */
+  ended: boolean;
 }
 
 export class ChatSession extends DurableObject<Env> {
@@ -58,7 +65,13 @@ export class ChatSession extends DurableObject<Env> {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage);
     const orphans = this.store.orphanedMessages();
-    this.log = new EventLog(this.store, orphans.length > 0);
+    this.log = new EventLog(this.store, orphans.length > 0, {
+      // A timed write failed: end the answer it was storing, rather than stream on unstored.
+      onFlushError: (error) => {
+        console.error("storing events failed", error);
+        this.generation?.run.fail("internal", FAILED);
+      },
+    });
     this.fanout = new FanOut(
       () => ctx.getWebSockets(),
       () => this.onLeave(),
@@ -206,8 +219,11 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (!this.generation) return;
-    void renewSlot(this.env, this.generation.limitKey, this.generation.run.messageId);
+    const running = this.generation;
+    if (!running) return;
+    bestEffort("renewing the generation slot", () =>
+      renewSlot(this.env, running.limitKey, running.run.messageId),
+    );
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
   }
 
@@ -284,28 +300,139 @@ export class ChatSession extends DurableObject<Env> {
     } finally {
       this.starting = false;
     }
-    const createdAt = Date.now();
     const userMessageId = newMessageId();
+    let position: number;
+    try {
+      position = this.storeTurn(prompt, userMessageId, messageId);
+    } catch (error) {
+      // Nothing started: the sender gets the error, and the slot is free again.
+      this.freeSlot(limitKey, messageId);
+      throw error;
+    }
+    const running: Running = {
+      run: new Generation(messageId),
+      limitKey,
+      // The `start` event is the next one the log numbers.
+      startSeq: this.log.lastSeq + 1,
+      position,
+      ended: false,
+    };
+    this.generation = running;
+    const start: Unsequenced<SessionEvent> = { type: "start", messageId, userMessageId, prompt };
+    // answer() settles every outcome itself; the catch is for what runs after it.
+    this.answer(running, provider, start, attach).catch((error: unknown) =>
+      console.error("after an answer", error),
+    );
+  }
+
+  /** Prunes expired events and stores the prompt with its (empty) answer; returns its position. */
+  private storeTurn(prompt: string, userMessageId: string, messageId: string): number {
+    const createdAt = Date.now();
     this.store.pruneEvents(createdAt - RETENTION_MS);
-    const position = this.store.insertTurn(
+    return this.store.insertTurn(
       { id: userMessageId, role: "user", content: prompt, status: "complete", createdAt },
       messageId,
     );
-    const run = new Generation(messageId);
-    attach?.(messageId);
-    const start = this.emit({ type: "start", messageId, userMessageId, prompt });
-    this.generation = { run, limitKey, startSeq: start.seq };
-    void this.ctx.storage.setAlarm(createdAt + HEARTBEAT_MS);
-    const context = buildContext(
-      this.store.history(),
-      this.env.SYSTEM_PROMPT,
-      contextBudget(this.env.CONTEXT_BUDGET_CHARS),
-    );
-    void run
-      .run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) =>
-        this.emit({ type: "chunk", messageId, content }),
-      )
-      .then(() => this.finishGeneration(run, position));
+  }
+
+  /**
+   * One answer from its `start` to its `done`. It owns its end: whatever throws, the clients
+   * get an `error` and a `done`, what can be stored is, the slot is freed, and the session
+   * takes the next prompt.
+   */
+  private async answer(
+    running: Running,
+    provider: Provider,
+    start: Unsequenced<SessionEvent>,
+    attach?: (messageId: string) => void,
+  ): Promise<void> {
+    const { run } = running;
+    try {
+      attach?.(run.messageId);
+      this.emit(start);
+      bestEffort("setting the heartbeat alarm", () =>
+        this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS),
+      );
+      const context = buildContext(
+        this.store.history(),
+        this.env.SYSTEM_PROMPT,
+        contextBudget(this.env.CONTEXT_BUDGET_CHARS),
+      );
+      await run.run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) => {
+        this.emit({ type: "chunk", messageId: run.messageId, content });
+        this.log.flushIfFull();
+      });
+      this.finishAnswer(running);
+    } catch (error) {
+      this.failAnswer(running, error);
+    } finally {
+      this.endGeneration(running);
+    }
+    // After an answer ended: per-answer hooks go here, one line each.
+  }
+
+  /** Stores how the answer ended, then tells the clients. */
+  private finishAnswer(running: Running): void {
+    const { run } = running;
+    const outcome = run.outcome();
+    this.store.finishMessage(running.position, outcome);
+    if (run.error && outcome.status !== "cancelled") {
+      this.emit({ type: "error", messageId: run.messageId, ...run.error });
+    }
+    this.emit({
+      type: "done",
+      messageId: run.messageId,
+      status: outcome.status,
+      finish: outcome.finish,
+      usage: outcome.usage,
+    });
+    running.ended = true;
+    this.log.flush();
+  }
+
+  /**
+   * Something threw while the answer ran or ended: the clients get an `internal` error and a
+   * `done` (unless they had theirs), and what can still be stored is. A message whose final
+   * write fails stays `streaming` in storage, and the next start of the object closes it.
+   */
+  private failAnswer(running: Running, error: unknown): void {
+    console.error("answer failed", error);
+    const { run } = running;
+    run.fail("internal", FAILED);
+    if (!running.ended) {
+      const outcome = run.outcome();
+      const status = outcome.content === "" ? "error" : "incomplete";
+      bestEffort("storing the answer", () =>
+        this.store.finishMessage(running.position, { ...outcome, status, errorCode: "internal" }),
+      );
+      const { messageId } = run;
+      bestEffort("sending the error", () =>
+        this.emit({ type: "error", messageId, code: "internal", message: FAILED }),
+      );
+      bestEffort("sending done", () =>
+        this.emit({
+          type: "done",
+          messageId,
+          status,
+          finish: outcome.finish,
+          usage: outcome.usage,
+        }),
+      );
+      running.ended = true;
+    }
+    bestEffort("storing the events", () => this.log.flush());
+  }
+
+  /** Frees what a generation held. Nothing here may throw: it runs on every outcome. */
+  private endGeneration(running: Running): void {
+    if (this.generation === running) this.generation = undefined;
+    this.freeSlot(running.limitKey, running.run.messageId);
+    // Nothing left to keep alive: an idle session must be free to hibernate.
+    bestEffort("deleting the heartbeat alarm", () => this.ctx.storage.deleteAlarm());
+  }
+
+  private freeSlot(limitKey: string, messageId: string): void {
+    bestEffort("releasing the generation slot", () => releaseSlot(this.env, limitKey, messageId));
   }
 
   /** Cancels the generation in progress; false when none runs. */
@@ -320,27 +447,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.store.options().onAbandon === "cancel") this.cancel();
   }
 
-  private finishGeneration(run: Generation, position: number): void {
-    const outcome = run.outcome();
-    this.store.finishMessage(position, outcome);
-    const { messageId } = run;
-    if (run.error && outcome.status !== "cancelled") {
-      this.emit({ type: "error", messageId, ...run.error });
-    }
-    this.emit({
-      type: "done",
-      messageId,
-      status: outcome.status,
-      finish: outcome.finish,
-      usage: outcome.usage,
-    });
-    this.log.flush();
-    if (this.generation) void releaseSlot(this.env, this.generation.limitKey, messageId);
-    this.generation = undefined;
-    // Nothing left to keep alive: an idle session must be free to hibernate.
-    void this.ctx.storage.deleteAlarm();
-  }
-
+  /** Numbers an event and sends it to every client; the log writes it later, in a batch. */
   private emit(event: Unsequenced<SessionEvent>): SessionEvent {
     const sequenced = this.log.append(event);
     this.fanout.broadcast(sequenced);

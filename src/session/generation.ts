@@ -78,7 +78,8 @@ export class Generation {
       if (this.controller.signal.aborted) return;
       const failure = toSluiceError(error);
       if (failure.code === "internal") console.error("generation failed", error);
-      this.failure ??= { code: failure.code, message: failure.message };
+      // Also stops the upstream, which a throw from `onText` would otherwise leave streaming.
+      this.fail(failure.code, failure.message);
     } finally {
       watchdog.stop();
     }

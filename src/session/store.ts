@@ -1,6 +1,8 @@
 /**
  * The session's durable state in the Durable Object's SQLite: the message history and the
  * event log (events are stored in batches, one row per batch, never one row per token).
+ * A text longer than one piece (src/session/row-limit.ts) is stored as its first piece in its
+ * row and the rest in a side table, and read back whole; every write is measured first.
  *
  * Rows written are the bill, and every index is a row more per insert: messages are keyed by
  * their position alone (no AUTOINCREMENT, whose counter table is another row, and no index on
@@ -10,6 +12,7 @@ import type { ErrorCode } from "../errors.ts";
 import { ERROR_STATUS } from "../errors.ts";
 import type { MessageStatus, SessionEvent, SessionOptions, StoredMessage } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
+import { boundBytes, MAX_BOUND_BYTES, MAX_SQL_ROW_BYTES, splitUtf8 } from "./row-limit.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +33,19 @@ CREATE TABLE IF NOT EXISTS events (
   last_seq INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   frames TEXT NOT NULL
-);`;
+);
+CREATE TABLE IF NOT EXISTS message_pieces (
+  position INTEGER NOT NULL,
+  piece INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (position, piece)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_pieces (
+  first_seq INTEGER NOT NULL,
+  piece INTEGER NOT NULL,
+  frames TEXT NOT NULL,
+  PRIMARY KEY (first_seq, piece)
+) WITHOUT ROWID;`;
 
 /** How an assistant message ended. */
 export interface MessageOutcome {
@@ -82,7 +97,17 @@ export class SessionStore {
     this.sql.exec(SCHEMA);
   }
 
+  /**
+   * Every write goes through here: one that production would refuse for its size throws
+   * before it reaches SQL, so a test fails locally whenever Cloudflare would.
+   */
   private write(query: string, ...bindings: SqlStorageValue[]): void {
+    const bytes = boundBytes(bindings);
+    if (bytes > MAX_BOUND_BYTES) {
+      throw new RangeError(
+        `A SQLite write of ${bytes} bytes would pass Cloudflare's ${MAX_SQL_ROW_BYTES}-byte row limit.`,
+      );
+    }
     const cursor = this.sql.exec(query, ...bindings);
     cursor.toArray();
     this.rowsWritten += cursor.rowsWritten;
@@ -130,7 +155,24 @@ export class SessionStore {
 
   /** The whole history, oldest first. */
   history(): StoredMessage[] {
-    return this.rows("SELECT * FROM messages ORDER BY position").map(toMessage);
+    const rows = this.rows("SELECT * FROM messages ORDER BY position");
+    const rest = this.pieces("SELECT position AS key, content AS text FROM message_pieces");
+    return rows.map((row) => {
+      const more = rest.get(Number(row.position));
+      return toMessage(more ? { ...row, content: String(row.content) + more } : row);
+    });
+  }
+
+  /** The pieces after the first of each long text, joined per key (`key`, `text` columns). */
+  private pieces(query: string, ...bindings: SqlStorageValue[]): Map<number, string> {
+    const joined = new Map<number, string[]>();
+    for (const row of this.rows(`${query} ORDER BY key, piece`, ...bindings)) {
+      const key = Number(row.key);
+      const list = joined.get(key) ?? [];
+      list.push(String(row.text));
+      joined.set(key, list);
+    }
+    return new Map([...joined].map(([key, list]) => [key, list.join("")]));
   }
 
   /**
@@ -155,19 +197,32 @@ export class SessionStore {
     });
   }
 
-  /** Records how the assistant message at `position` ended. */
+  /** Records how the assistant message at `position` ended; a long answer in pieces. */
   finishMessage(position: number, outcome: MessageOutcome): void {
-    this.write(
-      `UPDATE messages SET content = ?, status = ?, finish = ?, error_code = ?, input_tokens = ?,
-       output_tokens = ? WHERE position = ?`,
-      outcome.content,
-      outcome.status,
-      outcome.finish ?? null,
-      outcome.errorCode ?? null,
-      outcome.usage?.inputTokens ?? null,
-      outcome.usage?.outputTokens ?? null,
-      position,
-    );
+    const [first = "", ...rest] = splitUtf8(outcome.content);
+    this.storage.transactionSync(() => {
+      this.write(
+        `UPDATE messages SET content = ?, status = ?, finish = ?, error_code = ?, input_tokens = ?,
+         output_tokens = ? WHERE position = ?`,
+        first,
+        outcome.status,
+        outcome.finish ?? null,
+        outcome.errorCode ?? null,
+        outcome.usage?.inputTokens ?? null,
+        outcome.usage?.outputTokens ?? null,
+        position,
+      );
+      // Written once per message; a second finish (after a failed one) replaces the pieces.
+      this.write("DELETE FROM message_pieces WHERE position = ?", position);
+      for (const [index, piece] of rest.entries()) {
+        this.write(
+          "INSERT INTO message_pieces (position, piece, content) VALUES (?, ?, ?)",
+          position,
+          index + 1,
+          piece,
+        );
+      }
+    });
   }
 
   /** Assistant messages still marked `streaming`: after a restart, no generation owns them. */
@@ -178,28 +233,51 @@ export class SessionStore {
     }));
   }
 
-  /** Appends a batch of events as one row. */
-  appendEvents(events: readonly SessionEvent[], now: number): void {
-    const first = events[0];
+  /**
+   * Appends a batch of events as one row (more when it is longer than a piece). The batch
+   * covers the numbers from `firstSeq` (at most its first event's) to its last event's: a
+   * batch written after a restart also covers the numbers lost with the dead instance.
+   */
+  appendEvents(events: readonly SessionEvent[], firstSeq: number, now: number): void {
     const last = events.at(-1);
-    if (first === undefined || last === undefined) return;
-    this.write(
-      "INSERT INTO events (first_seq, last_seq, created_at, frames) VALUES (?, ?, ?, ?)",
-      first.seq,
-      last.seq,
-      now,
-      JSON.stringify(events),
-    );
+    if (last === undefined) return;
+    const [first = "", ...rest] = splitUtf8(JSON.stringify(events));
+    this.storage.transactionSync(() => {
+      this.write(
+        "INSERT INTO events (first_seq, last_seq, created_at, frames) VALUES (?, ?, ?, ?)",
+        firstSeq,
+        last.seq,
+        now,
+        first,
+      );
+      for (const [index, piece] of rest.entries()) {
+        this.write(
+          "INSERT INTO event_pieces (first_seq, piece, frames) VALUES (?, ?, ?)",
+          firstSeq,
+          index + 1,
+          piece,
+        );
+      }
+    });
   }
 
   /** Stored events with a sequence number above `after`, in order. */
   eventsAfter(after: number): SessionEvent[] {
     const batches = this.rows(
-      "SELECT frames FROM events WHERE last_seq > ? ORDER BY first_seq",
+      "SELECT first_seq, frames FROM events WHERE last_seq > ? ORDER BY first_seq",
       after,
     );
+    const from = batches[0]?.first_seq;
+    if (from === undefined) return [];
+    const rest = this.pieces(
+      "SELECT first_seq AS key, frames AS text FROM event_pieces WHERE first_seq >= ?",
+      from,
+    );
     // Our own rows, written by appendEvents from typed events.
-    const events = batches.flatMap((row) => JSON.parse(String(row.frames)) as SessionEvent[]);
+    const events = batches.flatMap(
+      (row) =>
+        JSON.parse(String(row.frames) + (rest.get(Number(row.first_seq)) ?? "")) as SessionEvent[],
+    );
     return events.filter((event) => event.seq > after);
   }
 
@@ -221,5 +299,6 @@ export class SessionStore {
       "DELETE FROM events WHERE created_at < ? AND first_seq < (SELECT MAX(first_seq) FROM events)",
       before,
     );
+    this.write("DELETE FROM event_pieces WHERE first_seq NOT IN (SELECT first_seq FROM events)");
   }
 }

@@ -50,8 +50,13 @@ export interface RelayOptions {
   script?: string;
   /** Serve public/ as static assets, as `npm run dev` does (the browser tests). */
   assets?: boolean;
-  /** Keep Durable Object state in this directory, so a restarted relay finds it again. */
+  /**
+   * Keep Durable Object state in this directory (as `wrangler dev --persist-to`), so a
+   * restarted relay finds it again.
+   */
   persist?: string;
+  /** Called when Miniflare has restarted a workerd process that died. */
+  onRuntimeRestart?: () => void;
 }
 
 /** The parts of wrangler's translation of wrangler.toml that the relay takes over. */
@@ -90,7 +95,9 @@ export async function startRelay(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
-      ...(options.persist ? { durableObjectsPersist: options.persist } : {}),
+      // Miniflare 5's name for it; the v4 `durableObjectsPersist` is dropped by its converter.
+      resourcePersistencePath: options.persist,
+      unsafeHandleRuntimeRestart: options.onRuntimeRestart,
       workers: [
         {
           name: "sluice",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createDemoProvider, demoTokens } from "../../../src/providers/demo.ts";
+import { createDemoProvider } from "../../../src/providers/demo.ts";
+import { demoTokens } from "../../../src/providers/demo-script.ts";
 import type { ChatMessage, UpstreamEvent } from "../../../src/providers/types.ts";
 import { collectEvents, summarize } from "./support.ts";
 

@@ -238,7 +238,7 @@ function blockIndex(event: JsonObject): number {
 
 function notStarted(kind: string, index: number): UpstreamMalformed {
   return new UpstreamMalformed(
-    `a ${kind} for block ${index}, which is not an open block of its kind`,
+    `${kind} for block ${index}, which is not an open block of its kind`,
   );
 }
 

@@ -39,7 +39,7 @@ export interface Outcome {
   /** All reasoning text, every part joined, as index.json's `expected_reasoning`. */
   reasoning: string;
   reasoningParts: ReasoningOutcome[];
-  /** Calls in the order they started; only calls that ended (after an error some may not). */
+  /** Calls in the order they ended; only calls that ended (after an error some may not). */
   toolCalls: CallOutcome[];
   /** The finish reason, or "error" when the stream ended with an error event. */
   finish: string | undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { anthropicEvents, createAnthropicProvider } from "../../../src/providers/anthropic.ts";
+import { createAnthropicProvider } from "../../../src/providers/anthropic.ts";
+import { anthropicEvents } from "../../../src/providers/anthropic-events.ts";
 import type { FetchLike } from "../../../src/providers/fetch-upstream.ts";
 import { BODIES } from "./fixtures.ts";
 import { collectEvents, replayText, summarize } from "./support.ts";

@@ -5,7 +5,9 @@
  * added in cloudflare-docs PR 19018). Real streams also carry a `p` padding field and, before
  * `[DONE]`, a `{"response":"","usage":{"prompt_tokens":…,"completion_tokens":…}}` chunk; newer
  * models (gpt-oss and others) send Chat Completions chunks (`choices[0].delta.content`) instead,
- * as cloudflare/ai's workers-ai-provider `src/streaming.ts` handles. Both shapes are read here.
+ * as cloudflare/ai's workers-ai-provider `src/streaming.ts` handles. Both shapes are read here,
+ * with their function calling: Workers AI's own top-level `tool_calls` and Chat Completions'
+ * `delta.tool_calls` (see `readWorkersAiChunk`).
  */
 import { SluiceError } from "../errors.ts";
 import { setting } from "./config.ts";

@@ -61,7 +61,11 @@ export class DeltaParts {
   private reasoningCount = 0;
   private reasoningId: string | undefined;
 
-  constructor(private readonly newId: () => string = newToolCallId) {}
+  private readonly newId: () => string;
+
+  constructor(newId: () => string = newToolCallId) {
+    this.newId = newId;
+  }
 
   /** A piece of reasoning text; opens a reasoning part if none is open. */
   reasoning(text: string | undefined, emit: Emit): void {

@@ -79,9 +79,12 @@ export function upstreamErrorEvent(detail: string | undefined): UpstreamEvent {
  * emits `malformedEvent(what)` and reads nothing more. `what` completes "The upstream sent ...".
  */
 export class UpstreamMalformed extends Error {
-  constructor(readonly what: string) {
+  readonly what: string;
+
+  constructor(what: string) {
     super(`The upstream sent ${what}`);
     this.name = "UpstreamMalformed";
+    this.what = what;
   }
 }
 

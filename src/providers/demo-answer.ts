@@ -1,4 +1,4 @@
-/** The demo model's answer text: a few paragraphs of plain prose, chosen deterministically by the prompt. */
+/** The demo model's answer and reasoning text: plain prose, chosen deterministically by the prompt. */
 
 /** Longest stretch of the prompt quoted back in the answer, in words. */
 const TOPIC_WORDS = 6;
@@ -42,6 +42,13 @@ const CLOSERS = [
   "Voilà, a tidy answer written at the edge with no upstream at all; think of it as an entrée, not the meal.",
 ];
 
+/** How the demo plans its answer, one of them per prompt. */
+const PLANS = [
+  "I know no facts offline, so I will frame it, give three practical points and close — short paragraphs, plain words.",
+  "A sketch is the honest answer here: a framing, some trade-offs, then a suggestion — nothing that needs a source.",
+  "Three paragraphs should do — an opening, the practical middle, and a friendly wrap-up with a next step.",
+];
+
 /**
  * The answer to `prompt`: three paragraphs separated by blank lines, 150 to 190 words, the
  * same every time for the same prompt. Never ends with whitespace.
@@ -58,6 +65,17 @@ export function demoAnswer(prompt: string): string {
   return paragraphs
     .map((sentences) => sentences.join(" ").replaceAll("{topic}", topic))
     .join("\n\n");
+}
+
+/**
+ * What the demo "thinks" before it answers `prompt`: one or two sentences about how it will
+ * answer, the same every time for the same prompt, with a multi-byte character. Never ends
+ * with whitespace.
+ */
+export function demoReasoning(prompt: string): string {
+  const random = mulberry32(fnv1a(`reasoning:${prompt}`));
+  const plan = shuffled(PLANS, random)[0] ?? "";
+  return `The question is about ${quoteTopic(prompt)}. ${plan}`;
 }
 
 /** The first words of the prompt in curly quotes, or a stand-in for an empty prompt. */
@@ -84,7 +102,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 }
 
 /** 32-bit FNV-1a hash of `text`'s UTF-16 code units: a seed that depends on the whole prompt. */
-function fnv1a(text: string): number {
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

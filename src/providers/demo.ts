@@ -1,32 +1,27 @@
 /**
- * The embedded offline model: streams a made-up but readable answer word by word, with no key
- * and no network, so Sluice runs out of the box and tests have a deterministic upstream.
+ * The embedded offline model: streams a made-up but readable answer word by word, after a
+ * short reasoning part, with no key and no network, so Sluice runs out of the box and tests
+ * have a deterministic upstream.
  *
- * One special prompt, for tests and benchmarks that need a known length: a last user message
- * starting with `/tokens N` is answered with exactly N tokens `t0 t1 t2 …` (each `t<i> `, with
- * its trailing space), N at most 100000.
+ * Special prompts, for tests and benchmarks (see `demoScript`): a last user message starting
+ * with `/tokens N` is answered with exactly N tokens `t0 t1 t2 …` (each `t<i> `, with its
+ * trailing space), N at most 100000, and no reasoning; one made of `/tool NAME [ARGS]` lines
+ * is answered with those tool calls and finish `tool_calls`.
  */
 import type { Env } from "../env.ts";
-import { demoAnswer } from "./demo-answer.ts";
+import type { DemoScript } from "./demo-script.ts";
+import { demoScript } from "./demo-script.ts";
 import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
 
 const DEFAULT_DELAY_MS = 15;
-const MAX_COUNTED_TOKENS = 100_000;
-const TOKENS_PROMPT = /^\/tokens\s+(\d+)(?!\S)/;
-
-/** The demo answer as tokens, produced on demand so `/tokens 100000` allocates nothing up front. */
-interface TokenSource {
-  readonly length: number;
-  at(index: number): string;
-}
 
 /** The settings the demo reads; `Env` satisfies it. */
 export type DemoEnv = Pick<Env, "DEMO_DELAY_MS">;
 
 /**
- * The demo provider. Each token comes DEMO_DELAY_MS after the previous one (default 15; 0
- * sends as fast as the reader pulls, still yielding to the event loop between tokens), then
- * `usage` (input: words in all messages; output: tokens sent) and `finish` "stop".
+ * The demo provider. Each event but usage and finish comes DEMO_DELAY_MS after the previous
+ * one (default 15; 0 sends as fast as the reader pulls, still yielding to the event loop
+ * between events), then `usage` (input: words in all messages) and `finish`.
  */
 export function createDemoProvider(env: DemoEnv): Provider {
   const delayMs = parseDelay(env.DEMO_DELAY_MS);
@@ -35,36 +30,23 @@ export function createDemoProvider(env: DemoEnv): Provider {
     model: "sluice-demo",
     async stream({ messages, signal, onActivity }) {
       const prompt = messages.findLast((message) => message.role === "user")?.content ?? "";
-      const tokens = demoTokens(prompt);
-      return demoEvents(tokens, countWords(messages), delayMs, signal, onActivity);
+      const script = demoScript(prompt, messages.length, countWords(messages));
+      return demoEvents(script, delayMs, signal, onActivity);
     },
   };
 }
 
-/** The tokens answering `prompt`: a word and the whitespace after it, or the `/tokens N` series. */
-export function demoTokens(prompt: string): TokenSource {
-  const counted = TOKENS_PROMPT.exec(prompt.trim());
-  if (counted?.[1] !== undefined) {
-    const length = Math.min(Number(counted[1]), MAX_COUNTED_TOKENS);
-    return { length, at: (index) => `t${index} ` };
-  }
-  const words = demoAnswer(prompt).match(/\S+\s*/g) ?? [];
-  return { length: words.length, at: (index) => words[index] ?? "" };
-}
-
 /**
- * The events of `tokens`, pull-based: nothing is produced before `next()` asks, so a slow
+ * The events of `script`, pull-based: nothing is produced before `next()` asks, so a slow
  * consumer slows the model down instead of filling a queue. An abort or a cancel clears the
  * pending timer and ends the events at once, without usage or finish.
  */
 function demoEvents(
-  tokens: TokenSource,
-  inputTokens: number,
+  script: DemoScript,
   delayMs: number,
   signal: AbortSignal,
   onActivity?: () => void,
 ): UpstreamEvents {
-  // Tokens sent so far; then one step for usage and one for finish.
   let index = 0;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -87,18 +69,15 @@ function demoEvents(
   if (signal.aborted) close();
   return {
     async next(): Promise<UpstreamEvent | undefined> {
-      if (closed) return undefined;
-      if (index < tokens.length) {
+      if (closed || index >= script.length) return undefined;
+      const event = script.at(index++);
+      if (event.type !== "usage" && event.type !== "finish") {
         await sleep();
         if (closed) return undefined;
         onActivity?.();
-        return { type: "text", text: tokens.at(index++) };
       }
-      if (index++ === tokens.length) {
-        return { type: "usage", usage: { inputTokens, outputTokens: tokens.length } };
-      }
-      close();
-      return { type: "finish", reason: "stop" };
+      if (index >= script.length) close();
+      return event;
     },
     cancel: close,
   };

@@ -97,8 +97,9 @@ export async function streamUpstream(
  * `upstream_malformed`. `onActivity` hears of every piece of the body, keep-alives included,
  * for the stall watchdog.
  *
- * The text events made from one read of the body are joined into one (in order: a `usage`
- * between two texts keeps them apart). While the relay keeps up a read holds one event, so
+ * The text events made from one read of the body are joined into one, and so are the
+ * deltas of one reasoning part or one tool call (in order: any other event between two
+ * keeps them apart; see `joinDeltas`). While the relay keeps up a read holds one event, so
  * this adds no latency; when it falls behind, reads hold many, and every later stage then
  * pays per read instead of per token.
  *
@@ -137,8 +138,9 @@ export function sseEvents(
   const emit: Emit = (event) => {
     if (over) return;
     const last = queue[queue.length - 1];
-    if (event.type === "text" && last?.type === "text") {
-      queue[queue.length - 1] = { type: "text", text: last.text + event.text };
+    const joined = last && joinDeltas(last, event);
+    if (joined) {
+      queue[queue.length - 1] = joined;
       return;
     }
     queue.push(event);
@@ -186,6 +188,23 @@ export function sseEvents(
     },
     cancel,
   };
+}
+
+/**
+ * `last` and `next` as one event, if `next` only continues `last`: two texts, or two deltas
+ * of the same part. Otherwise `undefined`.
+ */
+function joinDeltas(last: UpstreamEvent, next: UpstreamEvent): UpstreamEvent | undefined {
+  if (last.type === "text" && next.type === "text") {
+    return { type: "text", text: last.text + next.text };
+  }
+  if (last.type === "reasoning-delta" && next.type === "reasoning-delta" && last.id === next.id) {
+    return { ...last, text: last.text + next.text };
+  }
+  if (last.type === "tool-call-delta" && next.type === "tool-call-delta" && last.id === next.id) {
+    return { ...last, arguments: last.arguments + next.arguments };
+  }
+  return undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Retries, pre-token timeouts and the fallback provider, wrapped around any provider. A call is
- * tried again only before its first text reaches the session, so an answer is never duplicated:
- * each attempt's events are held until it commits (sends text, or finishes without any).
+ * tried again only before its first part reaches the session, so an answer is never duplicated:
+ * each attempt's events are held until it commits (see `commits`).
  */
 import { SluiceError } from "../errors.ts";
 import type { RetryPolicy, TimeoutPhase } from "./retry-policy.ts";
@@ -17,7 +17,7 @@ import { DROPPED_MESSAGE } from "./wire.ts";
 
 /**
  * A provider that answers with `primary`, trying it again after a failure before its first
- * text as `policy` allows, then with `fallback` (same policy) if the failure permits one (see
+ * part as `policy` allows, then with `fallback` (same policy) if the failure permits one (see
  * `allowsFallback`). `stream()` resolves once an attempt committed; from then on its events
  * pass through unchanged, a mid-stream failure included (the session keeps the partial answer).
  * When both fail, the error is the fallback's, and its message quotes the primary's.
@@ -108,7 +108,7 @@ async function attempt(
       if (event === undefined) throw new UpstreamFailure("upstream_dropped", DROPPED_MESSAGE);
       if (event.type === "error") throw new UpstreamFailure(event.code, event.message);
       held.push(event);
-      if (event.type === "text" || event.type === "finish") break;
+      if (commits(event)) break;
     }
     committed = true;
     return replayThen(held, events);
@@ -116,6 +116,21 @@ async function attempt(
     clearTimeout(connect);
     clearTimeout(firstToken);
   }
+}
+
+/**
+ * Whether `event` commits an attempt: the first piece of the answer a client could be shown
+ * (text, or the start of a reasoning part or a tool call), or its finish. A reasoning model
+ * has then answered within the first-token deadline, and a retry after it would show the
+ * same reasoning twice.
+ */
+function commits(event: UpstreamEvent): boolean {
+  return (
+    event.type === "text" ||
+    event.type === "reasoning-start" ||
+    event.type === "tool-call-start" ||
+    event.type === "finish"
+  );
 }
 
 /**

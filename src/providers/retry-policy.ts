@@ -25,7 +25,7 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Longest wait from the request to the response headers (CONNECT_TIMEOUT_MS). */
   connectMs: number;
-  /** Longest wait from the request to the first text (FIRST_TOKEN_TIMEOUT_MS). */
+  /** Longest wait from the request to the first text, reasoning or tool call (FIRST_TOKEN_TIMEOUT_MS). */
   firstTokenMs: number;
 }
 

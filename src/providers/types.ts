@@ -1,4 +1,7 @@
-/** What every provider turns its upstream into: one normalized event stream. */
+/**
+ * What every provider turns its upstream into: one normalized event stream of parts (text,
+ * reasoning, tool calls), usage, finish and error.
+ */
 import type { ErrorCode } from "../errors.ts";
 
 /** A message of the conversation as sent upstream. */
@@ -13,10 +16,92 @@ export interface Usage {
   outputTokens: number;
 }
 
-/** One normalized event from any upstream. */
+/** A tool call's complete input: always a JSON object, as every upstream's tools take. */
+export type ToolInput = Record<string, unknown>;
+
+/**
+ * One normalized event from any upstream.
+ *
+ * ## Parts
+ * An answer is a sequence of parts. Text is as it always was: a `text` event is a piece of
+ * the answer's text, with no start or end (a consumer that needs text parts, such as the AI
+ * SDK encoder, opens one at a text event that follows anything but text, and closes it at
+ * the next non-text event). Reasoning and tool calls are explicit parts:
+ *
+ * - reasoning: `reasoning-start`, any number of `reasoning-delta`, `reasoning-end`, all with
+ *   the same `id`. The end carries what the upstream needs back when the conversation goes
+ *   on (Anthropic's `signature`, or the `redactedData` of a `redacted_thinking` block).
+ * - tool call: `tool-call-start` (the call's `id` and `name`, both known), any number of
+ *   `tool-call-delta` (pieces of the arguments' JSON text), then exactly one of
+ *   `tool-call-end` (the joined arguments parse as a JSON object: `input`) or
+ *   `tool-call-invalid` (they do not: `message` says why). Either ends the part; the stream
+ *   goes on, since a model that wrote bad JSON is not a broken connection.
+ *
+ * ## Guarantees every provider keeps (tested on the recordings)
+ * - A part's deltas come after its start and before its end; nothing of a part comes after
+ *   its end. Parts of different kinds may interleave (parallel tool calls stream their
+ *   arguments by `id`), but at most one reasoning part is open at a time.
+ * - Ids are unique within one upstream stream. Reasoning ids are made here (`reasoning-0`,
+ *   `reasoning-1`, ...) in order; tool-call ids are the upstream's own (OpenAI `call_...`,
+ *   Anthropic `toolu_...`), or `call_` and 24 random hex digits when the upstream gave none.
+ *   One answer made of several upstream calls (a tool round trip) must namespace reasoning
+ *   ids by step before it shows them to a client.
+ * - `index` of a tool call is its position among the stream's tool calls, 0, 1, 2, ... in
+ *   the order they started, on its start, deltas and end: an encoder writes OpenAI
+ *   `tool_calls[].index` from it without keeping state.
+ * - Every part that started is ended before `finish`. After an `error`, parts that were open
+ *   stay open: they are incomplete, and no end will come.
+ * - Deltas are never empty strings; several deltas of one part may be joined into one (the
+ *   SSE reader joins the deltas one network read made), so their boundaries carry no meaning.
+ *
+ * ## How encoders map them
+ * AI SDK UI message stream: `reasoning-start/delta/end` one to one (`id`; `text` becomes
+ * `delta`; `signature` / `redactedData` go in `providerMetadata.anthropic`);
+ * `tool-call-start` is `tool-input-start` (`toolCallId` = `id`, `toolName` = `name`), each
+ * `tool-call-delta` a `tool-input-delta` (`inputTextDelta` = `arguments`), `tool-call-end`
+ * is `tool-input-available` (`input`), `tool-call-invalid` is `tool-input-error` (`input` =
+ * the raw `arguments` text, `errorText` = `message`). OpenAI Chat Completions:
+ * `tool-call-start` is the delta `{index, id, type: "function", function: {name, arguments: ""}}`,
+ * each `tool-call-delta` is `{index, function: {arguments}}`; the end adds nothing.
+ */
 export type UpstreamEvent =
   /** A piece of the assistant's answer text. */
   | { type: "text"; text: string }
+  /** A reasoning part begins. */
+  | { type: "reasoning-start"; id: string }
+  /** A piece of the reasoning's text (never empty). */
+  | { type: "reasoning-delta"; id: string; text: string }
+  /**
+   * The reasoning part is complete. `signature` is Anthropic's signature of a thinking block;
+   * `redactedData` the opaque data of a `redacted_thinking` block (it has no text). Both must
+   * go back upstream unchanged when a tool-use turn continues with thinking on.
+   */
+  | { type: "reasoning-end"; id: string; signature?: string; redactedData?: string }
+  /** A tool call begins: the model calls the tool `name`; `id` names this call. */
+  | { type: "tool-call-start"; id: string; index: number; name: string }
+  /** A piece of the call's arguments, JSON text that is only whole once joined (never empty). */
+  | { type: "tool-call-delta"; id: string; index: number; arguments: string }
+  /**
+   * The call is complete: `arguments` is the joined JSON text (`""` when the upstream sent
+   * none), `input` its parsed value (`{}` for no arguments).
+   */
+  | {
+      type: "tool-call-end";
+      id: string;
+      index: number;
+      name: string;
+      arguments: string;
+      input: ToolInput;
+    }
+  /** The call is complete, but its joined `arguments` are not a JSON object; `message` says why. */
+  | {
+      type: "tool-call-invalid";
+      id: string;
+      index: number;
+      name: string;
+      arguments: string;
+      message: string;
+    }
   /** Token counts; may come more than once, the last one wins. */
   | { type: "usage"; usage: Usage }
   /** Why the upstream stopped (`stop`, `length`, `tool_calls`, `end_turn`, ...), as the upstream names it. */

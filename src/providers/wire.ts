@@ -73,3 +73,22 @@ export function upstreamErrorEvent(detail: string | undefined): UpstreamEvent {
     : "The upstream failed mid-stream without saying why";
   return { type: "error", code: "upstream_error", message };
 }
+
+/**
+ * Thrown inside a transform when the upstream broke its protocol; the transform catches it,
+ * emits `malformedEvent(what)` and reads nothing more. `what` completes "The upstream sent ...".
+ */
+export class UpstreamMalformed extends Error {
+  readonly what: string;
+
+  constructor(what: string) {
+    super(`The upstream sent ${what}`);
+    this.name = "UpstreamMalformed";
+    this.what = what;
+  }
+}
+
+/** `text` if it is a non-empty string; empty strings mean "nothing" in every delta format we read. */
+export function nonEmpty(text: string | undefined): string | undefined {
+  return text === "" ? undefined : text;
+}

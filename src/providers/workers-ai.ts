@@ -5,17 +5,20 @@
  * added in cloudflare-docs PR 19018). Real streams also carry a `p` padding field and, before
  * `[DONE]`, a `{"response":"","usage":{"prompt_tokens":…,"completion_tokens":…}}` chunk; newer
  * models (gpt-oss and others) send Chat Completions chunks (`choices[0].delta.content`) instead,
- * as cloudflare/ai's workers-ai-provider `src/streaming.ts` handles. Both shapes are read here.
+ * as cloudflare/ai's workers-ai-provider `src/streaming.ts` handles. Both shapes are read here,
+ * with their function calling: Workers AI's own top-level `tool_calls` and Chat Completions'
+ * `delta.tool_calls` (see `readWorkersAiChunk`).
  */
 import { SluiceError } from "../errors.ts";
 import { setting } from "./config.ts";
+import type { WholeToolCall } from "./delta-parts.ts";
 import type { EventTransform } from "./fetch-upstream.ts";
 import { sseEvents } from "./fetch-upstream.ts";
 import type { ChunkParts } from "./openai.ts";
-import { doneTerminatedEvents, readOpenAIChunk } from "./openai.ts";
+import { argumentsText, doneTerminatedEvents, readOpenAIChunk } from "./openai.ts";
 import type { Provider } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
-import { readString, truncate } from "./wire.ts";
+import { isObject, nonEmpty, readString, truncate, UpstreamMalformed } from "./wire.ts";
 
 const DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct";
 
@@ -32,7 +35,11 @@ export interface WorkersAiEnv {
 
 /**
  * Reads one Workers AI chunk: `response` is the text (a number on some models, e.g. Llama 4,
- * when the answer is a bare number); otherwise the chunk is read as Chat Completions.
+ * when the answer is a bare number); otherwise the chunk is read as Chat Completions, which
+ * brings `reasoning_content` and `delta.tool_calls` (the models Cloudflare serves in that
+ * format). A top-level `tool_calls` array is Workers AI's own function-calling format, as
+ * Cloudflare's "Traditional" function calling page shows it: `[{name, arguments}]`, with
+ * `arguments` an object and no id; each entry is one whole call.
  */
 export function readWorkersAiChunk(chunk: JsonObject): ChunkParts {
   const parts = readOpenAIChunk(chunk);
@@ -41,16 +48,35 @@ export function readWorkersAiChunk(chunk: JsonObject): ChunkParts {
   return {
     ...parts,
     text: text || parts.text,
+    wholeCalls: readWholeCalls(chunk.tool_calls),
     finish: parts.finish ?? readString(chunk, "finish_reason"),
   };
 }
 
 /**
- * Parsed SSE messages of a Workers AI stream to our events. The legacy format names no finish
- * reason, so `[DONE]` finishes with `stop` unless a chunk named one.
+ * The entries of a top-level `tool_calls`. Entries carrying nothing (no name, no arguments:
+ * the "null" entries some models end with) are skipped; one that is not an object, or has
+ * arguments but no name, is malformed.
  */
-export function workersAiEvents(): EventTransform {
-  return doneTerminatedEvents(readWorkersAiChunk);
+function readWholeCalls(entries: unknown): WholeToolCall[] | undefined {
+  if (entries === undefined || entries === null) return undefined;
+  if (!Array.isArray(entries)) throw new UpstreamMalformed("tool_calls that is not an array");
+  return entries.flatMap((entry: unknown): WholeToolCall[] => {
+    if (!isObject(entry)) throw new UpstreamMalformed("a tool_calls entry that is not an object");
+    const name = nonEmpty(readString(entry, "name"));
+    const args = argumentsText(entry.arguments);
+    if (name === undefined && args === "") return [];
+    return [{ id: nonEmpty(readString(entry, "id")), name, arguments: args }];
+  });
+}
+
+/**
+ * Parsed SSE messages of a Workers AI stream to our events. The legacy format names no finish
+ * reason, so `[DONE]` finishes with `stop` unless a chunk named one. `newId` names the calls
+ * of Workers AI's own format, which have no id.
+ */
+export function workersAiEvents(newId?: () => string): EventTransform {
+  return doneTerminatedEvents(readWorkersAiChunk, "stop", newId);
 }
 
 /**

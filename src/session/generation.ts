@@ -72,6 +72,7 @@ export class Generation {
           case "error":
             this.failure ??= { code: event.code, message: event.message };
             break;
+          default: // Reasoning and tool-call parts are not stored yet (issue 12).
         }
       }
     } catch (error) {

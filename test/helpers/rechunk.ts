@@ -17,15 +17,24 @@ export function isInsideCharacter(bytes: Uint8Array, offset: number): boolean {
   return byte !== undefined && (byte & 0xc0) === 0x80;
 }
 
+/** Where else `splitOffsets` must cut, besides its random pieces. */
+export interface SplitOptions {
+  /** One cut right after the first byte of every multi-byte character. */
+  insideCharacters?: boolean;
+  /** One seeded cut strictly inside each byte range [start, end) of two bytes or more. */
+  inside?: readonly (readonly [number, number])[];
+}
+
 /**
  * Where to cut `bytes`: offsets in (0, length), sorted, pieces of 1..64 bytes drawn from
  * `seed`. With `insideCharacters`, also one cut right after the first byte of every
- * multi-byte character, so each of them is split across two pieces.
+ * multi-byte character, so each of them is split across two pieces; with `inside`, one cut
+ * inside each of those ranges (for example inside every tool call's argument JSON).
  */
 export function splitOffsets(
   bytes: Uint8Array,
   seed: number,
-  options: { insideCharacters?: boolean } = {},
+  options: SplitOptions = {},
 ): number[] {
   const random = mulberry32(seed);
   const cuts = new Set<number>();
@@ -40,6 +49,9 @@ export function splitOffsets(
         cuts.add(offset);
       }
     }
+  }
+  for (const [start, end] of options.inside ?? []) {
+    if (end - start >= 2) cuts.add(start + 1 + Math.floor(random() * (end - start - 1)));
   }
   return [...cuts].sort((a, b) => a - b);
 }
@@ -77,6 +89,15 @@ export function rechunkInsideCharacters(
   seed: number,
 ): ReadableStream<Uint8Array> {
   return streamPieces(bytes, splitOffsets(bytes, seed, { insideCharacters: true }));
+}
+
+/** Like `rechunkInsideCharacters`, and also cut once inside each of `ranges`. */
+export function rechunkInside(
+  bytes: Uint8Array,
+  seed: number,
+  ranges: readonly (readonly [number, number])[],
+): ReadableStream<Uint8Array> {
+  return streamPieces(bytes, splitOffsets(bytes, seed, { insideCharacters: true, inside: ranges }));
 }
 
 /** Reads `stream` to its end and returns every chunk. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createDemoProvider, demoTokens } from "../../../src/providers/demo.ts";
+import { createDemoProvider } from "../../../src/providers/demo.ts";
+import { demoReasoning } from "../../../src/providers/demo-answer.ts";
+import { demoTokens, demoToolCalls } from "../../../src/providers/demo-script.ts";
 import type { ChatMessage, UpstreamEvent } from "../../../src/providers/types.ts";
 import { collectEvents, summarize } from "./support.ts";
 
@@ -110,5 +112,112 @@ describe("the demo provider", () => {
     while ((await events.next()) !== undefined) read++;
     expect(readWhenTimerFired).toBeGreaterThanOrEqual(0);
     expect(readWhenTimerFired).toBeLessThan(200);
+  });
+});
+
+/** Every event the demo sends for `messages`, with no delay. */
+async function demoEventsOf(messages: ChatMessage[]): Promise<UpstreamEvent[]> {
+  const provider = createDemoProvider({ DEMO_DELAY_MS: "0" });
+  return collectEvents(await provider.stream({ messages, signal: never }));
+}
+
+describe("the demo's parts", () => {
+  it("thinks before it answers: a reasoning part word by word, then the answer, then usage", async () => {
+    const prompt = "Why is the sky blue?";
+    const events = await demoEventsOf(ask(prompt));
+    const reasoningWords = demoReasoning(prompt).match(/\S+\s*/g) ?? [];
+    expect(events.slice(0, reasoningWords.length + 2)).toEqual([
+      { type: "reasoning-start", id: "reasoning-0" },
+      ...reasoningWords.map((text) => ({ type: "reasoning-delta", id: "reasoning-0", text })),
+      { type: "reasoning-end", id: "reasoning-0" },
+    ]);
+    const outcome = summarize(events);
+    expect(outcome.reasoning).toBe(demoReasoning(prompt));
+    expect(outcome.reasoning).toContain("“Why is the sky blue”");
+    expect(outcome.reasoning).toMatch(/—/);
+    expect(outcome.text).toBe(answerTokens(prompt).join(""));
+    expect(outcome.toolCalls).toEqual([]);
+    expect(outcome.finish).toBe("stop");
+    expect(outcome.usage).toEqual({
+      inputTokens: 5,
+      outputTokens: reasoningWords.length + answerTokens(prompt).length,
+    });
+  });
+
+  it("gives the same reasoning to the same prompt", () => {
+    expect(demoReasoning("tides")).toBe(demoReasoning("tides"));
+    expect(demoReasoning("")).toContain("your question");
+  });
+
+  it("answers `/tool weather Paris` with reasoning, one tool call streamed in pieces and finish tool_calls", async () => {
+    const events = await demoEventsOf(ask("/tool weather Paris"));
+    const outcome = summarize(events);
+    expect(outcome).toMatchObject({ text: "", finish: "tool_calls", error: undefined });
+    expect(outcome.reasoning).toContain("weather");
+    expect(outcome.toolCalls).toEqual([
+      {
+        id: expect.stringMatching(/^call_demo_[0-9a-f]{8}$/),
+        name: "weather",
+        arguments: '{"query":"Paris"}',
+        input: { query: "Paris" },
+        invalid: undefined,
+      },
+    ]);
+    const deltas = events.filter((event) => event.type === "tool-call-delta");
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(events.findIndex((event) => event.type === "tool-call-start")).toBeGreaterThan(
+      events.findIndex((event) => event.type === "reasoning-end"),
+    );
+  });
+
+  it("makes one call per `/tool` line, numbered in order, with JSON arguments as written", async () => {
+    const outcome = summarize(
+      await demoEventsOf(
+        ask('/tool weather Paris\n/tool convert {"from": "EUR", "to": "JPY"}\n/tool now'),
+      ),
+    );
+    expect(outcome.toolCalls.map(({ name, input }) => [name, input])).toEqual([
+      ["weather", { query: "Paris" }],
+      ["convert", { from: "EUR", to: "JPY" }],
+      ["now", {}],
+    ]);
+    expect(new Set(outcome.toolCalls.map((call) => call.id)).size).toBe(3);
+  });
+
+  it("ends a call whose written arguments are not JSON as tool-call-invalid", async () => {
+    const outcome = summarize(await demoEventsOf(ask('/tool broken {"a": ')));
+    expect(outcome.toolCalls).toEqual([
+      expect.objectContaining({ name: "broken", arguments: '{"a":', input: undefined }),
+    ]);
+    expect(outcome.toolCalls[0]?.invalid).toMatch(/not valid JSON/);
+    expect(outcome.finish).toBe("tool_calls");
+  });
+
+  it("gives the same call ids for the same conversation, and new ones on a later turn", async () => {
+    const first = summarize(await demoEventsOf(ask("/tool weather Paris"))).toolCalls[0]?.id;
+    const again = summarize(await demoEventsOf(ask("/tool weather Paris"))).toolCalls[0]?.id;
+    const later = summarize(
+      await demoEventsOf([
+        { role: "user", content: "/tool weather Paris" },
+        { role: "assistant", content: "" },
+        { role: "user", content: "/tool weather Paris" },
+      ]),
+    ).toolCalls[0]?.id;
+    expect(again).toBe(first);
+    expect(later).not.toBe(first);
+  });
+
+  it.each([
+    ["/tool", undefined],
+    ["/toolbox weather", undefined],
+    ["what is /tool weather Paris?", undefined],
+    ["  /tool weather  Paris  ", [{ name: "weather", arguments: '{"query":"Paris"}' }]],
+  ])("reads %j as tool calls %j", (prompt, expected) => {
+    expect(demoToolCalls(prompt)).toEqual(expected);
+  });
+
+  it("keeps `/tokens N` free of reasoning and tool calls", async () => {
+    const events = await demoEventsOf(ask("/tokens 3"));
+    expect(events.map((event) => event.type)).toEqual(["text", "text", "text", "usage", "finish"]);
   });
 });

@@ -243,6 +243,45 @@ describe("sseEvents", () => {
     ] satisfies UpstreamEvent[]);
   });
 
+  it("joins the deltas of one reasoning part or one tool call within a read, never across parts", async () => {
+    const think = (reasoning_content: string) => ({ choices: [{ delta: { reasoning_content } }] });
+    const args = (index: number, id: string | undefined, piece: string) => ({
+      choices: [
+        {
+          delta: {
+            tool_calls: [
+              {
+                index,
+                ...(id
+                  ? { id, function: { name: "f", arguments: piece } }
+                  : { function: { arguments: piece } }),
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const body = bytesOf([
+      sse(think("a"), think("b"), think("c")),
+      sse(args(0, "call_1", '{"x"'), args(0, undefined, ":1"), args(0, undefined, "}")),
+      sse(
+        args(1, "call_2", "{"),
+        args(0, undefined, ""),
+        args(1, undefined, "}"),
+        args(1, undefined, " "),
+      ),
+      sse({ choices: [{ delta: {}, finish_reason: "tool_calls" }] }, "[DONE]"),
+    ]);
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
+    expect(events.filter((e) => e.type.endsWith("-delta"))).toEqual([
+      { type: "reasoning-delta", id: "reasoning-0", text: "abc" },
+      { type: "tool-call-delta", id: "call_1", index: 0, arguments: '{"x":1}' },
+      { type: "tool-call-delta", id: "call_2", index: 1, arguments: "{} " },
+    ] satisfies UpstreamEvent[]);
+  });
+
   it("reads nothing ahead of the consumer, and tells onActivity of every read", async () => {
     let reads = 0;
     const pieces = [": keep-alive\n\n", sse(chunk("a")), sse(chunk("b")), sse("[DONE]")];

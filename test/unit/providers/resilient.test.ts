@@ -180,6 +180,20 @@ describe("resilient", () => {
     expect(primary.calls).toBe(1);
   });
 
+  it.each<[string, UpstreamEvent]>([
+    ["the start of a reasoning part", { type: "reasoning-start", id: "reasoning-0" }],
+    ["the start of a tool call", { type: "tool-call-start", id: "call_1", index: 0, name: "f" }],
+  ])("commits at %s: a later error passes through, with no retry", async (_, first) => {
+    const primary = scripted(
+      "p",
+      [first, errorEvent("upstream_dropped")],
+      [text("retried"), finish],
+    );
+    const events = await collectEvents(await run(resilient(primary, undefined, POLICY)));
+    expect(events).toEqual([first, errorEvent("upstream_dropped")]);
+    expect(primary.calls).toBe(1);
+  });
+
   it("reports activity only once the attempt committed", async () => {
     let pokes = 0;
     const primary = scripted("p", [usage, text("a"), text("b"), finish]);

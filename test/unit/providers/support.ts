@@ -1,16 +1,46 @@
 /** Shared pieces of the provider tests: running bytes through a transform and summing up the events. */
 import { expect } from "vitest";
-import { anthropicEvents } from "../../../src/providers/anthropic.ts";
+import { anthropicEvents } from "../../../src/providers/anthropic-events.ts";
 import type { EventTransform } from "../../../src/providers/fetch-upstream.ts";
 import { sseEvents } from "../../../src/providers/fetch-upstream.ts";
 import { openaiEvents } from "../../../src/providers/openai.ts";
-import type { UpstreamEvent, UpstreamEvents, Usage } from "../../../src/providers/types.ts";
+import type {
+  ToolInput,
+  UpstreamEvent,
+  UpstreamEvents,
+  Usage,
+} from "../../../src/providers/types.ts";
 import { workersAiEvents } from "../../../src/providers/workers-ai.ts";
 import { rechunk } from "../../helpers/rechunk.ts";
+
+/** A tool call as a whole stream made it. */
+export interface CallOutcome {
+  id: string;
+  name: string;
+  /** The joined argument deltas, checked to equal the end event's `arguments`. */
+  arguments: string;
+  /** The parsed input of `tool-call-end`, or `undefined` when it ended invalid. */
+  input: ToolInput | undefined;
+  /** The message of `tool-call-invalid`, if it ended so. */
+  invalid: string | undefined;
+}
+
+/** A reasoning part as a whole stream made it. */
+export interface ReasoningOutcome {
+  id: string;
+  text: string;
+  signature: string | undefined;
+  redactedData: string | undefined;
+}
 
 /** What a whole stream amounted to, in index.json's terms. */
 export interface Outcome {
   text: string;
+  /** All reasoning text, every part joined, as index.json's `expected_reasoning`. */
+  reasoning: string;
+  reasoningParts: ReasoningOutcome[];
+  /** Calls in the order they ended; only calls that ended (after an error some may not). */
+  toolCalls: CallOutcome[];
   /** The finish reason, or "error" when the stream ended with an error event. */
   finish: string | undefined;
   usage: Usage | null;
@@ -52,7 +82,13 @@ export function replayText(
   return replay(rechunk(new TextEncoder().encode(text), seed), transform);
 }
 
-/** Sums `events` up, checking the rule every stream keeps: exactly one finish or error, last. */
+/**
+ * Sums `events` up, checking the rules every stream keeps (see `UpstreamEvent`): exactly one
+ * finish or error, last; every delta and end belongs to an open part with the same id (and
+ * index); no part starts twice or changes after its end; at most one reasoning part is open;
+ * tool-call indexes count 0, 1, 2 in start order; no delta is empty; an end's `arguments`
+ * are its joined deltas; and before a finish every part has ended.
+ */
 export function summarize(events: readonly UpstreamEvent[]): Outcome {
   const terminal = events.filter((event) => event.type === "finish" || event.type === "error");
   expect(terminal).toHaveLength(1);
@@ -61,16 +97,93 @@ export function summarize(events: readonly UpstreamEvent[]): Outcome {
   let usage: Usage | null = null;
   let finish: string | undefined;
   let error: Outcome["error"];
+  const seen = new Set<string>();
+  const reasoningParts: ReasoningOutcome[] = [];
+  const openReasoning = new Map<string, ReasoningOutcome>();
+  const calls: CallOutcome[] = [];
+  const openCalls = new Map<string, { index: number; name: string; joined: string }>();
+  const startPart = (id: string) => {
+    expect(seen.has(id), `part ${id} started twice`).toBe(false);
+    seen.add(id);
+  };
   for (const event of events) {
-    if (event.type === "text") text += event.text;
-    else if (event.type === "usage") usage = event.usage;
-    else if (event.type === "finish") finish = event.reason;
-    else {
-      finish = "error";
-      error = event;
+    switch (event.type) {
+      case "text":
+        expect(event.text).not.toBe("");
+        text += event.text;
+        break;
+      case "reasoning-start": {
+        startPart(event.id);
+        expect(openReasoning.size, "two reasoning parts open at once").toBe(0);
+        const part = { id: event.id, text: "", signature: undefined, redactedData: undefined };
+        openReasoning.set(event.id, part);
+        reasoningParts.push(part);
+        break;
+      }
+      case "reasoning-delta": {
+        const part = openReasoning.get(event.id);
+        expect(part, `reasoning delta for ${event.id}, which is not open`).toBeDefined();
+        expect(event.text).not.toBe("");
+        if (part) part.text += event.text;
+        break;
+      }
+      case "reasoning-end": {
+        const part = openReasoning.get(event.id);
+        expect(part, `reasoning end for ${event.id}, which is not open`).toBeDefined();
+        openReasoning.delete(event.id);
+        if (part)
+          Object.assign(part, { signature: event.signature, redactedData: event.redactedData });
+        break;
+      }
+      case "tool-call-start":
+        startPart(event.id);
+        expect(event.index).toBe(calls.length + openCalls.size);
+        expect(event.name).not.toBe("");
+        openCalls.set(event.id, { index: event.index, name: event.name, joined: "" });
+        break;
+      case "tool-call-delta": {
+        const call = openCalls.get(event.id);
+        expect(call, `tool-call delta for ${event.id}, which is not open`).toBeDefined();
+        expect(event.index).toBe(call?.index);
+        expect(event.arguments).not.toBe("");
+        if (call) call.joined += event.arguments;
+        break;
+      }
+      case "tool-call-end":
+      case "tool-call-invalid": {
+        const call = openCalls.get(event.id);
+        expect(call, `tool-call end for ${event.id}, which is not open`).toBeDefined();
+        expect([event.index, event.name, event.arguments]).toEqual([
+          call?.index,
+          call?.name,
+          call?.joined,
+        ]);
+        openCalls.delete(event.id);
+        const ended = event.type === "tool-call-end";
+        calls.push({
+          id: event.id,
+          name: event.name,
+          arguments: event.arguments,
+          input: ended ? event.input : undefined,
+          invalid: ended ? undefined : event.message,
+        });
+        break;
+      }
+      case "usage":
+        usage = event.usage;
+        break;
+      case "finish":
+        expect(openReasoning.size + openCalls.size, "parts still open at finish").toBe(0);
+        finish = event.reason;
+        break;
+      case "error":
+        finish = "error";
+        error = event;
+        break;
     }
   }
-  return { text, finish, usage, error };
+  const reasoning = reasoningParts.map((part) => part.text).join("");
+  return { text, reasoning, reasoningParts, toolCalls: calls, finish, usage, error };
 }
 
 /** SSE text with one `data:` event per payload (objects are JSON-encoded). */

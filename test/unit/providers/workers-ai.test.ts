@@ -20,8 +20,10 @@ describe("workersAiEvents", () => {
     const bytes = new TextEncoder().encode(DOCUMENTED);
     for (let seed = 1; seed <= 20; seed++) {
       for (const body of [rechunk(bytes, seed), rechunkInsideCharacters(bytes, seed)]) {
-        expect(summarize(await replay(body, workersAiEvents()))).toEqual({
+        expect(summarize(await replay(body, workersAiEvents()))).toMatchObject({
           text: "Bonjour — café au lait.",
+          reasoning: "",
+          toolCalls: [],
           finish: "stop",
           usage: { inputTokens: 12, outputTokens: 5 },
           error: undefined,
@@ -30,7 +32,7 @@ describe("workersAiEvents", () => {
     }
   });
 
-  it("reads Chat Completions chunks from newer models, leaving reasoning out", async () => {
+  it("reads Chat Completions chunks from newer models, reasoning_content as a reasoning part", async () => {
     const body = sse(
       { choices: [{ delta: { reasoning_content: "think" }, finish_reason: null }] },
       { choices: [{ delta: { content: "Hello" }, finish_reason: null }] },
@@ -38,11 +40,103 @@ describe("workersAiEvents", () => {
       { response: "", usage: { prompt_tokens: 1, completion_tokens: 1 } },
       "[DONE]",
     );
-    expect(summarize(await replayText(body, workersAiEvents()))).toEqual({
+    const events = await replayText(body, workersAiEvents());
+    expect(events.slice(0, 4)).toEqual([
+      { type: "reasoning-start", id: "reasoning-0" },
+      { type: "reasoning-delta", id: "reasoning-0", text: "think" },
+      { type: "reasoning-end", id: "reasoning-0" },
+      { type: "text", text: "Hello" },
+    ]);
+    expect(summarize(events)).toMatchObject({
       text: "Hello",
+      reasoning: "think",
       finish: "length",
       usage: { inputTokens: 1, outputTokens: 1 },
       error: undefined,
+    });
+  });
+
+  it("reads Workers AI's own tool_calls ([{name, arguments}], as Cloudflare documents) as whole calls", async () => {
+    // The "Traditional" function calling page: `response.tool_calls` is `[{arguments, name}]`.
+    const body = sse(
+      {
+        response: "",
+        tool_calls: [
+          { arguments: { latitude: "51.5074", longitude: "-0.1278" }, name: "getWeather" },
+          { arguments: {}, name: "getTime" },
+        ],
+      },
+      { response: "", usage: { prompt_tokens: 30, completion_tokens: 12 } },
+      "[DONE]",
+    );
+    let ids = 0;
+    const newId = () => `call_test${ids++}`;
+    for (let seed = 1; seed <= 20; seed++) {
+      ids = 0;
+      const events = await replayText(body, workersAiEvents(newId), seed);
+      const outcome = summarize(events);
+      expect(outcome.toolCalls).toEqual([
+        {
+          id: "call_test0",
+          name: "getWeather",
+          arguments: '{"latitude":"51.5074","longitude":"-0.1278"}',
+          input: { latitude: "51.5074", longitude: "-0.1278" },
+          invalid: undefined,
+        },
+        { id: "call_test1", name: "getTime", arguments: "{}", input: {}, invalid: undefined },
+      ]);
+      expect(outcome).toMatchObject({ text: "", finish: "stop", error: undefined });
+    }
+  });
+
+  it("names calls without an id call_ and 24 hex digits by default", async () => {
+    const body = sse({ tool_calls: [{ name: "f", arguments: { a: 1 } }] }, "[DONE]");
+    const [call] = summarize(await replayText(body, workersAiEvents())).toolCalls;
+    expect(call?.id).toMatch(/^call_[0-9a-f]{24}$/);
+  });
+
+  it("reads delta.tool_calls of the Chat Completions format, and skips null entries", async () => {
+    const body = sse(
+      {
+        choices: [
+          {
+            delta: {
+              tool_calls: [
+                { index: 0, id: "chatcmpl-tool-1", type: "function", function: { name: "f" } },
+              ],
+            },
+          },
+        ],
+      },
+      { choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"x":' } }] } }] },
+      { choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: "2}" } }] } }] },
+      { tool_calls: [{ id: null, type: null, function: { name: null } }] },
+      { choices: [{ delta: {}, finish_reason: "tool_calls" }] },
+      "[DONE]",
+    );
+    const outcome = summarize(await replayText(body, workersAiEvents()));
+    expect(outcome.toolCalls).toEqual([
+      {
+        id: "chatcmpl-tool-1",
+        name: "f",
+        arguments: '{"x":2}',
+        input: { x: 2 },
+        invalid: undefined,
+      },
+    ]);
+    expect(outcome.finish).toBe("tool_calls");
+  });
+
+  it.each([
+    ["tool_calls that is not an array", { tool_calls: { name: "f" } }],
+    ["a tool_calls entry that is not an object", { tool_calls: ["f"] }],
+    ["a tool call without a function name", { tool_calls: [{ arguments: { a: 1 } }] }],
+  ])("ends with upstream_malformed for %s", async (what, chunk) => {
+    const outcome = summarize(await replayText(sse(chunk, "[DONE]"), workersAiEvents()));
+    expect(outcome.error).toEqual({
+      type: "error",
+      code: "upstream_malformed",
+      message: `The upstream sent ${what}`,
     });
   });
 

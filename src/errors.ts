@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   frame_too_large: 413,
   unauthorized: 401,
   origin_not_allowed: 403,
+  identity_required: 403,
   rate_limited: 429,
   session_full: 409,
   not_found: 404,

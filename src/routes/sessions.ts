@@ -1,9 +1,17 @@
 /** The session routes: WebSocket `/chat`, and the HTTP/SSE API under `/sessions`. */
 import { type Principal, WS_PROTOCOL } from "../auth.ts";
+import { listChats } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId, newSessionId } from "../ids.ts";
-import { parseMessageBody, parseOnAbandon, parseSeq, parseSessionBody } from "../protocol.ts";
+import {
+  parseListRequest,
+  parseMessageBody,
+  parseOnAbandon,
+  parseRenameBody,
+  parseSeq,
+  parseSessionBody,
+} from "../protocol.ts";
 import { forward } from "../session/forward.ts";
 
 export type Params = { params: Record<string, string | undefined> };
@@ -102,4 +110,40 @@ export async function postMessage(request: RouteRequest, env: Env): Promise<Resp
 
 export function getSession(request: RouteRequest, env: Env): Promise<Response> {
   return forward(env, sessionParam(request), "/history", { principal: request.principal });
+}
+
+/** `GET /sessions?limit=&cursor=`: a page of the caller's chats, from its directory alone. */
+export async function listSessions(request: RouteRequest, env: Env): Promise<Response> {
+  const query = new URL(request.url).searchParams;
+  const chatRequest = parseListRequest(
+    query.get("limit") ?? undefined,
+    query.get("cursor") ?? undefined,
+  );
+  return Response.json(await listChats(env, request.principal.id, chatRequest));
+}
+
+/** `PATCH /sessions/:id` with `{"title": "..."}`: renames the session. */
+export async function renameSession(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const title = parseRenameBody(await request.text());
+  return forward(env, session, "/rename", {
+    principal: request.principal,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ title }),
+  });
+}
+
+/**
+ * `DELETE /sessions/:id`: deletes the session and everything it stored. Idempotent: a session
+ * already gone, never created or another principal's (which answers like a missing one) is 204
+ * as well, and nothing changes.
+ */
+export async function deleteSession(request: RouteRequest, env: Env): Promise<Response> {
+  const response = await forward(env, sessionParam(request), "/delete", {
+    principal: request.principal,
+    method: "POST",
+  });
+  if (response.status === 404) return new Response(null, { status: 204 });
+  return response;
 }

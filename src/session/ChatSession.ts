@@ -4,17 +4,33 @@
  * gives every socket and SSE listener the same events.
  */
 import { DurableObject } from "cloudflare:workers";
+import { ChatListing, sessionTitle } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
-import type { SessionEvent } from "../protocol.ts";
-import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
+import type { DeleteReason, SessionEvent } from "../protocol.ts";
+import {
+  parseClientFrame,
+  parseListRequest,
+  parseMessageBody,
+  parseRenameBody,
+  parseSeq,
+  parseSessionBody,
+} from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
-import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
+import { expiresAt } from "./expiry.ts";
+import {
+  CLOSE_SESSION_GONE,
+  type Client,
+  FanOut,
+  limitKeyOf,
+  sendFrame,
+  socketClient,
+} from "./fanout.ts";
 import { LIMIT_KEY_HEADER, PRINCIPAL_HEADER, SESSION_HEADER } from "./forward.ts";
 import { Generation } from "./generation.ts";
 import { recoverInterrupted } from "./recovery.ts";
@@ -29,6 +45,8 @@ export const RETENTION_MS = 15 * 60_000;
 /** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
+/** How long a delete waits for the answer it cancelled to end before it wipes the storage. */
+const SETTLE_MS = 5_000;
 
 interface Running {
   run: Generation;
@@ -39,9 +57,12 @@ interface Running {
 }
 
 export class ChatSession extends DurableObject<Env> {
-  private readonly store: SessionStore;
-  private readonly log: EventLog;
+  private store: SessionStore;
+  private log: EventLog;
+  private chats: ChatListing;
   private readonly fanout: FanOut;
+  /** Set once the session is deleted: its storage is gone, and it answers like a missing one. */
+  private deleted = false;
   private generation: Running | undefined;
   /** True while a prompt waits for its generation slot, so a second prompt is still `busy`. */
   private starting = false;
@@ -51,6 +72,7 @@ export class ChatSession extends DurableObject<Env> {
     this.store = new SessionStore(ctx.storage);
     const orphans = this.store.orphanedMessages();
     this.log = new EventLog(this.store, orphans.length > 0);
+    this.chats = new ChatListing(env, this.store);
     this.fanout = new FanOut(
       () => ctx.getWebSockets(),
       () => this.onLeave(),
@@ -68,11 +90,15 @@ export class ChatSession extends DurableObject<Env> {
     const limitKey = request.headers.get(LIMIT_KEY_HEADER) ?? "unknown";
     try {
       if (url.pathname === "/create") {
-        this.store.create(session, principal, parseSessionBody(await request.text()));
+        const options = parseSessionBody(await request.text());
+        if (this.deleted) this.reopen();
+        const fresh = this.store.sessionId() === undefined;
+        this.store.create(session, principal, options);
+        if (fresh) await this.onCreated();
         return Response.json({ session, ...this.store.options() }, { status: 201 });
       }
       // Another principal's session answers exactly like a missing one: ids are not probeable.
-      if (this.store.sessionId() !== session || this.store.owner() !== principal) {
+      if (this.deleted || this.store.sessionId() !== session || this.store.owner() !== principal) {
         throw new SluiceError("session_not_found", "No session has this id.");
       }
       const after = url.searchParams.get("after");
@@ -91,6 +117,11 @@ export class ChatSession extends DurableObject<Env> {
           return Response.json({ cancelled: this.cancel() });
         case "/history":
           return Response.json(this.snapshot(session));
+        case "/rename":
+          return Response.json(await this.rename(parseRenameBody(await request.text())));
+        case "/delete":
+          await this.remove("deleted");
+          return new Response(null, { status: 204 });
         default:
           throw new SluiceError("not_found", `No session operation ${url.pathname}.`);
       }
@@ -104,6 +135,7 @@ export class ChatSession extends DurableObject<Env> {
       const limitKey = limitKeyOf(ws);
       // Every frame counts against the client's request rate, as an HTTP request would.
       await countRequest(this.env, limitKey);
+      if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
       const frame = parseClientFrame(message);
       switch (frame.type) {
         case "prompt":
@@ -126,6 +158,17 @@ export class ChatSession extends DurableObject<Env> {
         case "ping":
           sendFrame(ws, { type: "pong" });
           break;
+        case "rename":
+          await this.rename(frame.title);
+          break;
+        case "delete":
+          await this.remove("deleted");
+          break;
+        case "list": {
+          const page = await this.chats.list(parseListRequest(frame.limit, frame.cursor));
+          sendFrame(ws, { type: "chats", ...page });
+          break;
+        }
       }
     } catch (error) {
       const { code, message: text, retryAfter } = toSluiceError(error);
@@ -151,10 +194,82 @@ export class ChatSession extends DurableObject<Env> {
     return { rowsWritten: this.store.rowsWritten, lastSeq: this.log.lastSeq };
   }
 
+  /** The one alarm: a heartbeat while an answer streams, else the session's expiry. */
   override async alarm(): Promise<void> {
-    if (!this.generation) return;
+    if (this.deleted) return;
+    if (!this.generation) return this.expireIfIdle();
     void renewSlot(this.env, this.generation.limitKey, this.generation.run.messageId);
+    this.chats.streaming();
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+  }
+
+  /** A new session: listed for its owner, and set to expire if it is never used. */
+  private async onCreated(): Promise<void> {
+    this.store.markCreated(Date.now());
+    await this.chats.created();
+    this.scheduleExpiry();
+  }
+
+  /** When this session expires if nothing happens: its last prompt (or creation) plus the TTL. */
+  private expiry(): number | undefined {
+    const last = this.store.lastActivity() ?? this.store.createdAt();
+    return last === undefined ? undefined : expiresAt(this.env, last);
+  }
+
+  /** Points the alarm at the session's expiry (or clears it when expiry is off). */
+  private scheduleExpiry(): void {
+    const due = this.expiry();
+    const storage = this.ctx.storage;
+    (due === undefined ? storage.deleteAlarm() : storage.setAlarm(due)).catch((error: unknown) =>
+      console.error("session expiry alarm not set:", String(error)),
+    );
+  }
+
+  private async expireIfIdle(): Promise<void> {
+    const due = this.expiry();
+    if (due === undefined) return;
+    if (Date.now() >= due) await this.remove("expired");
+    else await this.ctx.storage.setAlarm(due);
+  }
+
+  private async rename(title: string): Promise<{ session: string; title: string }> {
+    const session = this.store.sessionId() ?? "";
+    this.store.setTitle(title);
+    await this.chats.renamed(title);
+    this.fanout.broadcast({ type: "renamed", session, title });
+    return { session, title };
+  }
+
+  /**
+   * Deletes the session for good: the answer in progress is cancelled and allowed to end, every
+   * client gets `deleted` (sockets then close with 4004, SSE streams end), the chat leaves its
+   * owner's list, and all storage and the alarm are wiped. Idempotent.
+   */
+  private async remove(reason: DeleteReason): Promise<void> {
+    if (this.deleted) return;
+    this.deleted = true;
+    const deadline = Date.now() + SETTLE_MS;
+    while ((this.starting || this.generation) && Date.now() < deadline) {
+      this.generation?.run.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const session = this.store.sessionId() ?? "";
+    await this.chats.removed();
+    this.fanout.closeAll(
+      { type: "deleted", session, reason },
+      CLOSE_SESSION_GONE,
+      `session_${reason}`,
+    );
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** After a delete, the same id may be created again (an AI SDK chat id, reused): start empty. */
+  private reopen(): void {
+    this.store = new SessionStore(this.ctx.storage);
+    this.log = new EventLog(this.store, false);
+    this.chats = new ChatListing(this.env, this.store);
+    this.deleted = false;
   }
 
   private snapshot(session: string) {
@@ -163,6 +278,7 @@ export class ChatSession extends DurableObject<Env> {
       ...this.store.options(),
       lastSeq: this.log.lastSeq,
       generating: this.generation !== undefined,
+      title: sessionTitle(this.store),
       messages: this.store.history(),
     };
   }
@@ -243,6 +359,7 @@ export class ChatSession extends DurableObject<Env> {
     const start = this.emit({ type: "start", messageId, userMessageId, prompt });
     this.generation = { run, limitKey, startSeq: start.seq };
     void this.ctx.storage.setAlarm(createdAt + HEARTBEAT_MS);
+    this.chats.streaming();
     const context = buildContext(
       this.store.history(),
       this.env.SYSTEM_PROMPT,
@@ -284,8 +401,9 @@ export class ChatSession extends DurableObject<Env> {
     this.log.flush();
     if (this.generation) void releaseSlot(this.env, this.generation.limitKey, messageId);
     this.generation = undefined;
-    // Nothing left to keep alive: an idle session must be free to hibernate.
-    void this.ctx.storage.deleteAlarm();
+    // Nothing left to keep alive: the heartbeat gives way to the expiry alarm.
+    this.scheduleExpiry();
+    this.chats.answered(outcome.content);
   }
 
   private emit(event: Unsequenced<SessionEvent>): SessionEvent {

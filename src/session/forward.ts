@@ -11,7 +11,15 @@ export const PRINCIPAL_HEADER = "x-sluice-principal";
 export const LIMIT_KEY_HEADER = "x-sluice-limit-key";
 
 /** Internal operations of ChatSession.fetch. */
-export type SessionOp = "/create" | "/ws" | "/messages" | "/events" | "/cancel" | "/history";
+export type SessionOp =
+  | "/create"
+  | "/ws"
+  | "/messages"
+  | "/events"
+  | "/cancel"
+  | "/history"
+  | "/rename"
+  | "/delete";
 
 /**
  * Calls operation `op` on session `session`'s object. The object is named by the session id,

@@ -40,6 +40,8 @@ export default class FakeAi extends WorkerEntrypoint {
 export interface RelayOptions {
   /** Requests per minute per client (the REQUEST_LIMITER binding); default 10,000. */
   requestsPerMinute?: number;
+  /** A directory to keep the Durable Objects' SQLite files in, so a test can read them. */
+  persistTo?: string;
 }
 
 export async function startRelay(
@@ -51,6 +53,7 @@ export async function startRelay(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      ...(options.persistTo ? { resourcePersistencePath: options.persistTo } : {}),
       workers: [
         {
           name: "sluice",
@@ -60,6 +63,7 @@ export async function startRelay(
           durableObjects: {
             SESSIONS: { className: "ChatSession", useSQLite: true },
             CLIENT_LIMITS: { className: "ClientLimiter", useSQLite: true },
+            CHATS: { className: "ChatDirectory", useSQLite: true },
           },
           ratelimits: {
             REQUEST_LIMITER: {

@@ -16,7 +16,7 @@ const withTokens = { ...env, AUTH_TOKENS: Object.values(TOKENS).join(",") };
 export function call(
   user: User | undefined,
   path: string,
-  init: RequestInit = {},
+  init: RequestInit<IncomingRequestCfProperties> = {},
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (user) headers.set("authorization", `Bearer ${TOKENS[user]}`);

@@ -22,7 +22,7 @@ import { createProvider } from "../providers/index.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
-import { expiresAt } from "./expiry.ts";
+import { SessionExpiry } from "./expiry.ts";
 import {
   CLOSE_SESSION_GONE,
   type Client,
@@ -60,6 +60,7 @@ export class ChatSession extends DurableObject<Env> {
   private store: SessionStore;
   private log: EventLog;
   private chats: ChatListing;
+  private readonly expiry: SessionExpiry;
   private readonly fanout: FanOut;
   /** Set once the session is deleted: its storage is gone, and it answers like a missing one. */
   private deleted = false;
@@ -73,6 +74,7 @@ export class ChatSession extends DurableObject<Env> {
     const orphans = this.store.orphanedMessages();
     this.log = new EventLog(this.store, orphans.length > 0);
     this.chats = new ChatListing(env, this.store);
+    this.expiry = new SessionExpiry(env, ctx.storage, () => this.store);
     this.fanout = new FanOut(
       () => ctx.getWebSockets(),
       () => this.onLeave(),
@@ -197,7 +199,10 @@ export class ChatSession extends DurableObject<Env> {
   /** The one alarm: a heartbeat while an answer streams, else the session's expiry. */
   override async alarm(): Promise<void> {
     if (this.deleted) return;
-    if (!this.generation) return this.expireIfIdle();
+    if (!this.generation) {
+      if (await this.expiry.expired()) await this.remove("expired");
+      return;
+    }
     void renewSlot(this.env, this.generation.limitKey, this.generation.run.messageId);
     this.chats.streaming();
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
@@ -207,29 +212,7 @@ export class ChatSession extends DurableObject<Env> {
   private async onCreated(): Promise<void> {
     this.store.markCreated(Date.now());
     await this.chats.created();
-    this.scheduleExpiry();
-  }
-
-  /** When this session expires if nothing happens: its last prompt (or creation) plus the TTL. */
-  private expiry(): number | undefined {
-    const last = this.store.lastActivity() ?? this.store.createdAt();
-    return last === undefined ? undefined : expiresAt(this.env, last);
-  }
-
-  /** Points the alarm at the session's expiry (or clears it when expiry is off). */
-  private scheduleExpiry(): void {
-    const due = this.expiry();
-    const storage = this.ctx.storage;
-    (due === undefined ? storage.deleteAlarm() : storage.setAlarm(due)).catch((error: unknown) =>
-      console.error("session expiry alarm not set:", String(error)),
-    );
-  }
-
-  private async expireIfIdle(): Promise<void> {
-    const due = this.expiry();
-    if (due === undefined) return;
-    if (Date.now() >= due) await this.remove("expired");
-    else await this.ctx.storage.setAlarm(due);
+    this.expiry.schedule();
   }
 
   private async rename(title: string): Promise<{ session: string; title: string }> {
@@ -402,7 +385,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.generation) void releaseSlot(this.env, this.generation.limitKey, messageId);
     this.generation = undefined;
     // Nothing left to keep alive: the heartbeat gives way to the expiry alarm.
-    this.scheduleExpiry();
+    this.expiry.schedule();
     this.chats.answered(outcome.content);
   }
 

@@ -5,6 +5,7 @@
  * count. docs/chats.md "Expiry".
  */
 import type { Env } from "../env.ts";
+import type { SessionStore } from "./store.ts";
 
 /** Days a session may stay idle when SESSION_TTL_DAYS is not set. */
 export const DEFAULT_TTL_DAYS = 30;
@@ -40,4 +41,36 @@ export function expiresAt(
 ): number | undefined {
   const ttl = sessionTtlMs(env);
   return ttl === undefined ? undefined : lastActivity + ttl;
+}
+
+/** One session's expiry, kept in its alarm whenever no answer streams. */
+export class SessionExpiry {
+  constructor(
+    private readonly env: Pick<Env, "SESSION_TTL_DAYS">,
+    private readonly storage: DurableObjectStorage,
+    private readonly store: () => SessionStore,
+  ) {}
+
+  /** When the session expires if nothing happens: its last prompt (else creation) plus the TTL. */
+  due(): number | undefined {
+    const store = this.store();
+    const last = store.lastActivity() ?? store.createdAt();
+    return last === undefined ? undefined : expiresAt(this.env, last);
+  }
+
+  /** Points the alarm at the expiry (or clears it when expiry is off); failures are logged. */
+  schedule(): void {
+    const due = this.due();
+    const set = due === undefined ? this.storage.deleteAlarm() : this.storage.setAlarm(due);
+    set.catch((error: unknown) => console.error("session expiry alarm not set:", String(error)));
+  }
+
+  /** On an idle alarm: true when the session is due for deletion, else the alarm is re-armed. */
+  async expired(): Promise<boolean> {
+    const due = this.due();
+    if (due === undefined) return false;
+    if (Date.now() >= due) return true;
+    await this.storage.setAlarm(due);
+    return false;
+  }
 }

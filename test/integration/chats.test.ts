@@ -4,6 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { STREAMING_MARK_MS } from "../../src/directory/ChatDirectory.ts";
 import type { ChatPage, ChatSummary } from "../../src/protocol.ts";
 import type { ChatSession } from "../../src/session/ChatSession.ts";
 import {
@@ -157,6 +158,21 @@ describe("the chat list", () => {
     expect(new Set(after.slice(0, touched.size))).toEqual(touched);
     expect(after).toHaveLength(200);
   }, 60_000);
+
+  it("forgets a streaming mark its session stopped renewing (a session that died)", async () => {
+    const session = await createChat("bob");
+    const directory = await directoryOf("bob");
+    const streaming = await runInDurableObject(directory, (instance) => {
+      instance.streamingNow(session, "Lost");
+      const before = instance.list({ limit: 100 }).chats.find((c) => c.session === session);
+      const marks: Map<string, { at: number }> = Reflect.get(instance, "streaming");
+      const mark = marks.get(session);
+      if (mark) mark.at -= STREAMING_MARK_MS + 1;
+      const after = instance.list({ limit: 100 }).chats.find((c) => c.session === session);
+      return [before?.streaming, before?.title, after?.streaming, after?.title];
+    });
+    expect(streaming).toEqual([true, "Lost", false, null]);
+  });
 
   it("refuses a bad limit or cursor with a clear error", async () => {
     for (const query of [

@@ -193,10 +193,13 @@ describe("the chat list", () => {
   });
 
   it("costs one row written in the directory per answer", async () => {
-    const session = await createChat("bob");
     const directory = await directoryOf("bob");
     const rows = async () =>
       runInDurableObject(directory, (instance) => instance.stats().rowsWritten);
+    await createChat("bob");
+    const beforeCreate = await rows();
+    const session = await createChat("bob");
+    expect(await rows()).toBe(beforeCreate + 1);
     for (const prompt of ["/tokens 50", "/tokens 1000", "hello"]) {
       const before = await rows();
       await askHttp("bob", session, prompt);
@@ -210,6 +213,11 @@ describe("the chat list", () => {
       console.log(`directory rows written for the answer to "${prompt}": ${after - before}`);
       expect(after - before).toBe(1);
     }
+    const beforeRename = await rows();
+    await send("bob", "PATCH", `/sessions/${session}`, { title: "Renamed" });
+    expect(await rows()).toBe(beforeRename + 1);
+    await call("bob", `/sessions/${session}`, { method: "DELETE" });
+    expect(await rows()).toBe(beforeRename + 2);
   }, 20_000);
 });
 

@@ -50,7 +50,9 @@ export function sessionTitle(store: SessionStore): string | null {
 
 function logged(operation: string, session: string): (error: unknown) => void {
   return (error) => {
-    const reason = error instanceof Error ? error.name : "unknown";
+    // The directory's own errors (unreachable, reset) hold no request data; bounded all the same.
+    const reason =
+      error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : "unknown";
     console.error(`chat list: ${operation} of session ${session} failed (${reason})`);
   };
 }

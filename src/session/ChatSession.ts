@@ -310,6 +310,7 @@ export class ChatSession extends DurableObject<Env> {
     limitKey: string,
     attach?: (messageId: string) => void,
   ): Promise<void> {
+    if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
     if (this.generation || this.starting) {
       throw new SluiceError(
         "busy",

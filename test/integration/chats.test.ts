@@ -221,6 +221,29 @@ describe("the chat list", () => {
   }, 20_000);
 });
 
+describe("a chat list that cannot be reached", () => {
+  it("never fails an answer nor leaves the session stuck", async () => {
+    const session = await createChat("alice");
+    await runInDurableObject(sessionStub(session), (instance) => {
+      const down = () => Promise.reject(new Error("directory down"));
+      Reflect.set(Reflect.get(instance, "chats"), "stub", {
+        streamingNow: down,
+        answered: down,
+        renamed: down,
+        removed: down,
+      });
+    });
+    for (const prompt of ["/tokens 3", "/tokens 2"]) {
+      const text = await askHttp("alice", session, prompt);
+      expect(text).toContain('"status":"complete"');
+    }
+    const renamed = await send("alice", "PATCH", `/sessions/${session}`, { title: "Still works" });
+    expect(renamed.status).toBe(200);
+    expect((await call("alice", `/sessions/${session}`, { method: "DELETE" })).status).toBe(204);
+    expect(await tablesOf(session)).toEqual([]);
+  });
+});
+
 describe("renaming a chat", () => {
   it("over HTTP: trimmed to one line, shown in the list and the history", async () => {
     const session = await createChat("alice");

@@ -1,8 +1,19 @@
 // The demo page: a chat that streams answers through the Sluice client (client.js is built from
-// src/client by `npm run build:client`). Model output is only ever set with textContent.
-import { SluiceClient, Transcript } from "./client.js";
+// src/client by `npm run build:client`), with the caller's chats in a sidebar (chat-list.js).
+// Model output is only ever set with textContent.
+import { ChatList } from "./chat-list.js";
+import { SluiceChats, SluiceClient, Transcript } from "./client.js";
 
 const STORAGE_KEY = "sluice.session";
+const TOKEN_KEY = "sluice.token";
+// A relay with AUTH_TOKENS: open the page as /#token=<token>. The fragment never reaches a
+// server; the page keeps the token in this browser and takes it out of the address bar.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.has("token")) {
+  localStorage.setItem(TOKEN_KEY, fragment.get("token"));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+const token = localStorage.getItem(TOKEN_KEY) ?? undefined;
 const transport =
   new URLSearchParams(location.search).get("transport") === "sse" ? "sse" : "websocket";
 
@@ -19,6 +30,19 @@ const form = $("#composer");
 const input = $("#prompt");
 const sendButton = $("#send");
 const stopButton = $("#stop");
+const chats = new SluiceChats({ token });
+const chatList = new ChatList({
+  list: $("#chats"),
+  note: $("#chats-note"),
+  chats,
+  onOpen: (session) => {
+    if (session === client?.session) return;
+    notice.hidden = true;
+    start(session);
+  },
+  onRename: renameChat,
+  onDelete: deleteChat,
+});
 
 const transcript = new Transcript();
 /** The list item of each message id, so a chunk updates one element instead of the whole list. */
@@ -33,10 +57,10 @@ function start(session) {
   items.clear();
   list.replaceChildren();
   needsHistory = session !== undefined;
-  client = new SluiceClient({ session, transport });
+  client = new SluiceClient({ session, transport, token });
   client.on(onEvent);
   // For the browser tests (test/browser): the live client and what it assembled.
-  window.__sluice = { client, transcript };
+  window.__sluice = { client, transcript, chatList };
   client.connect();
   render();
 }
@@ -47,21 +71,63 @@ function onEvent(event) {
     showState(event);
   } else if (event.type === "session") {
     localStorage.setItem(STORAGE_KEY, event.session);
+    chatList.setCurrent(event.session);
     if (needsHistory) void loadHistory();
+  } else if (event.type === "renamed") {
+    chatList.noteTitle(event.session, event.title);
+  } else if (event.type === "deleted") {
+    onDeleted(event.session);
   } else if (event.type === "error" && !("seq" in event)) {
     onRefusal(event);
   } else {
     const changed = transcript.apply(event);
     // A start adds the question as well as the answer: lay the list out again.
-    if (event.type === "start") render();
-    else if (changed) renderMessage(changed);
+    if (event.type === "start") {
+      chatList.noteStart(client.session, event.prompt);
+      render();
+    } else if (changed) renderMessage(changed);
+    if (event.type === "done") void chatList.refresh().catch(() => {});
   }
   updateControls();
 }
 
+async function renameChat(session, title) {
+  try {
+    if (session === client.session) await client.rename(title);
+    else chatList.noteTitle(session, await chats.rename(session, title));
+  } catch (error) {
+    showNotice(`Could not rename the chat: ${error.message}`);
+  }
+}
+
+async function deleteChat(session) {
+  try {
+    if (session !== client.session) {
+      await chats.delete(session);
+      chatList.forget(session);
+      return;
+    }
+    await client.delete();
+    // Sent over HTTP (SSE, or while reconnecting), the relay's `deleted` may not reach this client.
+    if (transport === "sse" || state !== "open") onDeleted(session);
+  } catch (error) {
+    showNotice(`Could not delete the chat: ${error.message}`);
+  }
+}
+
+/** The chat `session` is gone (deleted here or elsewhere, or expired): show another one. */
+function onDeleted(session) {
+  const next = chatList.neighbour(session);
+  chatList.forget(session);
+  if (session !== client.session) return;
+  localStorage.removeItem(STORAGE_KEY);
+  start(next);
+}
+
 function onRefusal(error) {
   if (error.code === "session_not_found") {
-    // The relay forgot this session (its local state was wiped): begin a new one.
+    // The relay forgot this session (deleted, expired, or its local state was wiped): begin a new one.
+    if (client.session) chatList.forget(client.session);
     localStorage.removeItem(STORAGE_KEY);
     start(undefined);
     return;

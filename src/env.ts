@@ -4,6 +4,10 @@ import type { ChatSession } from "./session/ChatSession.ts";
 export interface Env {
   /** One Durable Object per chat session. */
   SESSIONS: DurableObjectNamespace<ChatSession>;
+  /** One Durable Object per principal holding its chat list (src/directory); off when unbound. */
+  CHATS?: DurableObjectNamespace<import("./directory/ChatDirectory.ts").ChatDirectory>;
+  /** Days a session may stay idle (no new prompt) before it is deleted; default 30, `0` never. */
+  SESSION_TTL_DAYS?: string;
   /** Workers AI, used when PROVIDER is `workers-ai` (declare `[ai]` in wrangler.toml). */
   AI?: Ai;
   /** Secret: comma-separated tokens; when set, every route requires one of them. */

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   token_expired: 401,
   auth_unavailable: 503,
   origin_not_allowed: 403,
+  identity_required: 403,
   rate_limited: 429,
   session_full: 409,
   not_found: 404,

@@ -11,13 +11,17 @@ import { chatCompletions, listModels, openaiFallback } from "./routes/openai-com
 import {
   cancelGeneration,
   createSession,
+  deleteSession,
   getSession,
+  listSessions,
   openChat,
   postMessage,
   type RouteRequest,
+  renameSession,
   streamEvents,
 } from "./routes/sessions.ts";
 
+export { ChatDirectory } from "./directory/ChatDirectory.ts";
 export { ClientLimiter } from "./limits/ClientLimiter.ts";
 export { ChatSession } from "./session/ChatSession.ts";
 
@@ -62,10 +66,13 @@ type Handler = (request: RouteRequest, env: Env, ctx: ExecutionContext) => unkno
  * `method_not_allowed` naming the right one; unknown paths get `not_found`. (`/v1/*` answers
  * its own misses in OpenAI's error shape.)
  */
-const ROUTES: Array<["GET" | "POST", string, Handler, string?]> = [
+const ROUTES: Array<["GET" | "POST" | "PATCH" | "DELETE", string, Handler, string?]> = [
   ["GET", "/chat", openChat, "GET with a WebSocket upgrade"],
+  ["GET", "/sessions", listSessions],
   ["POST", "/sessions", createSession],
   ["GET", "/sessions/:id", getSession],
+  ["PATCH", "/sessions/:id", renameSession],
+  ["DELETE", "/sessions/:id", deleteSession],
   ["POST", "/sessions/:id/messages", postMessage],
   ["GET", "/sessions/:id/events", streamEvents],
   ["POST", "/sessions/:id/cancel", cancelGeneration],
@@ -75,10 +82,14 @@ const ROUTES: Array<["GET" | "POST", string, Handler, string?]> = [
   ["POST", "/api/chat/:id/stop", stopChat],
 ];
 
+const VERB = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delete" } as const;
+const allowedOn = new Map<string, string[]>();
 for (const [method, path, handler, allowed] of ROUTES) {
-  router[method === "GET" ? "get" : "post"](path, handler);
-  router.all(path, methodNotAllowed(allowed ?? method));
+  router[VERB[method]](path, handler);
+  allowedOn.set(path, [...(allowedOn.get(path) ?? []), allowed ?? method]);
 }
+// After every route, so a path with several methods reaches each of them first.
+for (const [path, allowed] of allowedOn) router.all(path, methodNotAllowed(allowed.join(" or ")));
 router
   .post("/v1/chat/completions", chatCompletions)
   .get("/v1/models", listModels)

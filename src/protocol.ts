@@ -3,6 +3,8 @@
  * SSE event names. The seed protocol (`{"prompt"}` in, `chunk` frames then `done` out) is a
  * subset of it and must never change shape.
  */
+import { checkTitle } from "./directory/chat-text.ts";
+import { type ChatCursor, decodeCursor } from "./directory/cursor.ts";
 import type { ErrorCode } from "./errors.ts";
 import { SluiceError } from "./errors.ts";
 import type { Usage } from "./providers/types.ts";
@@ -53,8 +55,46 @@ export interface SessionSnapshot extends SessionCreated {
   lastSeq: number;
   /** Whether an answer is streaming. */
   generating: boolean;
+  /** Its title (a rename, else the first prompt shortened); null before the first prompt. */
+  title: string | null;
   messages: StoredMessage[];
 }
+
+/** One chat of a principal's list (`GET /sessions`, the `chats` frame). docs/chats.md. */
+export interface ChatSummary {
+  session: string;
+  /** Set by a rename, else the first prompt shortened; null before the first prompt. */
+  title: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** When the last answer ended (or the chat was created), milliseconds since the epoch. */
+  lastActivity: number;
+  /** Messages stored (user and assistant). */
+  messages: number;
+  /** The last message's text, on one line and shortened; empty before the first answer. */
+  preview: string;
+  /** Whether an answer is streaming now. */
+  streaming: boolean;
+}
+
+/** A page of the chat list, newest activity first. */
+export interface ChatPage {
+  chats: ChatSummary[];
+  /** Pass as `?cursor=` (or the `list` frame's `cursor`) for the next page; null on the last. */
+  cursor: string | null;
+}
+
+/** Limits of the chat list's pages. */
+export const LIST_LIMITS = { default: 20, max: 100 } as const;
+
+/** A checked request for a page of the chat list. */
+export interface ListRequest {
+  limit: number;
+  cursor?: ChatCursor;
+}
+
+/** Why a deleted session went: `deleted` by its owner, or `expired` after SESSION_TTL_DAYS idle. */
+export type DeleteReason = "deleted" | "expired";
 
 /** What a WebSocket client sends on `/chat`. `type` may be left out of a prompt (the seed frame). */
 export type ClientFrame =
@@ -67,7 +107,13 @@ export type ClientFrame =
   /** Ask for the stored history. */
   | { type: "history" }
   /** Keep-alive; answered with `{"type":"pong"}`. The exact text `{"type":"ping"}` is answered without waking the session. */
-  | { type: "ping" };
+  | { type: "ping" }
+  /** Renames the connected session; every client of it gets `renamed`. */
+  | { type: "rename"; title: string }
+  /** Deletes the connected session: every client gets `deleted`, then sockets close with 4004. */
+  | { type: "delete" }
+  /** Asks for a page of the caller's chat list; answered with `chats`. Not in open mode. */
+  | { type: "list"; limit?: number; cursor?: string };
 
 /** Events of a session's generations: every one carries the session's next sequence number. */
 export type SessionEvent =
@@ -96,7 +142,13 @@ export type ConnectionFrame =
   /** A request of this connection was refused; the connection stays usable. */
   | { type: "error"; code: ErrorCode; message: string; retryAfter?: number | undefined }
   /** The answer to `ping`. */
-  | { type: "pong" };
+  | { type: "pong" }
+  /** The session was renamed (sent to all its clients). */
+  | { type: "renamed"; session: string; title: string }
+  /** The session is gone: the last frame before sockets close (4004) and SSE streams end. */
+  | { type: "deleted"; session: string; reason: DeleteReason }
+  /** A page of the caller's chat list, the answer to `list`. */
+  | ({ type: "chats" } & ChatPage);
 
 /** Everything the server sends. */
 export type ServerEvent = SessionEvent | ConnectionFrame;
@@ -161,6 +213,20 @@ export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
       return { type: "history" };
     case "ping":
       return { type: "ping" };
+    case "rename":
+      return { type: "rename", title: parseTitle(value.title) };
+    case "delete":
+      return { type: "delete" };
+    case "list": {
+      const limit = value.limit === undefined ? undefined : checkLimit(value.limit);
+      if (value.cursor !== undefined && typeof value.cursor !== "string") {
+        throw new SluiceError("invalid_request", '"cursor" must be a string.');
+      }
+      const frame: ClientFrame = { type: "list" };
+      if (limit !== undefined) frame.limit = limit;
+      if (value.cursor !== undefined) frame.cursor = value.cursor;
+      return frame;
+    }
     case "resume": {
       const after = value.after;
       if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0) {
@@ -174,7 +240,7 @@ export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
     default:
       throw new SluiceError(
         "invalid_request",
-        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, cancel, resume, history or ping.`,
+        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, cancel, resume, history, ping, rename, delete or list.`,
       );
   }
 }
@@ -207,4 +273,53 @@ export function parseSessionBody(text: string): SessionOptions {
 /** Parses the body of `POST /sessions/:id/messages`: `{"content": "..."}`. */
 export function parseMessageBody(text: string): string {
   return checkPrompt(parseObject(text, "body").content, "content");
+}
+
+/** A title a user chose, checked (one line, trimmed, bounded), or `invalid_request`. */
+export function parseTitle(value: unknown): string {
+  const checked = checkTitle(value);
+  if ("problem" in checked) throw new SluiceError("invalid_request", checked.problem);
+  return checked.title;
+}
+
+/** Parses the body of `PATCH /sessions/:id`: `{"title": "..."}`. */
+export function parseRenameBody(text: string): string {
+  return parseTitle(parseObject(text, "body").title);
+}
+
+function checkLimit(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new SluiceError("invalid_request", '"limit" must be an integer >= 1.');
+  }
+  if (value > LIST_LIMITS.max) {
+    throw new SluiceError(
+      "invalid_request",
+      `"limit" is ${value}; the most is ${LIST_LIMITS.max}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Parses a request for a page of the chat list: `limit` (1-100, default 20) and the `cursor`
+ * of the previous page, given as `?limit=&cursor=` text or as the `list` frame's fields.
+ */
+export function parseListRequest(limit: string | number | undefined, cursor?: string): ListRequest {
+  let count: number = LIST_LIMITS.default;
+  if (typeof limit === "number") count = checkLimit(limit);
+  else if (limit !== undefined) {
+    if (!/^\d{1,6}$/.test(limit)) {
+      throw new SluiceError("invalid_request", '"limit" must be an integer >= 1.');
+    }
+    count = checkLimit(Number(limit));
+  }
+  if (cursor === undefined) return { limit: count };
+  const decoded = decodeCursor(cursor);
+  if (!decoded) {
+    throw new SluiceError(
+      "invalid_request",
+      '"cursor" is not one this relay handed out; pass the previous page\'s cursor unchanged.',
+    );
+  }
+  return { limit: count, cursor: decoded };
 }

@@ -105,6 +105,24 @@ export class SluiceClient {
     await this.http.cancel(this.requireSession());
   }
 
+  /**
+   * Renames the session (trimmed, at most 120 characters); every client of it gets a `renamed`
+   * event. Over a WebSocket a refusal arrives as an `error` event, over SSE it rejects.
+   */
+  async rename(title: string): Promise<void> {
+    if (this.connection?.send({ type: "rename", title })) return;
+    await this.http.rename(this.requireSession(), title);
+  }
+
+  /**
+   * Deletes the session and everything it stored: every client of it gets a `deleted` event
+   * and closes. To delete a chat this client is not connected to, use {@link SluiceChats}.
+   */
+  async delete(): Promise<void> {
+    if (this.connection?.send({ type: "delete" })) return;
+    await this.http.remove(this.requireSession());
+  }
+
   /** The stored history and state of the session (`GET /sessions/:id`). */
   history(): Promise<SessionSnapshot> {
     return this.http.snapshot(this.requireSession());
@@ -180,7 +198,15 @@ export class SluiceClient {
           this.reconnect();
         }
         return;
+      case "renamed":
+        this.listeners.emit(frame);
+        return;
+      case "deleted":
+        this.listeners.emit(frame);
+        this.close();
+        return;
       case "history":
+      case "chats":
       case "pong":
         return;
     }

@@ -79,7 +79,7 @@ export function openWebSocket(
 }
 
 /** Event names of the `/sessions/:id/events` stream (the frame types it can carry). */
-const SSE_EVENTS = ["session", "start", "chunk", "done", "error"] as const;
+const SSE_EVENTS = ["session", "start", "chunk", "done", "error", "renamed", "deleted"] as const;
 
 /**
  * Opens an EventSource. On any failure it is closed rather than left to the browser's own retry,

@@ -14,6 +14,10 @@ export type ClientEvent =
    * rejoins by itself; reload the history); `session_not_found` (the client has closed).
    */
   | Extract<ConnectionFrame, { type: "error" }>
+  /** The session was renamed (by this client or another). */
+  | Extract<ConnectionFrame, { type: "renamed" }>
+  /** The session was deleted or expired; the client has closed. */
+  | Extract<ConnectionFrame, { type: "deleted" }>
   /** The connection changed state; `delayMs` is the wait before the next attempt. */
   | { type: "state"; state: ConnectionState; attempt: number; delayMs?: number };
 

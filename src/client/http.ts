@@ -1,6 +1,7 @@
 /** The relay's HTTP routes as the client uses them, with its JSON errors turned into exceptions. */
 import type { ErrorCode } from "../errors.ts";
-import { parseSnapshot, type SessionSnapshot } from "./parse.ts";
+import type { ChatPage } from "../protocol.ts";
+import { parseChatPage, parseSnapshot, type SessionSnapshot } from "./parse.ts";
 
 /** A request the relay refused (its `{"error": {code, message}}` body), or could not be sent. */
 export class RelayError extends Error {
@@ -66,6 +67,35 @@ export class RelayHttp {
       body: JSON.stringify({ content: prompt }),
     });
     await response.body?.cancel();
+  }
+
+  /** `GET /sessions`: a page of the caller's chats. */
+  async list(limit?: number, cursor?: string): Promise<ChatPage> {
+    const query = new URLSearchParams();
+    if (limit !== undefined) query.set("limit", String(limit));
+    if (cursor !== undefined) query.set("cursor", cursor);
+    const search = query.toString();
+    const page = parseChatPage(
+      await (await this.fetch(`/sessions${search ? `?${search}` : ""}`)).json(),
+    );
+    if (!page) throw new RelayError("internal", "The relay sent an unreadable chat list.", 200);
+    return page;
+  }
+
+  /** `PATCH /sessions/:id`: the title as the relay stored it. */
+  async rename(session: string, title: string): Promise<string> {
+    const response = await this.fetch(`/sessions/${session}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ title }),
+    });
+    const body: unknown = await response.json();
+    return isRecord(body) && typeof body.title === "string" ? body.title : title;
+  }
+
+  /** `DELETE /sessions/:id` (idempotent). */
+  async remove(session: string): Promise<void> {
+    await this.fetch(`/sessions/${session}`, { method: "DELETE" });
   }
 
   /** `POST /sessions/:id/cancel`. */

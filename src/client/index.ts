@@ -12,10 +12,19 @@
  * client.connect();
  * await client.send("Hello");
  */
-export type { ClientFrame, ServerEvent, SessionEvent, StoredMessage } from "../protocol.ts";
+export { titleFromPrompt } from "../directory/chat-text.ts";
+export type {
+  ChatPage,
+  ChatSummary,
+  ClientFrame,
+  ServerEvent,
+  SessionEvent,
+  StoredMessage,
+} from "../protocol.ts";
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+export { SluiceChats, type SluiceChatsOptions } from "./chats.ts";
 export { SluiceClient, type SluiceClientOptions } from "./client.ts";
 export type { ClientEvent, ClientListener, ConnectionState } from "./events.ts";
 export { RelayError } from "./http.ts";
-export { parseServerEvent, type SessionSnapshot } from "./parse.ts";
+export { parseChatPage, parseServerEvent, type SessionSnapshot } from "./parse.ts";
 export { type ChatMessage, Transcript } from "./transcript.ts";

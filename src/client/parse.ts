@@ -4,7 +4,14 @@
  * `undefined`, so a newer relay's extra frames are skipped instead of breaking the page.
  */
 import type { ErrorCode } from "../errors.ts";
-import type { MessageStatus, ServerEvent, SessionSnapshot, StoredMessage } from "../protocol.ts";
+import type {
+  ChatPage,
+  ChatSummary,
+  MessageStatus,
+  ServerEvent,
+  SessionSnapshot,
+  StoredMessage,
+} from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 
 export type { SessionSnapshot };
@@ -72,6 +79,13 @@ export function toServerEvent(value: unknown): ServerEvent | undefined {
       if (typeof value.retryAfter === "number") refusal.retryAfter = value.retryAfter;
       return refusal;
     }
+    if (value.type === "renamed" && isString(value.session) && isString(value.title)) {
+      return { type: "renamed", session: value.session, title: value.title };
+    }
+    if (value.type === "deleted" && isString(value.session)) {
+      const reason = value.reason === "expired" ? "expired" : "deleted";
+      return { type: "deleted", session: value.session, reason };
+    }
     const messages = parseMessages(value.messages);
     if (value.type === "history" && isString(value.session) && messages) {
       return { type: "history", session: value.session, messages };
@@ -129,5 +143,24 @@ export function parseSnapshot(value: unknown): SessionSnapshot | undefined {
   if (!messages) return;
   const onAbandon = value.onAbandon === "cancel" ? "cancel" : "continue";
   const { session, lastSeq } = value;
-  return { session, onAbandon, lastSeq, generating: value.generating === true, messages };
+  const title = isString(value.title) ? value.title : null;
+  return { session, onAbandon, lastSeq, generating: value.generating === true, title, messages };
+}
+
+function parseChat(value: unknown): ChatSummary | undefined {
+  if (!isRecord(value) || !isString(value.session) || !isString(value.preview)) return;
+  const { session, preview, createdAt, lastActivity, messages } = value;
+  if (!isSeq(createdAt) || !isSeq(lastActivity) || !isSeq(messages)) return;
+  const title = isString(value.title) ? value.title : null;
+  const streaming = value.streaming === true;
+  return { session, title, createdAt, lastActivity, messages, preview, streaming };
+}
+
+/** The body of `GET /sessions`, or undefined when it is not one (a malformed chat included). */
+export function parseChatPage(value: unknown): ChatPage | undefined {
+  if (!isRecord(value) || !Array.isArray(value.chats)) return;
+  if (value.cursor !== null && !isString(value.cursor)) return;
+  const chats = value.chats.map(parseChat);
+  if (!chats.every((chat) => chat !== undefined)) return;
+  return { chats, cursor: value.cursor };
 }

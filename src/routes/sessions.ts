@@ -1,9 +1,17 @@
 /** The session routes: WebSocket `/chat`, and the HTTP/SSE API under `/sessions`. */
 import { type Principal, WS_PROTOCOL } from "../auth.ts";
+import { listChats } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId, newSessionId } from "../ids.ts";
-import { parseMessageBody, parseOnAbandon, parseSeq, parseSessionBody } from "../protocol.ts";
+import {
+  parseListRequest,
+  parseMessageBody,
+  parseOnAbandon,
+  parseRenameBody,
+  parseSeq,
+  parseSessionBody,
+} from "../protocol.ts";
 import { CALLER_HEADER, callerOf, sessionStub, unwrap } from "../session/calls.ts";
 import { SSE_HEADERS } from "../streams/sse.ts";
 
@@ -104,4 +112,37 @@ export async function getSession(request: RouteRequest, env: Env): Promise<Respo
   const session = sessionParam(request);
   const snapshot = await sessionStub(env, session).snapshot(callerOf(request.principal, session));
   return Response.json(unwrap(snapshot));
+}
+
+/** `GET /sessions?limit=&cursor=`: a page of the caller's chats, from its directory alone. */
+export async function listSessions(request: RouteRequest, env: Env): Promise<Response> {
+  const query = new URL(request.url).searchParams;
+  const chatRequest = parseListRequest(
+    query.get("limit") ?? undefined,
+    query.get("cursor") ?? undefined,
+  );
+  return Response.json(await listChats(env, request.principal.id, chatRequest));
+}
+
+/** `PATCH /sessions/:id` with `{"title": "..."}`: renames the session. */
+export async function renameSession(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const title = parseRenameBody(await request.text());
+  const renamed = await sessionStub(env, session).rename(
+    callerOf(request.principal, session),
+    title,
+  );
+  return Response.json(unwrap(renamed));
+}
+
+/**
+ * `DELETE /sessions/:id`: deletes the session and everything it stored. Idempotent: a session
+ * already gone, never created or another principal's (which answers like a missing one) is 204
+ * as well, and nothing changes.
+ */
+export async function deleteSession(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const deleted = await sessionStub(env, session).remove(callerOf(request.principal, session));
+  if (!deleted.ok && deleted.error.code !== "session_not_found") unwrap(deleted);
+  return new Response(null, { status: 204 });
 }

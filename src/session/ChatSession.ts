@@ -5,12 +5,19 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { CLOSE_TOKEN_EXPIRED, isExpired } from "../auth.ts";
+import { ChatListing, sessionTitle } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
-import type { SessionCreated, SessionEvent, SessionOptions, SessionSnapshot } from "../protocol.ts";
-import { parseClientFrame, parseSeq } from "../protocol.ts";
+import type {
+  DeleteReason,
+  SessionCreated,
+  SessionEvent,
+  SessionOptions,
+  SessionSnapshot,
+} from "../protocol.ts";
+import { parseClientFrame, parseListRequest, parseSeq } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
@@ -25,7 +32,16 @@ import {
 } from "./calls.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
-import { type Client, expiresAtOf, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
+import { SessionExpiry } from "./expiry.ts";
+import {
+  CLOSE_SESSION_GONE,
+  type Client,
+  expiresAtOf,
+  FanOut,
+  limitKeyOf,
+  sendFrame,
+  socketClient,
+} from "./fanout.ts";
 import { Generation } from "./generation.ts";
 import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
@@ -40,6 +56,8 @@ export const RETENTION_MS = 15 * 60_000;
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
 const FAILED = "The relay failed during this answer; the text it stored so far is kept.";
+/** How long a delete waits for the answer it cancelled to end before it wipes the storage. */
+const SETTLE_MS = 5_000;
 
 interface Running {
   run: Generation;
@@ -54,9 +72,13 @@ interface Running {
 }
 
 export class ChatSession extends DurableObject<Env> {
-  private readonly store: SessionStore;
-  private readonly log: EventLog;
+  private store: SessionStore;
+  private log: EventLog;
+  private chats: ChatListing;
+  private readonly expiry: SessionExpiry;
   private readonly fanout: FanOut;
+  /** Set once the session is deleted: its storage is gone, and it answers like a missing one. */
+  private deleted = false;
   private generation: Running | undefined;
   /** True while a prompt waits for its generation slot, so a second prompt is still `busy`. */
   private starting = false;
@@ -65,13 +87,9 @@ export class ChatSession extends DurableObject<Env> {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage);
     const orphans = this.store.orphanedMessages();
-    this.log = new EventLog(this.store, orphans.length > 0, {
-      // A timed write failed: end the answer it was storing, rather than stream on unstored.
-      onFlushError: (error) => {
-        console.error("storing events failed", error);
-        this.generation?.run.fail("internal", FAILED);
-      },
-    });
+    this.log = this.openLog(orphans.length > 0);
+    this.chats = new ChatListing(env, this.store);
+    this.expiry = new SessionExpiry(env, ctx.storage, () => this.store);
     this.fanout = new FanOut(
       () => ctx.getWebSockets(),
       () => this.onLeave(),
@@ -98,10 +116,29 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Makes this object the session `caller.session`, owned by the caller (idempotent). */
   create(caller: Caller, options: SessionOptions): Promise<Outcome<SessionCreated>> {
-    return outcome(() => {
+    return outcome(async () => {
+      if (this.deleted) this.reopen();
+      const fresh = this.store.sessionId() === undefined;
       this.store.create(caller.session, caller.principal, options);
       this.authorize(caller);
+      if (fresh) await this.onCreated();
       return { session: caller.session, ...this.store.options() };
+    });
+  }
+
+  /** Renames the session; every client of it gets `renamed`. */
+  rename(caller: Caller, title: string): Promise<Outcome<{ session: string; title: string }>> {
+    return outcome(() => {
+      this.authorize(caller);
+      return this.retitle(title);
+    });
+  }
+
+  /** Deletes the session and everything it stored (see `removeAll`). */
+  remove(caller: Caller): Promise<Outcome<void>> {
+    return outcome(() => {
+      this.authorize(caller);
+      return this.removeAll("deleted");
     });
   }
 
@@ -152,7 +189,11 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Another principal's session answers exactly like a missing one: ids are not probeable. */
   private authorize(caller: Caller): void {
-    if (this.store.sessionId() !== caller.session || this.store.owner() !== caller.principal) {
+    if (
+      this.deleted ||
+      this.store.sessionId() !== caller.session ||
+      this.store.owner() !== caller.principal
+    ) {
       throw new SluiceError("session_not_found", "No session has this id.");
     }
   }
@@ -171,6 +212,7 @@ export class ChatSession extends DurableObject<Env> {
       const limitKey = limitKeyOf(ws);
       // Every frame counts against the client's request rate, as an HTTP request would.
       await countRequest(this.env, limitKey);
+      if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
       const frame = parseClientFrame(message);
       switch (frame.type) {
         case "prompt":
@@ -193,6 +235,17 @@ export class ChatSession extends DurableObject<Env> {
         case "ping":
           sendFrame(ws, { type: "pong" });
           break;
+        case "rename":
+          await this.retitle(frame.title);
+          break;
+        case "delete":
+          await this.removeAll("deleted");
+          break;
+        case "list": {
+          const page = await this.chats.list(parseListRequest(frame.limit, frame.cursor));
+          sendFrame(ws, { type: "chats", ...page });
+          break;
+        }
       }
     } catch (error) {
       const { code, message: text, retryAfter } = toSluiceError(error);
@@ -218,13 +271,76 @@ export class ChatSession extends DurableObject<Env> {
     return { rowsWritten: this.store.rowsWritten, lastSeq: this.log.lastSeq };
   }
 
+  /** The one alarm: a heartbeat while an answer streams, else the session's expiry. */
   override async alarm(): Promise<void> {
+    if (this.deleted) return;
     const running = this.generation;
-    if (!running) return;
+    if (!running) {
+      if (await this.expiry.expired()) await this.removeAll("expired");
+      return;
+    }
     bestEffort("renewing the generation slot", () =>
       renewSlot(this.env, running.limitKey, running.run.messageId),
     );
+    this.chats.streaming();
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+  }
+
+  /** The event log over the current store; a failed timed write ends the answer it held. */
+  private openLog(interrupted: boolean): EventLog {
+    return new EventLog(this.store, interrupted, {
+      onFlushError: (error) => {
+        console.error("storing events failed", error);
+        this.generation?.run.fail("internal", FAILED);
+      },
+    });
+  }
+
+  /** A new session: listed for its owner, and set to expire if it is never used. */
+  private async onCreated(): Promise<void> {
+    this.store.markCreated(Date.now());
+    await this.chats.created();
+    this.expiry.schedule();
+  }
+
+  private async retitle(title: string): Promise<{ session: string; title: string }> {
+    const session = this.store.sessionId() ?? "";
+    this.store.setTitle(title);
+    await this.chats.renamed(title);
+    this.fanout.broadcast({ type: "renamed", session, title });
+    return { session, title };
+  }
+
+  /**
+   * Deletes the session for good: the answer in progress is cancelled and allowed to end, every
+   * client gets `deleted` (sockets then close with 4004, SSE streams end), the chat leaves its
+   * owner's list, and all storage and the alarm are wiped. Idempotent.
+   */
+  private async removeAll(reason: DeleteReason): Promise<void> {
+    if (this.deleted) return;
+    this.deleted = true;
+    const deadline = Date.now() + SETTLE_MS;
+    while ((this.starting || this.generation) && Date.now() < deadline) {
+      this.generation?.run.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const session = this.store.sessionId() ?? "";
+    await this.chats.removed();
+    this.fanout.closeAll(
+      { type: "deleted", session, reason },
+      CLOSE_SESSION_GONE,
+      `session_${reason}`,
+    );
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** After a delete, the same id may be created again (an AI SDK chat id, reused): start empty. */
+  private reopen(): void {
+    this.store = new SessionStore(this.ctx.storage);
+    this.log = this.openLog(false);
+    this.chats = new ChatListing(this.env, this.store);
+    this.deleted = false;
   }
 
   private describe(session: string): SessionSnapshot {
@@ -233,6 +349,7 @@ export class ChatSession extends DurableObject<Env> {
       ...this.store.options(),
       lastSeq: this.log.lastSeq,
       generating: this.generation !== undefined,
+      title: sessionTitle(this.store),
       messages: this.store.history(),
     };
   }
@@ -280,6 +397,7 @@ export class ChatSession extends DurableObject<Env> {
     limitKey: string,
     attach?: (messageId: string) => void,
   ): Promise<void> {
+    if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
     if (this.generation || this.starting) {
       throw new SluiceError(
         "busy",
@@ -353,6 +471,7 @@ export class ChatSession extends DurableObject<Env> {
       bestEffort("setting the heartbeat alarm", () =>
         this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS),
       );
+      this.chats.streaming();
       const context = buildContext(
         this.store.history(),
         this.env.SYSTEM_PROMPT,
@@ -369,6 +488,7 @@ export class ChatSession extends DurableObject<Env> {
       this.endGeneration(running);
     }
     // After an answer ended: per-answer hooks go here, one line each.
+    this.chats.answered(run.outcome().content);
   }
 
   /** Stores how the answer ended, then tells the clients. */
@@ -427,8 +547,8 @@ export class ChatSession extends DurableObject<Env> {
   private endGeneration(running: Running): void {
     if (this.generation === running) this.generation = undefined;
     this.freeSlot(running.limitKey, running.run.messageId);
-    // Nothing left to keep alive: an idle session must be free to hibernate.
-    bestEffort("deleting the heartbeat alarm", () => this.ctx.storage.deleteAlarm());
+    // Nothing left to keep alive: the heartbeat gives way to the expiry alarm.
+    bestEffort("scheduling the expiry", () => this.expiry.schedule());
   }
 
   private freeSlot(limitKey: string, messageId: string): void {

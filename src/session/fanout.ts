@@ -9,6 +9,8 @@ import { SseListener, type SseListenerOptions } from "./sse-listener.ts";
 export const WS_BUFFER_LIMIT = 4 * 1024 * 1024;
 /** Close code for a socket dropped for reading too slowly (application range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
+/** Close code for the sockets of a session that was deleted or expired (docs/chats.md). */
+export const CLOSE_SESSION_GONE = 4004;
 
 /** Anything that takes frames: a socket (wrapped) or an SSE listener. */
 export interface Client {
@@ -82,6 +84,19 @@ export class FanOut {
     });
     this.sse.add(listener);
     return listener;
+  }
+
+  /** Sends `frame` to every client, then ends them all: sockets with `code` and `reason`. */
+  closeAll(frame: ServerEvent, code: number, reason: string): void {
+    this.broadcast(frame);
+    for (const ws of this.sockets()) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Already closing.
+      }
+    }
+    for (const listener of [...this.sse]) listener.close();
   }
 
   /** How many clients are attached, leaving out `leaving` (a socket being closed). */

@@ -141,6 +141,50 @@ export class SessionStore {
     return row === undefined ? undefined : String(row.value);
   }
 
+  /** Records when the session was created (the first time only): idle time counts from it. */
+  markCreated(at: number): void {
+    this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", String(at));
+  }
+
+  /** When the session was created, if it recorded it. */
+  createdAt(): number | undefined {
+    const [row] = this.rows("SELECT value FROM meta WHERE key = 'created_at'");
+    return row === undefined ? undefined : Number(row.value);
+  }
+
+  /** The title the session was given by a rename, if it was. */
+  title(): string | undefined {
+    const [row] = this.rows("SELECT value FROM meta WHERE key = 'title'");
+    return row === undefined ? undefined : String(row.value);
+  }
+
+  /** Gives the session a title (one row). */
+  setTitle(title: string): void {
+    this.write("INSERT OR REPLACE INTO meta (key, value) VALUES ('title', ?)", title);
+  }
+
+  /** The text of the first user message, once there is one. */
+  firstPrompt(): string | undefined {
+    const [row] = this.rows(
+      "SELECT content FROM messages WHERE role = 'user' ORDER BY position LIMIT 1",
+    );
+    return row === undefined ? undefined : String(row.content);
+  }
+
+  /** The text of the newest message that has any. */
+  lastMessage(): string | undefined {
+    const [row] = this.rows(
+      "SELECT content FROM messages WHERE content != '' ORDER BY position DESC LIMIT 1",
+    );
+    return row === undefined ? undefined : String(row.content);
+  }
+
+  /** When the newest message was created (its turn's prompt), or undefined without messages. */
+  lastActivity(): number | undefined {
+    const [row] = this.rows("SELECT created_at AS at FROM messages ORDER BY position DESC LIMIT 1");
+    return typeof row?.at === "number" ? row.at : undefined;
+  }
+
   /** How many messages the session holds. */
   messageCount(): number {
     const [row] = this.rows("SELECT COUNT(*) AS count FROM messages");

@@ -130,6 +130,40 @@ describe("the demo page", () => {
     await context.close();
   });
 
+  it("on an open relay lists the chats this browser opened, and renames and deletes them by id", async () => {
+    const { page, context, errors } = await openPage(browser, `${relay.url}/`);
+    await ask(page, "A first   question");
+    await waitForAnswer(page, "complete");
+    const first = await page.evaluate(() => localStorage.getItem("sluice.session"));
+    await page.click("#new-chat");
+    await page.waitForFunction((old) => localStorage.getItem("sluice.session") !== old, first);
+    await page.waitForSelector('#status[data-state="open"]');
+    await ask(page, "A second question");
+    await waitForAnswer(page, "complete");
+    const titles = () => page.locator("#chats .chat-title").allTextContents();
+    await page.waitForFunction(() => document.querySelectorAll("#chats .chat").length === 2);
+    expect(await titles()).toEqual(["A second question", "A first question"]);
+    expect(await page.locator("#chats-note").isVisible()).toBe(true);
+
+    await page.getByRole("button", { name: "Rename A first question" }).click();
+    await page.fill(".chat-title-input", "Renamed by id");
+    await page.press(".chat-title-input", "Enter");
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("#chats .chat-title")].some(
+        (e) => e.textContent === "Renamed by id",
+      ),
+    );
+    const snapshot = await (await fetch(`${relay.url}/sessions/${first}`)).json();
+    expect(snapshot).toMatchObject({ title: "Renamed by id" });
+
+    await page.getByRole("button", { name: "Delete A second question" }).click();
+    await page.waitForFunction((id) => localStorage.getItem("sluice.session") === id, first);
+    await page.waitForFunction(() => document.querySelectorAll("#chats .chat").length === 1);
+    expect(await titles()).toEqual(["Renamed by id"]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("looks right mid-conversation (the screenshot in docs/)", async () => {
     const { page, context } = await openPage(browser, `${relay.url}/`);
     await page.setViewportSize({ width: 960, height: 960 });

@@ -24,6 +24,18 @@ describe("bad HTTP requests", () => {
     ["a wrong method on /sessions", "DELETE", "/sessions", undefined, 405, "method_not_allowed"],
     ["a wrong method on a session", "PUT", "/sessions/:id", undefined, 405, "method_not_allowed"],
     [
+      "a rename of a malformed id",
+      "PATCH",
+      "/sessions/nope",
+      '{"title":"x"}',
+      404,
+      "session_not_found",
+    ],
+    ["a delete of a malformed id", "DELETE", "/sessions/nope", undefined, 404, "session_not_found"],
+    ["a rename without a body", "PATCH", "/sessions/:id", "", 400, "invalid_json"],
+    ["a rename to a number", "PATCH", "/sessions/:id", '{"title":7}', 400, "invalid_request"],
+    ["the list in open mode", "GET", "/sessions", undefined, 403, "identity_required"],
+    [
       "a wrong method on messages",
       "GET",
       "/sessions/:id/messages",
@@ -179,6 +191,20 @@ describe("bad WebSocket frames", () => {
     ["a resume without after", '{"type":"resume"}', "invalid_request"],
     ["a fractional resume", '{"type":"resume","after":1.5}', "invalid_request"],
     ["a huge resume", '{"type":"resume","after":1e300}', "invalid_request"],
+    ["a rename without title", '{"type":"rename"}', "invalid_request"],
+    ["a rename to a number", '{"type":"rename","title":5}', "invalid_request"],
+    ["a rename to blank", '{"type":"rename","title":" "}', "invalid_request"],
+    [
+      "a rename too long",
+      JSON.stringify({ type: "rename", title: "x".repeat(121) }),
+      "invalid_request",
+    ],
+    ["a list of zero", '{"type":"list","limit":0}', "invalid_request"],
+    ["a list with a text limit", '{"type":"list","limit":"5"}', "invalid_request"],
+    ["a list of too many", '{"type":"list","limit":101}', "invalid_request"],
+    ["a list with a numeric cursor", '{"type":"list","cursor":5}', "invalid_request"],
+    ["a list with a made-up cursor", '{"type":"list","cursor":"zz"}', "invalid_request"],
+    ["a list in open mode", '{"type":"list"}', "identity_required"],
   ];
 
   it.each(frames)(

@@ -1,6 +1,6 @@
 // The client's edge: every well-formed server frame parses to itself; anything else is skipped.
 import { describe, expect, it } from "vitest";
-import { parseServerEvent, parseSnapshot } from "../../../src/client/parse.ts";
+import { parseChatPage, parseServerEvent, parseSnapshot } from "../../../src/client/parse.ts";
 import type { ServerEvent } from "../../../src/protocol.ts";
 
 const VALID: ServerEvent[] = [
@@ -23,6 +23,9 @@ const VALID: ServerEvent[] = [
     session: "s1",
     messages: [{ id: "u", role: "user", content: "hi", status: "complete", createdAt: 5 }],
   },
+  { type: "renamed", session: "s1", title: "Trip" },
+  { type: "deleted", session: "s1", reason: "deleted" },
+  { type: "deleted", session: "s1", reason: "expired" },
 ];
 
 const MALFORMED: Array<[string, string]> = [
@@ -39,6 +42,9 @@ const MALFORMED: Array<[string, string]> = [
   ["done with a made-up status", '{"type":"done","seq":1,"messageId":"m","status":"fine"}'],
   ["a session without id", '{"type":"session","lastSeq":1,"generating":true}'],
   ["an error without message", '{"type":"error","code":"busy"}'],
+  ["renamed without a title", '{"type":"renamed","session":"s"}'],
+  ["renamed with a numeric title", '{"type":"renamed","session":"s","title":1}'],
+  ["deleted without a session", '{"type":"deleted","reason":"deleted"}'],
   ["history with a bad message", '{"type":"history","session":"s","messages":[{"id":1}]}'],
 ];
 
@@ -69,8 +75,45 @@ describe("parseServerEvent", () => {
 describe("parseSnapshot", () => {
   it("reads GET /sessions/:id and refuses a body that is not one", () => {
     const body = { session: "s", onAbandon: "cancel", lastSeq: 3, generating: true, messages: [] };
-    expect(parseSnapshot(body)).toEqual(body);
+    expect(parseSnapshot(body)).toEqual({ ...body, title: null });
+    expect(parseSnapshot({ ...body, title: "Trip" })).toEqual({ ...body, title: "Trip" });
     expect(parseSnapshot({ ...body, messages: "none" })).toBeUndefined();
     expect(parseSnapshot({ error: { code: "x" } })).toBeUndefined();
+  });
+});
+
+describe("parseChatPage", () => {
+  const chat = {
+    session: "s",
+    title: "Trip",
+    createdAt: 1,
+    lastActivity: 2,
+    messages: 4,
+    preview: "last words",
+    streaming: false,
+  };
+
+  it("reads GET /sessions", () => {
+    expect(parseChatPage({ chats: [chat], cursor: "abc" })).toEqual({
+      chats: [chat],
+      cursor: "abc",
+    });
+    const untitled = { ...chat, title: null, streaming: true };
+    expect(parseChatPage({ chats: [untitled], cursor: null })).toEqual({
+      chats: [untitled],
+      cursor: null,
+    });
+  });
+
+  it.each([
+    ["an error body", { error: { code: "identity_required" } }],
+    ["chats that are not a list", { chats: {}, cursor: null }],
+    ["a missing cursor", { chats: [] }],
+    ["a numeric cursor", { chats: [], cursor: 5 }],
+    ["a chat without a session", { chats: [{ ...chat, session: 1 }], cursor: null }],
+    ["a chat with a text count", { chats: [{ ...chat, messages: "4" }], cursor: null }],
+    ["a chat without a preview", { chats: [{ ...chat, preview: undefined }], cursor: null }],
+  ])("refuses %s", (_, body) => {
+    expect(parseChatPage(body)).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 /** The Anthropic Messages API stream. */
 import type { Env } from "../env.ts";
-import { baseUrl, endpoint, missingSecret, setting } from "./config.ts";
+import { baseUrl, endpoint, missingSecret, outputCap, setting } from "./config.ts";
 import type { EventTransform, FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import type { ChatMessage, Provider } from "./types.ts";
@@ -17,6 +17,7 @@ import {
 const DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
 const DEFAULT_MODEL = "claude-sonnet-4-5";
 const API_VERSION = "2023-06-01";
+/** The Messages API requires `max_tokens`: this one unless MAX_OUTPUT_TOKENS is set. */
 const MAX_TOKENS = 4096;
 
 /**
@@ -88,7 +89,10 @@ export function anthropicEvents(): EventTransform {
 }
 
 /** The settings this provider reads; `Env` satisfies it. */
-export type AnthropicEnv = Pick<Env, "MODEL" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_API_KEY">;
+export type AnthropicEnv = Pick<
+  Env,
+  "MODEL" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_API_KEY" | "MAX_OUTPUT_TOKENS"
+>;
 
 /**
  * The provider for `${ANTHROPIC_BASE_URL}/messages`. System messages go to the top-level
@@ -120,7 +124,7 @@ function anthropicRequest(env: AnthropicEnv, model: string, messages: ChatMessag
     .map(({ role, content }) => ({ role, content }));
   const body = {
     model,
-    max_tokens: MAX_TOKENS,
+    max_tokens: outputCap(env.MAX_OUTPUT_TOKENS) ?? MAX_TOKENS,
     stream: true,
     ...(system ? { system } : {}),
     messages: turns,

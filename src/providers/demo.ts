@@ -7,6 +7,7 @@
  * its trailing space), N at most 100000.
  */
 import type { Env } from "../env.ts";
+import { outputCap } from "./config.ts";
 import { demoAnswer } from "./demo-answer.ts";
 import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
 
@@ -21,12 +22,13 @@ interface TokenSource {
 }
 
 /** The settings the demo reads; `Env` satisfies it. */
-export type DemoEnv = Pick<Env, "DEMO_DELAY_MS">;
+export type DemoEnv = Pick<Env, "DEMO_DELAY_MS" | "MAX_OUTPUT_TOKENS">;
 
 /**
  * The demo provider. Each token comes DEMO_DELAY_MS after the previous one (default 15; 0
  * sends as fast as the reader pulls, still yielding to the event loop between tokens), then
- * `usage` (input: words in all messages; output: tokens sent) and `finish` "stop".
+ * `usage` (input: words in all messages; output: tokens sent) and `finish` "stop", or
+ * `length` when MAX_OUTPUT_TOKENS cut the answer short, as a real model reports it.
  */
 export function createDemoProvider(env: DemoEnv): Provider {
   const delayMs = parseDelay(env.DEMO_DELAY_MS);
@@ -36,7 +38,10 @@ export function createDemoProvider(env: DemoEnv): Provider {
     async stream({ messages, signal, onActivity }) {
       const prompt = messages.findLast((message) => message.role === "user")?.content ?? "";
       const tokens = demoTokens(prompt);
-      return demoEvents(tokens, countWords(messages), delayMs, signal, onActivity);
+      const cap = outputCap(env.MAX_OUTPUT_TOKENS);
+      const capped = cap !== undefined && tokens.length > cap ? { ...tokens, length: cap } : tokens;
+      const finish = capped === tokens ? "stop" : "length";
+      return demoEvents(capped, countWords(messages), delayMs, signal, onActivity, finish);
     },
   };
 }
@@ -62,7 +67,8 @@ function demoEvents(
   inputTokens: number,
   delayMs: number,
   signal: AbortSignal,
-  onActivity?: () => void,
+  onActivity: (() => void) | undefined,
+  finish: string,
 ): UpstreamEvents {
   // Tokens sent so far; then one step for usage and one for finish.
   let index = 0;
@@ -98,7 +104,7 @@ function demoEvents(
         return { type: "usage", usage: { inputTokens, outputTokens: tokens.length } };
       }
       close();
-      return { type: "finish", reason: "stop" };
+      return { type: "finish", reason: finish };
     },
     cancel: close,
   };

@@ -7,7 +7,7 @@
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import { acquireSlot, releaseSlot, renewSlot } from "../limits/limits.ts";
+import { releaseSlot, renewSlot } from "../limits/limits.ts";
 import { createProvider } from "../providers/index.ts";
 import type { ChatMessage } from "../providers/types.ts";
 import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
@@ -15,6 +15,9 @@ import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { admitPrompt } from "../usage/admit.ts";
+import { reportAnswer } from "../usage/answer-report.ts";
+import { quotaLimits, usageKey } from "../usage/quota.ts";
 import { parseCompletionRequest } from "./openai-request.ts";
 import { askSession, SESSION_SELECT_HEADER } from "./session-turn.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
@@ -45,20 +48,38 @@ async function statelessAnswer(
   ctx: ExecutionContext,
   messages: ChatMessage[],
 ): Promise<ReadableStream<AnswerEvent>> {
+  const startedAt = Date.now();
   const provider = createProvider(env);
-  const { limitKey } = request.principal;
+  const { id: principal, limitKey } = request.principal;
+  const limits = quotaLimits(env);
+  const usage = usageKey(principal, limitKey, limits);
   const messageId = newMessageId();
-  await acquireSlot(env, limitKey, messageId);
+  await admitPrompt(env, limitKey, usage, limits, messageId);
   const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
   return providerAnswer({
     provider,
     messages,
     messageId,
     stallMs: stallTimeout(env.STALL_TIMEOUT_MS),
-    onClose: () => {
+    onClose: (ended) => {
       clearInterval(renew);
-      // The release outlives the response, so it must be handed to waitUntil.
+      // The release and the report outlive the response, so they are handed to waitUntil.
       ctx.waitUntil(releaseSlot(env, limitKey, messageId));
+      ctx.waitUntil(
+        reportAnswer(env, {
+          ...ended,
+          route: "stateless",
+          session: undefined,
+          messageId,
+          principal,
+          usageKey: usage,
+          provider: provider.name,
+          model: provider.model,
+          startedAt,
+          endedAt: Date.now(),
+          contextChars: messages.reduce((sum, message) => sum + message.content.length, 0),
+        }),
+      );
     },
   });
 }

@@ -29,7 +29,12 @@ export async function sessionFailure(response: Response): Promise<SluiceError> {
     return new SluiceError("internal", `The session answered HTTP ${response.status}.`);
   }
   const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
-  return new SluiceError(error.code, message, Number.isFinite(retryAfter) ? retryAfter : undefined);
+  return new SluiceError(
+    error.code,
+    message,
+    Number.isFinite(retryAfter) ? retryAfter : undefined,
+    readString(error, "resetAt"),
+  );
 }
 
 function postPrompt(env: Env, principal: Principal, session: string, prompt: string) {

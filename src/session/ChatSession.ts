@@ -7,11 +7,15 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
+import { countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
 import type { SessionEvent } from "../protocol.ts";
 import { parseClientFrame, parseMessageBody, parseSeq, parseSessionBody } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { admitPrompt } from "../usage/admit.ts";
+import { reportAnswer } from "../usage/answer-report.ts";
+import { type AnswerContext, generationReport } from "../usage/generation-report.ts";
+import { quotaLimits, usageKey } from "../usage/quota.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
@@ -36,6 +40,8 @@ interface Running {
   limitKey: string;
   /** Sequence number of the generation's `start` event. */
   startSeq: number;
+  /** What its report at the end needs from its start. */
+  answer: AnswerContext;
 }
 
 export class ChatSession extends DurableObject<Env> {
@@ -128,8 +134,8 @@ export class ChatSession extends DurableObject<Env> {
           break;
       }
     } catch (error) {
-      const { code, message: text, retryAfter } = toSluiceError(error);
-      sendFrame(ws, { type: "error", code, message: text, retryAfter });
+      const { code, message: text, retryAfter, resetAt } = toSluiceError(error);
+      sendFrame(ws, { type: "error", code, message: text, retryAfter, resetAt });
     }
   }
 
@@ -203,8 +209,8 @@ export class ChatSession extends DurableObject<Env> {
 
   /**
    * Starts a generation, or throws: `busy` while one runs (the documented policy: refuse),
-   * `session_full`, `rate_limited` when the client has too many answers streaming. Nothing is
-   * stored before all checks pass.
+   * `session_full`, `rate_limited` when the client has too many answers streaming,
+   * `quota_exceeded` when its principal used its tokens. Nothing is stored before all checks pass.
    */
   private async startGeneration(
     prompt: string,
@@ -223,11 +229,15 @@ export class ChatSession extends DurableObject<Env> {
         `This session holds ${MAX_SESSION_MESSAGES} messages, its limit; start a new session.`,
       );
     }
+    const arrivedAt = Date.now();
     const provider = createProvider(this.env);
+    const limits = quotaLimits(this.env);
+    const principal = this.store.owner() ?? "";
+    const usage = usageKey(principal, limitKey, limits);
     const messageId = newMessageId();
     this.starting = true;
     try {
-      await acquireSlot(this.env, limitKey, messageId);
+      await admitPrompt(this.env, limitKey, usage, limits, messageId);
     } finally {
       this.starting = false;
     }
@@ -241,13 +251,23 @@ export class ChatSession extends DurableObject<Env> {
     const run = new Generation(messageId);
     attach?.(messageId);
     const start = this.emit({ type: "start", messageId, userMessageId, prompt });
-    this.generation = { run, limitKey, startSeq: start.seq };
-    void this.ctx.storage.setAlarm(createdAt + HEARTBEAT_MS);
     const context = buildContext(
       this.store.history(),
       this.env.SYSTEM_PROMPT,
       contextBudget(this.env.CONTEXT_BUDGET_CHARS),
     );
+    const answer: AnswerContext = {
+      route: "session",
+      session: this.store.sessionId(),
+      principal,
+      usageKey: usage,
+      provider: provider.name,
+      model: provider.model,
+      startedAt: arrivedAt,
+      contextChars: context.reduce((sum, message) => sum + message.content.length, 0),
+    };
+    this.generation = { run, limitKey, startSeq: start.seq, answer };
+    void this.ctx.storage.setAlarm(createdAt + HEARTBEAT_MS);
     void run
       .run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) =>
         this.emit({ type: "chunk", messageId, content }),
@@ -282,7 +302,10 @@ export class ChatSession extends DurableObject<Env> {
       usage: outcome.usage,
     });
     this.log.flush();
-    if (this.generation) void releaseSlot(this.env, this.generation.limitKey, messageId);
+    if (this.generation) {
+      void releaseSlot(this.env, this.generation.limitKey, messageId);
+      this.ctx.waitUntil(reportAnswer(this.env, generationReport(this.generation.answer, run)));
+    }
     this.generation = undefined;
     // Nothing left to keep alive: an idle session must be free to hibernate.
     void this.ctx.storage.deleteAlarm();

@@ -1,6 +1,5 @@
 // Starts the bundled Worker in Miniflare on a real port, with the bindings a test chooses.
 
-import type { Readable } from "node:stream";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { BUNDLE } from "../e2e/global-setup.ts";
 import { record } from "./record.ts";
@@ -11,6 +10,8 @@ export interface Relay {
   /** ws://127.0.0.1:PORT */
   wsUrl: string;
   mf: Miniflare;
+  /** Every line the runtime printed so far (stdout and stderr), in order. */
+  logs: string[];
   dispose(): Promise<void>;
 }
 
@@ -37,6 +38,18 @@ export default class FakeAi extends WorkerEntrypoint {
   }
 }`;
 
+/**
+ * A stand-in for the METRICS Analytics Engine dataset (Miniflare's own discards the points):
+ * each data point is logged as one `metrics-datapoint {json}` line, which the relay records.
+ */
+const FAKE_METRICS = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+export default class FakeMetrics extends WorkerEntrypoint {
+  writeDataPoint(point) {
+    console.log("metrics-datapoint " + JSON.stringify(point));
+  }
+}`;
+
 export interface RelayOptions {
   /** Requests per minute per client (the REQUEST_LIMITER binding); default 10,000. */
   requestsPerMinute?: number;
@@ -46,11 +59,19 @@ export async function startRelay(
   vars: Record<string, string> = {},
   options: RelayOptions = {},
 ): Promise<Relay> {
+  const logs: string[] = [];
   // Miniflare 5 takes a new options shape; the classic (v4) one is converted, and reads better.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      // Every line the runtime prints, for the secrets scan and the tests that read logs.
+      // (Miniflare 5 reports runtime output here; its per-worker stdio hook is gone.)
+      handleStructuredLogs({ level, message }) {
+        record(message);
+        logs.push(...message.split("\n").filter((line) => line !== ""));
+        if (level === "error" || level === "warn") console.error(message);
+      },
       workers: [
         {
           name: "sluice",
@@ -60,6 +81,7 @@ export async function startRelay(
           durableObjects: {
             SESSIONS: { className: "ChatSession", useSQLite: true },
             CLIENT_LIMITS: { className: "ClientLimiter", useSQLite: true },
+            USAGE: { className: "UsageLedger", useSQLite: true },
           },
           ratelimits: {
             REQUEST_LIMITER: {
@@ -68,13 +90,15 @@ export async function startRelay(
             },
           },
           bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
-          serviceBindings: { AI: "fake-ai" },
-          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-            for (const stream of [stdout, stderr])
-              stream.on("data", (data) => record(String(data)));
-          },
+          serviceBindings: { AI: "fake-ai", METRICS: "fake-metrics" },
         },
         { name: "fake-ai", modules: true, script: FAKE_AI, compatibilityDate: "2026-10-01" },
+        {
+          name: "fake-metrics",
+          modules: true,
+          script: FAKE_METRICS,
+          compatibilityDate: "2026-10-01",
+        },
       ],
     }),
   );
@@ -84,6 +108,7 @@ export async function startRelay(
     url,
     wsUrl: url.replace(/^http/, "ws"),
     mf,
+    logs,
     dispose: () => mf.dispose(),
   };
 }

@@ -15,13 +15,14 @@ export interface Relay {
   dispose(): Promise<void>;
 }
 
-/** A fake Workers AI binding: `run` streams the documented SSE format, word by word. */
+/** A fake Workers AI binding: `run` streams the documented SSE format, word by word (at most `max_tokens`). */
 const FAKE_AI = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 export default class FakeAi extends WorkerEntrypoint {
   async run(model, inputs) {
     const last = inputs.messages.at(-1).content;
-    const words = ("Workers AI (" + model + ") heard: " + last).split(" ");
+    // max_tokens, when sent, caps the answer's words, as the real models cap their tokens.
+    const words = ("Workers AI (" + model + ") heard: " + last).split(" ").slice(0, inputs.max_tokens);
     const encoder = new TextEncoder();
     return new ReadableStream({
       start(controller) {

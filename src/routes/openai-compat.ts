@@ -17,7 +17,6 @@ import { providerAnswer } from "../streams/provider-answer.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
-import { quotaLimits, usageKey } from "../usage/quota.ts";
 import { parseCompletionRequest } from "./openai-request.ts";
 import { askSession, SESSION_SELECT_HEADER } from "./session-turn.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
@@ -51,10 +50,8 @@ async function statelessAnswer(
   const startedAt = Date.now();
   const provider = createProvider(env);
   const { id: principal, limitKey } = request.principal;
-  const limits = quotaLimits(env);
-  const usage = usageKey(principal, limitKey, limits);
   const messageId = newMessageId();
-  await admitPrompt(env, limitKey, usage, limits, messageId);
+  const usageKey = await admitPrompt(env, request.principal, messageId);
   const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
   return providerAnswer({
     provider,
@@ -72,7 +69,7 @@ async function statelessAnswer(
           session: undefined,
           messageId,
           principal,
-          usageKey: usage,
+          usageKey,
           provider: provider.name,
           model: provider.model,
           startedAt,

@@ -15,7 +15,6 @@ import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
 import { type AnswerContext, generationReport } from "../usage/generation-report.ts";
-import { quotaLimits, usageKey } from "../usage/quota.ts";
 import { buildContext, contextBudget } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { type Client, FanOut, limitKeyOf, sendFrame, socketClient } from "./fanout.ts";
@@ -231,13 +230,12 @@ export class ChatSession extends DurableObject<Env> {
     }
     const arrivedAt = Date.now();
     const provider = createProvider(this.env);
-    const limits = quotaLimits(this.env);
     const principal = this.store.owner() ?? "";
-    const usage = usageKey(principal, limitKey, limits);
     const messageId = newMessageId();
+    let usageKey: string | undefined;
     this.starting = true;
     try {
-      await admitPrompt(this.env, limitKey, usage, limits, messageId);
+      usageKey = await admitPrompt(this.env, { id: principal, limitKey }, messageId);
     } finally {
       this.starting = false;
     }
@@ -260,7 +258,7 @@ export class ChatSession extends DurableObject<Env> {
       route: "session",
       session: this.store.sessionId(),
       principal,
-      usageKey: usage,
+      usageKey,
       provider: provider.name,
       model: provider.model,
       startedAt: arrivedAt,

@@ -31,24 +31,30 @@ function fakes(quotaUse: () => Promise<{ day: number; month: number }>) {
   return { env, calls };
 }
 
+const caller = { id: "tok_a", limitKey: "tok_a" };
+const withQuota = (env: Env, perDay: string): Env => ({
+  ...env,
+  MAX_OUTPUT_TOKENS_PER_DAY: perDay,
+});
+
 describe("admitPrompt", () => {
-  it("asks the limiter and the ledger at once, not one after the other", async () => {
+  it("asks the limiter and the ledger at once, not one after the other, and names the ledger", async () => {
     const { env, calls } = fakes(async () => ({ day: 0, month: 0 }));
-    await admitPrompt(env, "tok_a", "tok_a", { perDay: 10 }, "msg_1");
+    expect(await admitPrompt(withQuota(env, "10"), caller, "msg_1")).toBe("tok_a");
     expect(calls.slice(0, 2).sort()).toEqual(["acquire:start", "quota:start"]);
   });
 
   it("frees the slot it took when the quota refuses", async () => {
     const { env, calls } = fakes(async () => ({ day: 10, month: 10 }));
-    await expect(admitPrompt(env, "tok_a", "tok_a", { perDay: 10 }, "msg_1")).rejects.toMatchObject(
-      { code: "quota_exceeded" },
-    );
+    await expect(admitPrompt(withQuota(env, "10"), caller, "msg_1")).rejects.toMatchObject({
+      code: "quota_exceeded",
+    });
     expect(calls.at(-1)).toBe("release");
   });
 
   it("does not call the ledger without a quota", async () => {
     const { env, calls } = fakes(async () => ({ day: 0, month: 0 }));
-    await admitPrompt(env, "tok_a", "tok_a", {}, "msg_1");
+    await admitPrompt(env, caller, "msg_1");
     expect(calls).toEqual(["acquire:start", "acquire:end"]);
   });
 
@@ -56,14 +62,13 @@ describe("admitPrompt", () => {
     const { env } = fakes(async () => {
       throw new Error("Durable Object reset");
     });
-    await expect(admitPrompt(env, "tok_a", "tok_a", { perDay: 1 }, "msg_1")).resolves.toBe(
-      undefined,
-    );
+    await expect(admitPrompt(withQuota(env, "1"), caller, "msg_1")).resolves.toBe("tok_a");
   });
 
   it("is a config_error when a quota is set but USAGE is not bound", async () => {
-    await expect(
-      admitPrompt({} as Env, "tok_a", "tok_a", { perDay: 1 }, "m"),
-    ).rejects.toMatchObject({ code: "config_error", message: expect.stringContaining("USAGE") });
+    await expect(admitPrompt(withQuota({} as Env, "1"), caller, "m")).rejects.toMatchObject({
+      code: "config_error",
+      message: expect.stringContaining("USAGE"),
+    });
   });
 });

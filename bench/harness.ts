@@ -2,7 +2,6 @@
  * The harness Worker (bench/harness-worker.ts: the Worker plus bench-only routes), bundled and
  * served by Miniflare the way test/helpers/relay.ts serves the Worker itself.
  */
-import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { bundleWorker } from "../test/helpers/bundle.ts";
@@ -31,19 +30,20 @@ export async function startHarness(vars: Record<string, string>): Promise<Harnes
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      // Into the e2e secrets scan's records, as startRelay does, rather than onto the report
+      // (Miniflare 5 reports runtime output here; its per-worker stdio hook is gone).
+      handleStructuredLogs: ({ message }) => record(message),
       workers: [
         {
           name: "sluice",
           modules: true,
           scriptPath: HARNESS_BUNDLE,
           compatibilityDate: "2026-10-01",
-          durableObjects: { SESSIONS: { className: "ChatSession", useSQLite: true } },
-          bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
-          // Into the e2e secrets scan's records, as startRelay does, rather than onto the report.
-          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-            for (const stream of [stdout, stderr])
-              stream.on("data", (data) => record(String(data)));
+          durableObjects: {
+            SESSIONS: { className: "ChatSession", useSQLite: true },
+            USAGE: { className: "UsageLedger", useSQLite: true },
           },
+          bindings: { PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
         },
       ],
     }),

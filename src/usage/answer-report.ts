@@ -173,27 +173,40 @@ async function writeMetric(env: Env, line: AnswerLogLine): Promise<void> {
   }
 }
 
+/** Adds the answer's tokens to its ledger, when it has one; never throws or rejects. */
+async function recordUsage(
+  env: Env,
+  report: AnswerReport,
+  line: AnswerLogLine,
+  tokens: AnswerTokens,
+): Promise<void> {
+  if (report.usageKey === undefined || !env.USAGE) return;
+  try {
+    await env.USAGE.get(env.USAGE.idFromName(report.usageKey)).record({
+      at: report.endedAt,
+      provider: line.provider,
+      model: line.model,
+      inputTokens: tokens.inputTokens,
+      outputTokens: tokens.outputTokens,
+      reasoningTokens: tokens.reasoningTokens,
+    });
+  } catch (error) {
+    console.error("usage ledger write failed:", String(error));
+  }
+}
+
 /**
- * Reports an ended answer: the log line, the data point (when METRICS is bound) and the
- * ledger record (when it has a usage key). Never rejects and never throws: reporting must
- * not fail an answer or hold up a session, so each failure is logged (without secrets) only.
+ * Reports an ended answer: the log line, then the ledger record (when it has a usage key) and
+ * the data point (when METRICS is bound) side by side. Never rejects and never throws:
+ * reporting must not fail an answer or hold up a session, so each failure is only logged
+ * (without secrets).
  */
 export async function reportAnswer(env: Env, report: AnswerReport): Promise<void> {
   try {
     const tokens = answerTokens(report);
     const line = await answerLogLine(report, tokens);
     console.log(JSON.stringify(line));
-    await writeMetric(env, line);
-    if (report.usageKey !== undefined && env.USAGE) {
-      await env.USAGE.get(env.USAGE.idFromName(report.usageKey)).record({
-        at: report.endedAt,
-        provider: line.provider,
-        model: line.model,
-        inputTokens: tokens.inputTokens,
-        outputTokens: tokens.outputTokens,
-        reasoningTokens: tokens.reasoningTokens,
-      });
-    }
+    await Promise.all([recordUsage(env, report, line, tokens), writeMetric(env, line)]);
   } catch (error) {
     console.error("answer report failed:", String(error));
   }

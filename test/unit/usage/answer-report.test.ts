@@ -1,10 +1,12 @@
 // The answer report: tokens (reported or estimated), the log line and the data point.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { Env } from "../../../src/env.ts";
 import {
   type AnswerReport,
   answerDataPoint,
   answerLogLine,
   answerTokens,
+  reportAnswer,
   shortHash,
 } from "../../../src/usage/answer-report.ts";
 
@@ -103,5 +105,39 @@ describe("answerLogLine", () => {
       blobs: ["demo", "sluice-demo", "error", "upstream_timeout", "session"],
       doubles: [1, -1, 900, 11, 5, 2, 3, 1, 1],
     });
+  });
+});
+
+describe("reportAnswer", () => {
+  it("never rejects: a failing ledger and dataset are logged, and the line is still written", async () => {
+    const logs: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: string) => logs.push(line));
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const broken = {
+      USAGE: {
+        idFromName: (name: string) => name,
+        get: () => ({ record: () => Promise.reject(new Error("ledger down")) }),
+      },
+      METRICS: {
+        writeDataPoint: () => {
+          throw new Error("dataset down");
+        },
+      },
+    } as unknown as Env;
+    try {
+      await expect(reportAnswer(broken, report())).resolves.toBe(undefined);
+      expect(logs).toHaveLength(1);
+      expect(JSON.parse(logs[0] ?? "")).toMatchObject({
+        event: "sluice.answer",
+        messageId: "msg_1",
+      });
+      expect(error.mock.calls.map((call) => String(call[0])).sort()).toEqual([
+        "metrics data point failed:",
+        "usage ledger write failed:",
+      ]);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
   });
 });

@@ -1,6 +1,8 @@
 /**
  * The Worker under test plus bench-only routes; bundled by bench/harness.ts, never deployed.
  * - `GET /__bench/storage/:session`: the session object's storage counters;
+ * - `GET /__bench/usage`: the rows the caller's usage ledger wrote (open mode with a quota: the
+ *   ledger of the caller's IP, the same key its answers count in);
  * - `POST /__bench/pipeline`: keeps the posted bytes for the pipeline benchmark;
  * - `GET /__bench/pipeline?variant=&chunking=`: runs one contender over them (timed by the caller,
  *   since workerd's clocks do not advance while code runs).
@@ -17,6 +19,7 @@ import { CHUNKINGS, chunk, runVariant, VARIANTS } from "./pipeline-core.ts";
 const STORAGE_ROUTE = "/__bench/storage/";
 const STORAGE_OP = "https://session/__bench/storage";
 const PIPELINE_ROUTE = "/__bench/pipeline";
+const USAGE_ROUTE = "/__bench/usage";
 
 export class ChatSession extends Relayed {
   override async fetch(request: Request): Promise<Response> {
@@ -51,9 +54,13 @@ async function pipeline(request: Request): Promise<Response> {
 }
 
 export default {
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === PIPELINE_ROUTE) return pipeline(request);
+    if (pathname === USAGE_ROUTE && env.USAGE) {
+      const key = `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}`;
+      return Response.json(await env.USAGE.get(env.USAGE.idFromName(key)).stats());
+    }
     if (!pathname.startsWith(STORAGE_ROUTE)) return worker.fetch(request, env, ctx);
     const session = pathname.slice(STORAGE_ROUTE.length);
     const stub = env.SESSIONS.get(env.SESSIONS.idFromName(session));

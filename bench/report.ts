@@ -88,6 +88,12 @@ export function verdicts(results: Results): Verdict[] {
     measured: worst === undefined ? "not run" : String(worst),
     pass: worst === undefined ? undefined : worst <= 20,
   });
+  const usage = results.storage?.usage;
+  list.push({
+    goal: "<= 1 usage ledger row written per answer",
+    measured: usage === undefined ? "not run" : String(usage.rowsPerAnswer),
+    pass: usage === undefined ? undefined : usage.rowsPerAnswer <= 1,
+  });
   return list;
 }
 
@@ -201,6 +207,12 @@ function storageTable(results: Results): string {
       ],
       rows,
     ),
+    ...(storage.usage
+      ? [
+          "",
+          `Usage ledger: ${storage.usage.rowsWritten} rows written for ${storage.usage.answers} answers (${storage.usage.rowsPerAnswer} per answer).`,
+        ]
+      : []),
   ].join("\n");
 }
 

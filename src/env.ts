@@ -28,6 +28,16 @@ export interface Env {
   REQUEST_LIMITER?: RateLimit;
   /** Concurrent generations per client: one Durable Object per client keeps the count. */
   CLIENT_LIMITS?: DurableObjectNamespace<import("./limits/ClientLimiter.ts").ClientLimiter>;
+  /** One usage ledger per principal: tokens per UTC day and model, for `GET /usage` and quotas. */
+  USAGE?: DurableObjectNamespace<import("./usage/UsageLedger.ts").UsageLedger>;
+  /** Workers Analytics Engine dataset: one data point per answer (docs/operations.md). */
+  METRICS?: AnalyticsEngineDataset;
+  /** Output tokens one answer may have; sent upstream as the provider's output cap (default: none sent, except Anthropic's required 4096). */
+  MAX_OUTPUT_TOKENS?: string;
+  /** Output tokens a principal may use per UTC day; over it, new prompts get `quota_exceeded` (default: no quota). */
+  MAX_OUTPUT_TOKENS_PER_DAY?: string;
+  /** Output tokens a principal may use per UTC calendar month (default: no quota). */
+  MAX_OUTPUT_TOKENS_PER_MONTH?: string;
   /** Answers a client may have streaming at once (default 4). */
   MAX_CONCURRENT_GENERATIONS?: string;
   /** Characters of history sent upstream; the oldest messages are left out first (default 60000). */

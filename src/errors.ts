@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   origin_not_allowed: 403,
   identity_required: 403,
   rate_limited: 429,
+  quota_exceeded: 429,
   session_full: 409,
   not_found: 404,
   upgrade_required: 426,
@@ -43,22 +44,29 @@ export class SluiceError extends Error {
   readonly status: number;
   /** Seconds after which a retry may succeed (rate limits); sent as `Retry-After`. */
   readonly retryAfter: number | undefined;
+  /** When a quota resets, as an ISO 8601 UTC time (`quota_exceeded` only). */
+  readonly resetAt: string | undefined;
 
-  constructor(code: ErrorCode, message: string, retryAfter?: number) {
+  constructor(code: ErrorCode, message: string, retryAfter?: number, resetAt?: string) {
     super(message);
     this.name = "SluiceError";
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.retryAfter = retryAfter;
+    this.resetAt = resetAt;
   }
 
-  /** The JSON body for HTTP routes: `{"error": {"code", "message"}}`, plus the headers it needs. */
+  /**
+   * The JSON body for HTTP routes: `{"error": {"code", "message"}}` (plus `resetAt` when the
+   * error has one), and the headers it needs.
+   */
   toResponse(): Response {
     const headers = new Headers();
     if (this.retryAfter !== undefined) headers.set("retry-after", String(this.retryAfter));
     if (this.code === "unauthorized") headers.set("www-authenticate", 'Bearer realm="sluice"');
+    const resetAt = this.resetAt === undefined ? {} : { resetAt: this.resetAt };
     return Response.json(
-      { error: { code: this.code, message: this.message } },
+      { error: { code: this.code, message: this.message, ...resetAt } },
       { status: this.status, headers },
     );
   }

@@ -7,6 +7,7 @@ import { countRequest } from "./limits/limits.ts";
 import { checkOrigin, preflight, withCors } from "./origins.ts";
 import { postChat, resumeChat, stopChat } from "./routes/ai-sdk.ts";
 import { openChatSocket } from "./routes/ai-sdk-ws.ts";
+import { health } from "./routes/health.ts";
 import { chatCompletions, listModels, openaiFallback } from "./routes/openai-compat.ts";
 import {
   cancelGeneration,
@@ -20,10 +21,12 @@ import {
   renameSession,
   streamEvents,
 } from "./routes/sessions.ts";
+import { getUsage } from "./routes/usage.ts";
 
 export { ChatDirectory } from "./directory/ChatDirectory.ts";
 export { ClientLimiter } from "./limits/ClientLimiter.ts";
 export { ChatSession } from "./session/ChatSession.ts";
+export { UsageLedger } from "./usage/UsageLedger.ts";
 
 function methodNotAllowed(allowed: string) {
   return (request: Request) => {
@@ -80,6 +83,7 @@ const ROUTES: Array<["GET" | "POST" | "PATCH" | "DELETE", string, Handler, strin
   ["GET", "/api/chat/ws", openChatSocket, "GET with a WebSocket upgrade"],
   ["GET", "/api/chat/:id/stream", resumeChat],
   ["POST", "/api/chat/:id/stop", stopChat],
+  ["GET", "/usage", getUsage],
 ];
 
 const VERB = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delete" } as const;
@@ -99,5 +103,9 @@ router
   });
 
 export default {
-  fetch: (request, env, ctx) => router.fetch(request as RouteRequest, env, ctx),
+  // `/health` skips the guard: no token, no rate limit, no Durable Object (src/routes/health.ts).
+  fetch: async (request, env, ctx): Promise<Response> =>
+    new URL(request.url).pathname === "/health"
+      ? health(request, env)
+      : router.fetch(request as RouteRequest, env, ctx),
 } satisfies ExportedHandler<Env>;

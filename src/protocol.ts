@@ -139,8 +139,17 @@ export type ConnectionFrame =
   | { type: "session"; session: string; lastSeq: number; generating: boolean }
   /** The stored history, on request. */
   | { type: "history"; session: string; messages: StoredMessage[] }
-  /** A request of this connection was refused; the connection stays usable. */
-  | { type: "error"; code: ErrorCode; message: string; retryAfter?: number | undefined }
+  /**
+   * A request of this connection was refused; the connection stays usable. `retryAfter`: seconds
+   * until a retry may succeed (limits, quotas); `resetAt`: when a quota resets (ISO 8601, UTC).
+   */
+  | {
+      type: "error";
+      code: ErrorCode;
+      message: string;
+      retryAfter?: number | undefined;
+      resetAt?: string | undefined;
+    }
   /** The answer to `ping`. */
   | { type: "pong" }
   /** The session was renamed (sent to all its clients). */

@@ -77,6 +77,7 @@ export function toServerEvent(value: unknown): ServerEvent | undefined {
         message: value.message,
       };
       if (typeof value.retryAfter === "number") refusal.retryAfter = value.retryAfter;
+      if (isString(value.resetAt)) refusal.resetAt = value.resetAt;
       return refusal;
     }
     if (value.type === "renamed" && isString(value.session) && isString(value.title)) {

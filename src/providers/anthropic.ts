@@ -1,7 +1,7 @@
 /** The Anthropic Messages API: the request; `anthropic-events.ts` reads its stream. */
 import type { Env } from "../env.ts";
 import { anthropicEvents } from "./anthropic-events.ts";
-import { baseUrl, endpoint, missingSecret, setting } from "./config.ts";
+import { baseUrl, endpoint, missingSecret, outputCap, setting } from "./config.ts";
 import type { FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import type { ChatMessage, Provider } from "./types.ts";
@@ -9,10 +9,14 @@ import type { ChatMessage, Provider } from "./types.ts";
 const DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
 const DEFAULT_MODEL = "claude-sonnet-4-5";
 const API_VERSION = "2023-06-01";
+/** The Messages API requires `max_tokens`: this one unless MAX_OUTPUT_TOKENS is set. */
 const MAX_TOKENS = 4096;
 
 /** The settings this provider reads; `Env` satisfies it. */
-export type AnthropicEnv = Pick<Env, "MODEL" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_API_KEY">;
+export type AnthropicEnv = Pick<
+  Env,
+  "MODEL" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_API_KEY" | "MAX_OUTPUT_TOKENS"
+>;
 
 /**
  * The provider for `${ANTHROPIC_BASE_URL}/messages`. System messages go to the top-level
@@ -44,7 +48,7 @@ function anthropicRequest(env: AnthropicEnv, model: string, messages: ChatMessag
     .map(({ role, content }) => ({ role, content }));
   const body = {
     model,
-    max_tokens: MAX_TOKENS,
+    max_tokens: outputCap(env.MAX_OUTPUT_TOKENS) ?? MAX_TOKENS,
     stream: true,
     ...(system ? { system } : {}),
     messages: turns,

@@ -44,3 +44,17 @@ export function isLocalUrl(url: URL): boolean {
 export function missingSecret(name: string): SluiceError {
   return new SluiceError("config_error", `${name} is not set; run \`wrangler secret put ${name}\``);
 }
+
+/**
+ * MAX_OUTPUT_TOKENS as a positive integer, undefined when unset; anything else is a
+ * `config_error`. Each provider sends it upstream as its own output cap.
+ */
+export function outputCap(value: string | undefined): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  const cap = Number(text);
+  if (!Number.isSafeInteger(cap) || cap <= 0) {
+    throw new SluiceError("config_error", "MAX_OUTPUT_TOKENS must be a positive whole number.");
+  }
+  return cap;
+}

@@ -9,6 +9,7 @@
  * is answered with those tool calls and finish `tool_calls`.
  */
 import type { Env } from "../env.ts";
+import { outputCap } from "./config.ts";
 import type { DemoScript } from "./demo-script.ts";
 import { demoScript } from "./demo-script.ts";
 import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
@@ -16,12 +17,13 @@ import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./typ
 const DEFAULT_DELAY_MS = 15;
 
 /** The settings the demo reads; `Env` satisfies it. */
-export type DemoEnv = Pick<Env, "DEMO_DELAY_MS">;
+export type DemoEnv = Pick<Env, "DEMO_DELAY_MS" | "MAX_OUTPUT_TOKENS">;
 
 /**
  * The demo provider. Each event but usage and finish comes DEMO_DELAY_MS after the previous
  * one (default 15; 0 sends as fast as the reader pulls, still yielding to the event loop
- * between events), then `usage` (input: words in all messages) and `finish`.
+ * between events), then `usage` (input: words in all messages) and `finish`, which is
+ * `length` when MAX_OUTPUT_TOKENS cut the answer short, as a real model reports it.
  */
 export function createDemoProvider(env: DemoEnv): Provider {
   const delayMs = parseDelay(env.DEMO_DELAY_MS);
@@ -31,7 +33,12 @@ export function createDemoProvider(env: DemoEnv): Provider {
     async stream({ messages, signal, onActivity }) {
       const prompt = messages.findLast((message) => message.role === "user")?.content ?? "";
       const script = demoScript(prompt, messages.length, countWords(messages));
-      return demoEvents(script, delayMs, signal, onActivity);
+      return demoEvents(
+        capScript(script, outputCap(env.MAX_OUTPUT_TOKENS)),
+        delayMs,
+        signal,
+        onActivity,
+      );
     },
   };
 }
@@ -81,6 +88,43 @@ function demoEvents(
     },
     cancel: close,
   };
+}
+
+/**
+ * `script` cut after `cap` pieces of content (text, reasoning or arguments), when it has more:
+ * the part in progress is ended, then usage (output: `cap`) and finish `length`.
+ */
+export function capScript(script: DemoScript, cap: number | undefined): DemoScript {
+  if (cap === undefined) return script;
+  let sent = 0;
+  let open: UpstreamEvent | undefined;
+  for (let index = 0; index < script.length; index += 1) {
+    const event = script.at(index);
+    if (event.type === "reasoning-start" || event.type === "tool-call-start") open = event;
+    if (event.type === "reasoning-end" || event.type === "tool-call-end") open = undefined;
+    const content =
+      event.type === "text" || event.type === "reasoning-delta" || event.type === "tool-call-delta";
+    if (!content || ++sent < cap) continue;
+    if (index + 1 < script.length && script.at(index + 1).type === "usage") return script;
+    const tail: UpstreamEvent[] = [];
+    if (open?.type === "reasoning-start") tail.push({ type: "reasoning-end", id: open.id });
+    if (open?.type === "tool-call-start") {
+      const { id, index: position, name } = open;
+      const message = "The answer was cut at MAX_OUTPUT_TOKENS inside this call.";
+      tail.push({ type: "tool-call-invalid", id, index: position, name, arguments: "", message });
+    }
+    const input = script.at(script.length - 2);
+    const inputTokens = input.type === "usage" ? input.usage.inputTokens : 0;
+    tail.push({ type: "usage", usage: { inputTokens, outputTokens: cap } });
+    tail.push({ type: "finish", reason: "length" });
+    const kept = index + 1;
+    return {
+      length: kept + tail.length,
+      at: (at) =>
+        at < kept ? script.at(at) : (tail[at - kept] ?? { type: "finish", reason: "length" }),
+    };
+  }
+  return script;
 }
 
 /** DEMO_DELAY_MS as a non-negative number of milliseconds, or the default if unset or invalid. */

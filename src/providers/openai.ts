@@ -1,6 +1,6 @@
 /** Any OpenAI-compatible Chat Completions stream (OpenAI, Azure, Groq, DeepSeek, OpenRouter, Ollama). */
 import type { Env } from "../env.ts";
-import { baseUrl, endpoint, isLocalUrl, missingSecret, setting } from "./config.ts";
+import { baseUrl, endpoint, isLocalUrl, missingSecret, outputCap, setting } from "./config.ts";
 import type { ToolCallDelta, WholeToolCall } from "./delta-parts.ts";
 import { DeltaParts } from "./delta-parts.ts";
 import type { Emit, EventTransform, FetchLike } from "./fetch-upstream.ts";
@@ -205,7 +205,10 @@ export function openaiEvents(): EventTransform {
 }
 
 /** The settings this provider reads; `Env` satisfies it. */
-export type OpenAIEnv = Pick<Env, "MODEL" | "OPENAI_BASE_URL" | "OPENAI_API_KEY">;
+export type OpenAIEnv = Pick<
+  Env,
+  "MODEL" | "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "MAX_OUTPUT_TOKENS"
+>;
 
 /**
  * The provider for `${OPENAI_BASE_URL}/chat/completions`. OPENAI_API_KEY is required, except
@@ -234,10 +237,30 @@ function openaiRequest(env: OpenAIEnv, model: string, messages: ChatMessage[]): 
   const key = env.OPENAI_API_KEY?.trim();
   if (key) headers.set("authorization", `Bearer ${key}`);
   else if (!isLocalUrl(base)) throw missingSecret("OPENAI_API_KEY");
-  const body = { model, messages, stream: true, stream_options: { include_usage: true } };
+  const cap = outputCap(env.MAX_OUTPUT_TOKENS);
+  const body = {
+    model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+    ...(cap === undefined ? {} : { [capField(base)]: cap }),
+  };
   return new Request(endpoint(base, "/chat/completions"), {
     method: "POST",
     headers,
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * The output cap's field: OpenAI's own API (and Azure OpenAI) take `max_completion_tokens`,
+ * the only one their reasoning models accept; every other compatible server (vLLM, Ollama,
+ * llama.cpp, Groq, DeepSeek, OpenRouter, Together) reads `max_tokens`, which some of them
+ * do not know under the newer name.
+ */
+function capField(base: URL): "max_completion_tokens" | "max_tokens" {
+  const host = base.hostname;
+  return host === "api.openai.com" || host.endsWith(".openai.azure.com")
+    ? "max_completion_tokens"
+    : "max_tokens";
 }

@@ -37,6 +37,10 @@ export function resilient(
       } catch (error) {
         if (!fallback || !usable(error, call) || !allowsFallback(error)) throw error;
         console.warn(`${failed(primary, error)}; falling back to ${label(fallback)}`);
+        if (call.report) {
+          call.report.fallback = true;
+          call.report.retries += 1;
+        }
         try {
           return await withRetries(fallback, call, policy);
         } catch (second) {
@@ -58,13 +62,19 @@ async function withRetries(
 ): Promise<UpstreamEvents> {
   for (let retry = 1; ; retry++) {
     try {
-      return await attempt(provider, call, policy);
+      const events = await attempt(provider, call, policy);
+      if (call.report) {
+        call.report.provider = provider.name;
+        call.report.model = provider.model;
+      }
+      return events;
     } catch (error) {
       if (!usable(error, call)) throw error;
       const delay = retryDelay(error, retry, policy);
       if (delay === undefined) throw finalError(error, retry);
       console.warn(`${failed(provider, error)}; retry ${retry} in ${delay} ms`);
       await sleep(delay, call.signal);
+      if (call.report) call.report.retries += 1;
     }
   }
 }

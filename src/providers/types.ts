@@ -13,7 +13,24 @@ export interface ChatMessage {
 /** Token counts reported by the upstream. */
 export interface Usage {
   inputTokens: number;
+  /** Every token the model produced, reasoning included (as OpenAI and Anthropic count them). */
   outputTokens: number;
+  /** The part of `outputTokens` spent on reasoning, where the upstream reports it. */
+  reasoningTokens?: number | undefined;
+}
+
+/**
+ * How one call was served, filled in by the retry wrapper (`resilient`) as it happens, for the
+ * operator's log line and metrics: retries spent, and which provider committed.
+ */
+export interface CallReport {
+  /** Attempts after the first, over the primary and the fallback together. */
+  retries: number;
+  /** True when the fallback provider gave the answer. */
+  fallback: boolean;
+  /** The provider and model that committed; unset until one did. */
+  provider?: string;
+  model?: string;
 }
 
 /** A tool call's complete input: always a JSON object, as every upstream's tools take. */
@@ -116,6 +133,8 @@ export interface GenerationRequest {
   signal: AbortSignal;
   /** Called whenever the upstream shows life (bytes arrive); the stall watchdog listens. */
   onActivity?: () => void;
+  /** Where the retry wrapper reports retries and the provider that answered. */
+  report?: CallReport;
 }
 
 /**

@@ -10,7 +10,7 @@
  * `delta.tool_calls` (see `readWorkersAiChunk`).
  */
 import { SluiceError } from "../errors.ts";
-import { setting } from "./config.ts";
+import { outputCap, setting } from "./config.ts";
 import type { WholeToolCall } from "./delta-parts.ts";
 import type { EventTransform } from "./fetch-upstream.ts";
 import { sseEvents } from "./fetch-upstream.ts";
@@ -31,6 +31,7 @@ export interface AiRunner {
 export interface WorkersAiEnv {
   AI?: AiRunner | undefined;
   MODEL?: string | undefined;
+  MAX_OUTPUT_TOKENS?: string | undefined;
 }
 
 /**
@@ -98,9 +99,15 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
           'The AI binding is missing; add `[ai]` with `binding = "AI"` to wrangler.toml',
         );
       }
+      const cap = outputCap(env.MAX_OUTPUT_TOKENS);
       let result: unknown;
       try {
-        result = await ai.run(model, { messages, stream: true });
+        const inputs = {
+          messages,
+          stream: true,
+          ...(cap === undefined ? {} : { max_tokens: cap }),
+        };
+        result = await ai.run(model, inputs);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw bindingFailure(error);

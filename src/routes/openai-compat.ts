@@ -7,7 +7,7 @@
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import { acquireSlot, releaseSlot, renewSlot } from "../limits/limits.ts";
+import { releaseSlot, renewSlot } from "../limits/limits.ts";
 import { createProvider } from "../providers/index.ts";
 import type { ChatMessage } from "../providers/types.ts";
 import { askSession, SESSION_SELECT_HEADER } from "../session/answers.ts";
@@ -16,6 +16,8 @@ import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { admitPrompt } from "../usage/admit.ts";
+import { reportAnswer } from "../usage/answer-report.ts";
 import { parseCompletionRequest } from "./openai-request.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
@@ -45,20 +47,36 @@ async function statelessAnswer(
   ctx: ExecutionContext,
   messages: ChatMessage[],
 ): Promise<ReadableStream<AnswerEvent>> {
+  const startedAt = Date.now();
   const provider = createProvider(env);
-  const { limitKey } = request.principal;
+  const { id: principal, limitKey } = request.principal;
   const messageId = newMessageId();
-  await acquireSlot(env, limitKey, messageId);
+  const usageKey = await admitPrompt(env, request.principal, messageId);
   const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
   return providerAnswer({
     provider,
     messages,
     messageId,
     stallMs: stallTimeout(env.STALL_TIMEOUT_MS),
-    onClose: () => {
+    onClose: (ended) => {
       clearInterval(renew);
-      // The release outlives the response, so it must be handed to waitUntil.
+      // The release and the report outlive the response, so they are handed to waitUntil.
       ctx.waitUntil(releaseSlot(env, limitKey, messageId));
+      ctx.waitUntil(
+        reportAnswer(env, {
+          ...ended,
+          route: "stateless",
+          session: undefined,
+          messageId,
+          principal,
+          usageKey,
+          provider: provider.name,
+          model: provider.model,
+          startedAt,
+          endedAt: Date.now(),
+          contextChars: messages.reduce((sum, message) => sum + message.content.length, 0),
+        }),
+      );
     },
   });
 }

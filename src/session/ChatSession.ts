@@ -9,7 +9,7 @@ import { ChatListing, sessionTitle } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import { acquireSlot, countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
+import { countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
 import type {
   DeleteReason,
   SessionCreated,
@@ -21,6 +21,9 @@ import { parseClientFrame, parseListRequest, parseSeq } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { admitPrompt } from "../usage/admit.ts";
+import { reportAnswer } from "../usage/answer-report.ts";
+import { type AnswerContext, generationReport } from "../usage/generation-report.ts";
 import { bestEffort } from "./best-effort.ts";
 import {
   CALLER_HEADER,
@@ -69,6 +72,8 @@ interface Running {
   position: number;
   /** Set once the clients were sent its `done`. */
   ended: boolean;
+  /** What its report at the end needs from its start. */
+  report: AnswerContext;
 }
 
 export class ChatSession extends DurableObject<Env> {
@@ -248,8 +253,8 @@ export class ChatSession extends DurableObject<Env> {
         }
       }
     } catch (error) {
-      const { code, message: text, retryAfter } = toSluiceError(error);
-      sendFrame(ws, { type: "error", code, message: text, retryAfter });
+      const { code, message: text, retryAfter, resetAt } = toSluiceError(error);
+      sendFrame(ws, { type: "error", code, message: text, retryAfter, resetAt });
     }
   }
 
@@ -389,8 +394,8 @@ export class ChatSession extends DurableObject<Env> {
 
   /**
    * Starts a generation, or throws: `busy` while one runs (the documented policy: refuse),
-   * `session_full`, `rate_limited` when the client has too many answers streaming. Nothing is
-   * stored before all checks pass.
+   * `session_full`, `rate_limited` when the client has too many answers streaming,
+   * `quota_exceeded` when its principal used its tokens. Nothing is stored before all checks pass.
    */
   private async startGeneration(
     prompt: string,
@@ -410,11 +415,14 @@ export class ChatSession extends DurableObject<Env> {
         `This session holds ${MAX_SESSION_MESSAGES} messages, its limit; start a new session.`,
       );
     }
+    const arrivedAt = Date.now();
     const provider = createProvider(this.env);
+    const principal = this.store.owner() ?? "";
     const messageId = newMessageId();
+    let usageKey: string | undefined;
     this.starting = true;
     try {
-      await acquireSlot(this.env, limitKey, messageId);
+      usageKey = await admitPrompt(this.env, { id: principal, limitKey }, messageId);
     } finally {
       this.starting = false;
     }
@@ -434,6 +442,16 @@ export class ChatSession extends DurableObject<Env> {
       startSeq: this.log.lastSeq + 1,
       position,
       ended: false,
+      report: {
+        route: "session",
+        session: this.store.sessionId(),
+        principal,
+        usageKey,
+        provider: provider.name,
+        model: provider.model,
+        startedAt: arrivedAt,
+        contextChars: 0,
+      },
     };
     this.generation = running;
     const start: Unsequenced<SessionEvent> = { type: "start", messageId, userMessageId, prompt };
@@ -477,6 +495,10 @@ export class ChatSession extends DurableObject<Env> {
         this.env.SYSTEM_PROMPT,
         contextBudget(this.env.CONTEXT_BUDGET_CHARS),
       );
+      running.report.contextChars = context.reduce(
+        (sum, message) => sum + message.content.length,
+        0,
+      );
       await run.run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) => {
         this.emit({ type: "chunk", messageId: run.messageId, content });
         this.log.flushIfFull();
@@ -489,6 +511,7 @@ export class ChatSession extends DurableObject<Env> {
     }
     // After an answer ended: per-answer hooks go here, one line each.
     this.chats.answered(run.outcome().content);
+    this.ctx.waitUntil(reportAnswer(this.env, generationReport(running.report, run)));
   }
 
   /** Stores how the answer ended, then tells the clients. */

@@ -22,7 +22,15 @@ export interface Caller {
 /** A session call's result: its value, or the Sluice error that refused it. */
 export type Outcome<T> =
   | { ok: true; value: T }
-  | { ok: false; error: { code: ErrorCode; message: string; retryAfter?: number | undefined } };
+  | {
+      ok: false;
+      error: {
+        code: ErrorCode;
+        message: string;
+        retryAfter?: number | undefined;
+        resetAt?: string | undefined;
+      };
+    };
 
 /** How a session streams its events to the Worker: SSE for clients, or one JSON per line. */
 export type EventWire = "sse" | "frames";
@@ -48,17 +56,17 @@ export async function outcome<T>(work: () => T | Promise<T>): Promise<Outcome<T>
   try {
     return { ok: true, value: await work() };
   } catch (error) {
-    const { code, message, retryAfter } = toSluiceError(error);
+    const { code, message, retryAfter, resetAt } = toSluiceError(error);
     if (code === "internal") console.error("session call failed:", String(error));
-    return { ok: false, error: { code, message, retryAfter } };
+    return { ok: false, error: { code, message, retryAfter, resetAt } };
   }
 }
 
 /** The value of a call, or its error thrown as a SluiceError (the Worker's side of a call). */
 export function unwrap<T>(result: Outcome<T>): T {
   if (result.ok) return result.value;
-  const { code, message, retryAfter } = result.error;
-  throw new SluiceError(code, message, retryAfter);
+  const { code, message, retryAfter, resetAt } = result.error;
+  throw new SluiceError(code, message, retryAfter, resetAt);
 }
 
 /** The caller of `session` for a request's principal. */

@@ -1,7 +1,7 @@
 /** One generation: reads a provider's event stream into an answer, and can be cancelled at once. */
 import type { ErrorCode } from "../errors.ts";
 import { toSluiceError } from "../errors.ts";
-import type { ChatMessage, Provider, Usage } from "../providers/types.ts";
+import type { CallReport, ChatMessage, Provider, Usage } from "../providers/types.ts";
 import { StallWatchdog } from "../streams/stall-watchdog.ts";
 import type { MessageOutcome } from "./store.ts";
 
@@ -13,6 +13,10 @@ export class Generation {
   private finish: string | undefined;
   private failure: { code: ErrorCode; message: string } | undefined;
   private cancelled = false;
+  /** Retries and the provider that answered, as the retry wrapper reports them. */
+  readonly call: CallReport = { retries: 0, fallback: false };
+  /** When its first text arrived (ms since the epoch), for the time to first token. */
+  firstTextAt: number | undefined;
 
   constructor(readonly messageId: string) {}
 
@@ -51,6 +55,7 @@ export class Generation {
         messages,
         signal: this.controller.signal,
         onActivity: () => watchdog.poke(),
+        report: this.call,
       });
       watchdog.poke();
       // A provider that ignores its signal still stops here.
@@ -60,6 +65,7 @@ export class Generation {
         if (event === undefined || this.controller.signal.aborted) break;
         switch (event.type) {
           case "text":
+            this.firstTextAt ??= Date.now();
             this.text += event.text;
             onText(event.text);
             break;

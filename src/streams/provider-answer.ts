@@ -4,7 +4,9 @@
  * gets: an AbortController that the client's disconnect fires, and the stall watchdog.
  */
 import { type ErrorCode, SluiceError } from "../errors.ts";
+import type { MessageStatus } from "../protocol.ts";
 import type {
+  CallReport,
   ChatMessage,
   Provider,
   UpstreamEvent,
@@ -21,8 +23,18 @@ export interface ProviderAnswerOptions {
   messageId: string;
   /** Milliseconds without an upstream byte before the answer fails as `upstream_stalled`. */
   stallMs: number;
-  /** Called once when the answer ends, fails or is cancelled (frees the client's slot). */
-  onClose?: () => void;
+  /** Called once when the answer ends, fails or is cancelled (frees the client's slot, reports it). */
+  onClose?: (ended: EndedAnswer) => void;
+}
+
+/** How a stateless answer ended, for its report. */
+export interface EndedAnswer {
+  status: Exclude<MessageStatus, "streaming">;
+  errorCode: ErrorCode | undefined;
+  usage: Usage | undefined;
+  call: CallReport;
+  firstTextAt: number | undefined;
+  answerChars: number;
 }
 
 /**
@@ -41,11 +53,18 @@ export async function providerAnswer(
     const message = `The upstream sent nothing for ${stallMs / 1000} s; the relay stopped waiting.`;
     abort.abort(new SluiceError("upstream_stalled", message));
   });
-  const close = () => {
+  const call: CallReport = { retries: 0, fallback: false };
+  let text = "";
+  let firstTextAt: number | undefined;
+  let failure: { code: ErrorCode; message: string } | undefined;
+  let finish: string | undefined;
+  let usage: Usage | undefined;
+  const close = (status: EndedAnswer["status"]) => {
     if (closed) return;
     closed = true;
     watchdog.stop();
-    options.onClose?.();
+    const errorCode = failure?.code;
+    options.onClose?.({ status, errorCode, usage, call, firstTextAt, answerChars: text.length });
   };
   let events: UpstreamEvents;
   try {
@@ -53,18 +72,16 @@ export async function providerAnswer(
       messages,
       signal: abort.signal,
       onActivity: () => watchdog.poke(),
+      report: call,
     });
   } catch (error) {
-    close();
+    failure = { code: error instanceof SluiceError ? error.code : "internal", message: "" };
+    close("error");
     throw error;
   }
   // Until the first text, the provider's connect and first-token timeouts (and its retries)
   // govern; the stall watchdog starts once the stream is handed over.
   watchdog.poke();
-  let text = "";
-  let failure: { code: ErrorCode; message: string } | undefined;
-  let finish: string | undefined;
-  let usage: Usage | undefined;
 
   return new ReadableStream<AnswerEvent>(
     {
@@ -92,11 +109,12 @@ export async function providerAnswer(
             const status = failure ? (text === "" ? "error" : "incomplete") : "complete";
             controller.enqueue({ type: "end", status, finish, usage });
             controller.close();
-            close();
+            close(status);
             return;
           }
           switch (event.type) {
             case "text":
+              firstTextAt ??= Date.now();
               text += event.text;
               controller.enqueue({ type: "text", text: event.text });
               return;
@@ -114,7 +132,7 @@ export async function providerAnswer(
         }
       },
       cancel(reason) {
-        close();
+        close("cancelled");
         abort.abort(reason);
         events.cancel(reason);
       },

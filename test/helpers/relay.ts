@@ -2,7 +2,6 @@
 // browser tests and the benchmarks. Bindings come from wrangler.toml (as `wrangler dev` and the
 // vitest plugin read it), so a binding added there cannot be forgotten in any of them.
 
-import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -17,16 +16,19 @@ export interface Relay {
   /** ws://127.0.0.1:PORT */
   wsUrl: string;
   mf: Miniflare;
+  /** Every line the runtime printed so far (stdout and stderr), in order. */
+  logs: string[];
   dispose(): Promise<void>;
 }
 
-/** A fake Workers AI binding: `run` streams the documented SSE format, word by word. */
+/** A fake Workers AI binding: `run` streams the documented SSE format, word by word (at most `max_tokens`). */
 const FAKE_AI = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 export default class FakeAi extends WorkerEntrypoint {
   async run(model, inputs) {
     const last = inputs.messages.at(-1).content;
-    const words = ("Workers AI (" + model + ") heard: " + last).split(" ");
+    // max_tokens, when sent, caps the answer's words, as the real models cap their tokens.
+    const words = ("Workers AI (" + model + ") heard: " + last).split(" ").slice(0, inputs.max_tokens);
     const encoder = new TextEncoder();
     return new ReadableStream({
       start(controller) {
@@ -40,6 +42,18 @@ export default class FakeAi extends WorkerEntrypoint {
         controller.close();
       },
     });
+  }
+}`;
+
+/**
+ * A stand-in for the METRICS Analytics Engine dataset (Miniflare's own discards the points):
+ * each data point is logged as one `metrics-datapoint {json}` line, which the relay records.
+ */
+const FAKE_METRICS = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+export default class FakeMetrics extends WorkerEntrypoint {
+  writeDataPoint(point) {
+    console.log("metrics-datapoint " + JSON.stringify(point));
   }
 }`;
 
@@ -68,7 +82,6 @@ type FromConfig = Pick<
   | "assets"
   | "bindings"
   | "ratelimits"
-  | "analyticsEngineDatasets"
 >;
 
 /**
@@ -90,6 +103,7 @@ export async function startRelay(
       { ...limit, simple: { limit: options.requestsPerMinute ?? 10_000, period: 60 as const } },
     ]),
   );
+  const logs: string[] = [];
   // Miniflare 5 takes a new options shape; the classic (v4) one is converted, and reads better.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -98,6 +112,13 @@ export async function startRelay(
       // Miniflare 5's name for it; the v4 `durableObjectsPersist` is dropped by its converter.
       resourcePersistencePath: options.persist,
       unsafeHandleRuntimeRestart: options.onRuntimeRestart,
+      // Every line the runtime prints, for the secrets scan and the tests that read logs.
+      // (Miniflare 5 reports runtime output here; its per-worker stdio hook is gone.)
+      handleStructuredLogs({ level, message }) {
+        record(message);
+        logs.push(...message.split("\n").filter((line) => line !== ""));
+        if (level === "error" || level === "warn") console.error(message);
+      },
       workers: [
         {
           name: "sluice",
@@ -106,20 +127,22 @@ export async function startRelay(
           compatibilityDate: config.compatibilityDate,
           compatibilityFlags: config.compatibilityFlags,
           durableObjects: config.durableObjects,
-          analyticsEngineDatasets: config.analyticsEngineDatasets,
           ratelimits,
           ...(options.assets ? { assets: config.assets } : {}),
           bindings: { ...config.bindings, PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
-          serviceBindings: { AI: "fake-ai" },
-          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-            for (const stream of [stdout, stderr])
-              stream.on("data", (data) => record(String(data)));
-          },
+          // Analytics Engine as a fake that keeps the data points, so tests can read them.
+          serviceBindings: { AI: "fake-ai", METRICS: "fake-metrics" },
         },
         {
           name: "fake-ai",
           modules: true,
           script: FAKE_AI,
+          compatibilityDate: config.compatibilityDate,
+        },
+        {
+          name: "fake-metrics",
+          modules: true,
+          script: FAKE_METRICS,
           compatibilityDate: config.compatibilityDate,
         },
       ],
@@ -131,6 +154,7 @@ export async function startRelay(
     url,
     wsUrl: url.replace(/^http/, "ws"),
     mf,
+    logs,
     dispose: () => mf.dispose(),
   };
 }

@@ -7,6 +7,13 @@ const VALID: ServerEvent[] = [
   { type: "session", session: "s1", lastSeq: 0, generating: false },
   { type: "pong" },
   { type: "error", code: "busy", message: "wait" },
+  {
+    type: "error",
+    code: "quota_exceeded",
+    message: "used",
+    retryAfter: 60,
+    resetAt: "2026-12-02T00:00:00.000Z",
+  },
   { type: "start", seq: 1, messageId: "m", userMessageId: "u", prompt: "hi" },
   { type: "chunk", seq: 2, messageId: "m", content: "<b>text</b>" },
   { type: "error", seq: 3, messageId: "m", code: "upstream_dropped", message: "gone" },

@@ -1,0 +1,112 @@
+/**
+ * Output-token quotas per principal (MAX_OUTPUT_TOKENS_PER_DAY, MAX_OUTPUT_TOKENS_PER_MONTH),
+ * checked when a prompt arrives against the principal's usage ledger. An answer in progress is
+ * never cut: the check only decides whether a new one may start.
+ */
+import type { Env } from "../env.ts";
+import { SluiceError } from "../errors.ts";
+import type { QuotaUse } from "./UsageLedger.ts";
+import { nextDayStart, nextMonthStart } from "./utc.ts";
+
+/** The configured quotas; an absent one is no limit. */
+export interface QuotaLimits {
+  perDay?: number | undefined;
+  perMonth?: number | undefined;
+}
+
+/** A quota variable as a positive integer, undefined when unset, or a `config_error`. */
+function limitVar(value: string | undefined, name: string): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  const limit = Number(text);
+  if (!Number.isSafeInteger(limit) || limit <= 0) {
+    throw new SluiceError("config_error", `${name} must be a positive whole number of tokens.`);
+  }
+  return limit;
+}
+
+/** The quotas in `env`; throws `config_error` for a value that is not a positive integer. */
+export function quotaLimits(env: Env): QuotaLimits {
+  return {
+    perDay: limitVar(env.MAX_OUTPUT_TOKENS_PER_DAY, "MAX_OUTPUT_TOKENS_PER_DAY"),
+    perMonth: limitVar(env.MAX_OUTPUT_TOKENS_PER_MONTH, "MAX_OUTPUT_TOKENS_PER_MONTH"),
+  };
+}
+
+/** Whether any quota is set. */
+export function hasQuota(limits: QuotaLimits): boolean {
+  return limits.perDay !== undefined || limits.perMonth !== undefined;
+}
+
+/**
+ * Whose ledger an answer counts in: the principal's id; in open mode (every caller is the
+ * principal `open`), the client's limit key (its IP address), and only while a quota is set,
+ * since nobody can read an open-mode ledger (`GET /usage` needs an identity) and a single
+ * ledger for every caller would be one object taking every answer of the relay.
+ */
+export function usageKey(
+  principal: string,
+  limitKey: string,
+  limits: QuotaLimits,
+): string | undefined {
+  if (principal !== "open") return principal;
+  return hasQuota(limits) ? limitKey : undefined;
+}
+
+/**
+ * The `quota_exceeded` error when `used` reached a quota at `now`, else undefined. When both
+ * are reached, the later reset is the one that matters: prompts are refused until then.
+ */
+export function quotaVerdict(
+  used: QuotaUse,
+  limits: QuotaLimits,
+  now: number,
+): SluiceError | undefined {
+  let resetsAt: number | undefined;
+  let which = "";
+  if (limits.perMonth !== undefined && used.month >= limits.perMonth) {
+    resetsAt = nextMonthStart(now);
+    which = `monthly quota of ${limits.perMonth} output tokens`;
+  } else if (limits.perDay !== undefined && used.day >= limits.perDay) {
+    resetsAt = nextDayStart(now);
+    which = `daily quota of ${limits.perDay} output tokens`;
+  }
+  if (resetsAt === undefined) return undefined;
+  const resetAt = new Date(resetsAt).toISOString();
+  return new SluiceError(
+    "quota_exceeded",
+    `You have used your ${which}; it resets at ${resetAt} (UTC).`,
+    Math.max(1, Math.ceil((resetsAt - now) / 1000)),
+    resetAt,
+  );
+}
+
+/**
+ * Throws `quota_exceeded` when the ledger `key` is over a quota. No quota or no key: no call.
+ * A quota without the USAGE binding is a `config_error`: it could never be enforced. A ledger
+ * that cannot be reached lets the prompt through (logged): an outage of the counter should not
+ * become an outage of the relay, and the answers still count once it is back.
+ */
+export async function checkQuota(
+  env: Env,
+  key: string | undefined,
+  limits: QuotaLimits,
+): Promise<void> {
+  if (key === undefined || !hasQuota(limits)) return;
+  if (!env.USAGE) {
+    throw new SluiceError(
+      "config_error",
+      "A token quota is set but the USAGE Durable Object binding is missing; add it to wrangler.toml.",
+    );
+  }
+  const now = Date.now();
+  let used: QuotaUse;
+  try {
+    used = await env.USAGE.get(env.USAGE.idFromName(key)).quotaUse(now);
+  } catch (error) {
+    console.error("quota check failed, prompt let through:", String(error));
+    return;
+  }
+  const exceeded = quotaVerdict(used, limits, now);
+  if (exceeded) throw exceeded;
+}

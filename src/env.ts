@@ -1,11 +1,13 @@
-/** The Worker's environment: every binding, var and secret Sluice reads. */
-import type { ChatSession } from "./session/ChatSession.ts";
+/**
+ * The Worker's environment. Its bindings, and the vars wrangler.toml sets, are generated from
+ * wrangler.toml by `wrangler types` into worker-configuration.d.ts (`npm run types`; `npm test`
+ * fails when that file is stale), so a binding cannot be declared in one place and missed in
+ * the other. The vars and secrets wrangler.toml leaves unset are declared here, each optional.
+ */
+export type Env = Cloudflare.Env & Settings;
 
-export interface Env {
-  /** One Durable Object per chat session. */
-  SESSIONS: DurableObjectNamespace<ChatSession>;
-  /** One Durable Object per principal holding its chat list (src/directory); off when unbound. */
-  CHATS?: DurableObjectNamespace<import("./directory/ChatDirectory.ts").ChatDirectory>;
+/** The vars and secrets wrangler.toml leaves unset; each is optional. */
+export interface Settings {
   /** Days a session may stay idle (no new prompt) before it is deleted; default 30, `0` never. */
   SESSION_TTL_DAYS?: string;
   /** Workers AI, used when PROVIDER is `workers-ai` (declare `[ai]` in wrangler.toml). */
@@ -24,14 +26,6 @@ export interface Env {
   AUTH_JWKS_COOLDOWN_MS?: string;
   /** Comma-separated browser origins allowed (CORS and WebSocket Origin); `*` allows any. */
   ALLOWED_ORIGINS?: string;
-  /** Requests per client per minute, counted at Cloudflare's edge (Rate Limiting binding). */
-  REQUEST_LIMITER?: RateLimit;
-  /** Concurrent generations per client: one Durable Object per client keeps the count. */
-  CLIENT_LIMITS?: DurableObjectNamespace<import("./limits/ClientLimiter.ts").ClientLimiter>;
-  /** One usage ledger per principal: tokens per UTC day and model, for `GET /usage` and quotas. */
-  USAGE?: DurableObjectNamespace<import("./usage/UsageLedger.ts").UsageLedger>;
-  /** Workers Analytics Engine dataset: one data point per answer (docs/operations.md). */
-  METRICS?: AnalyticsEngineDataset;
   /** Output tokens one answer may have; sent upstream as the provider's output cap (default: none sent, except Anthropic's required 4096). */
   MAX_OUTPUT_TOKENS?: string;
   /** Output tokens a principal may use per UTC day; over it, new prompts get `quota_exceeded` (default: no quota). */
@@ -42,8 +36,6 @@ export interface Env {
   MAX_CONCURRENT_GENERATIONS?: string;
   /** Characters of history sent upstream; the oldest messages are left out first (default 60000). */
   CONTEXT_BUDGET_CHARS?: string;
-  /** Which upstream answers: `demo` (default), `openai`, `anthropic` or `workers-ai`. */
-  PROVIDER?: string;
   /** Model name passed to the upstream; each provider has a default. */
   MODEL?: string;
   /** Base URL of any OpenAI-compatible API, up to and including `/v1`. */
@@ -56,8 +48,6 @@ export interface Env {
   ANTHROPIC_API_KEY?: string;
   /** System prompt sent before the history on every generation. */
   SYSTEM_PROMPT?: string;
-  /** Delay between the demo model's tokens, in milliseconds (default 15). */
-  DEMO_DELAY_MS?: string;
   /** Milliseconds without an upstream byte before a generation fails as stalled (default 60000). */
   STALL_TIMEOUT_MS?: string;
   /** Retries of a failed upstream call before its first token (default 2; 0 turns them off). */

@@ -17,7 +17,7 @@ import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./typ
 const DEFAULT_DELAY_MS = 15;
 
 /** The settings the demo reads; `Env` satisfies it. */
-export type DemoEnv = Pick<Env, "DEMO_DELAY_MS" | "MAX_OUTPUT_TOKENS">;
+export type DemoEnv = Partial<Pick<Env, "DEMO_DELAY_MS" | "MAX_OUTPUT_TOKENS">>;
 
 /**
  * The demo provider. Each event but usage and finish comes DEMO_DELAY_MS after the previous

@@ -2,7 +2,7 @@
  * Builds the upstream a session talks to: PROVIDER (and FALLBACK_PROVIDER, if set) wrapped in
  * the retry and timeout rules. The one place that knows every provider's name.
  */
-import type { Env } from "../env.ts";
+import type { Env, Settings } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { createAnthropicProvider } from "./anthropic.ts";
 import { createDemoProvider } from "./demo.ts";
@@ -19,8 +19,8 @@ const FACTORIES = {
   "workers-ai": createWorkersAiProvider,
 } satisfies Record<string, (env: ProviderEnv) => Provider>;
 
-/** What providers read from Env: everything but the session binding. */
-export type ProviderEnv = Omit<Env, "SESSIONS">;
+/** What providers read from Env: its settings, with the vars wrangler.toml sets left optional. */
+export type ProviderEnv = Settings & Partial<Pick<Env, "PROVIDER" | "DEMO_DELAY_MS">>;
 
 /** Every valid value of PROVIDER and FALLBACK_PROVIDER. */
 export const PROVIDER_NAMES = Object.keys(FACTORIES);

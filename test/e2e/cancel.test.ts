@@ -64,7 +64,7 @@ describe("cancel", () => {
       expect(partial.length).toBeGreaterThan(0);
       await socket.close();
     }
-    // Typically under 20 ms; the bound leaves room for a loaded machine (CI shares its cores).
+    // Under 100 ms on a quiet machine; the bound leaves room for a loaded one.
     expect(median(delays)).toBeLessThan(500);
   });
 

@@ -44,6 +44,10 @@ export interface ReplayRow {
   messages: number;
   /** workerd CPU per replay, median, ms. */
   cpuMs: number;
+  /** Of the failed replays: tokens received before the failure, median. */
+  failedAfterTokens: number;
+  /** Of the failed replays: request to the failure, median, ms. */
+  failedAfterMs: number;
   errors: Record<string, number>;
   errorCount: number;
 }
@@ -138,9 +142,11 @@ export async function benchReplay(
   result.rows = REPLAY_ROUTES.map((route): ReplayRow => {
     const list = samples.get(route) ?? [];
     const ok = list.filter((answer) => answer.error === undefined);
+    const failed = list.filter((answer) => answer.error !== undefined);
     const errors: Record<string, number> = {};
-    for (const answer of list) {
-      if (answer.error !== undefined) errors[answer.error] = (errors[answer.error] ?? 0) + 1;
+    for (const answer of failed) {
+      const error = answer.error ?? "error";
+      errors[error] = (errors[error] ?? 0) + 1;
     }
     return {
       route,
@@ -148,6 +154,8 @@ export async function benchReplay(
       firstTokenMs: median(ok.map((answer) => answer.firstTokenMs)),
       messages: median(ok.map((answer) => answer.messages)),
       cpuMs: median(ok.map((answer) => answer.cpuMs)),
+      failedAfterTokens: median(failed.map((answer) => answer.tokens)),
+      failedAfterMs: median(failed.map((answer) => answer.lastEventMs)),
       errors,
       errorCount: list.length - ok.length,
     };

@@ -20,11 +20,18 @@ export interface RatioVerdict {
   pass: boolean | undefined;
 }
 
+// Not finite covers NaN, and the null a NaN becomes when results are read back from JSON.
 const ms = (value: number) =>
-  Number.isNaN(value) ? "n/a" : `${value.toFixed(Math.abs(value) < 10 ? 2 : 0)} ms`;
+  Number.isFinite(value) ? `${value.toFixed(Math.abs(value) < 10 ? 2 : 0)} ms` : "n/a";
 const seconds = (valueMs: number) =>
-  Number.isNaN(valueMs) ? "n/a" : `${(valueMs / 1000).toFixed(2)} s`;
+  Number.isFinite(valueMs) ? `${(valueMs / 1000).toFixed(2)} s` : "n/a";
+/** `value` with `digits` decimals and `unit`, or n/a. */
+const fixed = (value: number, digits: number, unit: string) =>
+  Number.isFinite(value) ? `${value.toFixed(digits)}${unit}` : "n/a";
 const times = (ratio: number) => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "n/a");
+/** a / b, or NaN unless both were measured. */
+const ratio = (a: number, b: number) =>
+  Number.isFinite(a) && Number.isFinite(b) ? a / b : Number.NaN;
 
 function table(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
@@ -53,7 +60,7 @@ function routeVerdicts(routes: RoutesResult | undefined): RatioVerdict[] {
   const base = routes.rows.find((row) => row.route === BASELINE_ROUTE)?.lastEventMs ?? Number.NaN;
   return compat.map((route) => {
     const value = routes.rows.find((row) => row.route === route)?.lastEventMs ?? Number.NaN;
-    return judged(goal(route), `${seconds(value)} vs ${seconds(base)}`, value / base, 1.2);
+    return judged(goal(route), `${seconds(value)} vs ${seconds(base)}`, ratio(value, base), 1.2);
   });
 }
 
@@ -68,7 +75,7 @@ function minimalVerdicts(minimal: MinimalResult | undefined): RatioVerdict[] {
   const base = minimal?.rows.find((row) => row.relay === "minimal");
   if (!sluice || !base) return goals.map((goal) => notRun(goal.label));
   const pairs: Array<[number, number, (value: number) => string]> = [
-    [sluice.cpuUsPerToken, base.cpuUsPerToken, (value) => `${value.toFixed(0)} µs`],
+    [sluice.cpuUsPerToken, base.cpuUsPerToken, (value) => fixed(value, 0, " µs")],
     [sluice.lagMs.p50, base.lagMs.p50, ms],
     [sluice.lagMs.p99, base.lagMs.p99, ms],
   ];
@@ -77,7 +84,7 @@ function minimalVerdicts(minimal: MinimalResult | undefined): RatioVerdict[] {
     return judged(
       goal.label,
       `${format(value)} vs ${format(baseline)}`,
-      value / baseline,
+      ratio(value, baseline),
       goal.bound,
     );
   });
@@ -90,7 +97,7 @@ function ttftVerdicts(ttft: TtftResult | undefined): RatioVerdict[] {
     const base = ttft?.rows.find((row) => row.relay === "minimal" && row.kind === kind);
     if (!sluice || !base) return notRun(goal);
     const measured = `${ms(sluice.addedMs)} vs ${ms(base.addedMs)} (TTFT ${ms(sluice.firstTokenMs)} vs ${ms(base.firstTokenMs)})`;
-    return judged(goal, measured, sluice.addedMs / base.addedMs, 1.5);
+    return judged(goal, measured, ratio(sluice.addedMs, base.addedMs), 1.5);
   });
 }
 
@@ -105,13 +112,13 @@ function usersVerdicts(users: UsersResult | undefined): RatioVerdict[] {
     judged(
       jitterGoal,
       `+${ms(sluice.jitterP99Ms)} vs +${ms(base.jitterP99Ms)}`,
-      sluice.jitterP99Ms / base.jitterP99Ms,
+      ratio(sluice.jitterP99Ms, base.jitterP99Ms),
       2,
     ),
     judged(
       cpuGoal,
-      `${sluice.cpuSeconds.toFixed(1)} s vs ${base.cpuSeconds.toFixed(1)} s`,
-      sluice.cpuSeconds / base.cpuSeconds,
+      `${fixed(sluice.cpuSeconds, 1, " s")} vs ${fixed(base.cpuSeconds, 1, " s")}`,
+      ratio(sluice.cpuSeconds, base.cpuSeconds),
       1.5,
     ),
   ];
@@ -128,15 +135,18 @@ export function issue11Verdicts(results: Results): RatioVerdict[] {
 }
 
 function routesTable(routes: RoutesResult): string {
-  const base = routes.rows.find((row) => row.route === BASELINE_ROUTE)?.lastEventMs ?? Number.NaN;
+  const native = routes.rows.find((row) => row.route === BASELINE_ROUTE);
+  const base = native?.lastEventMs ?? Number.NaN;
+  const baseCpu = native?.cpuMs ?? Number.NaN;
   const rows = routes.rows.map((row) => [
     ROUTE_NAMES[row.route],
     seconds(row.lastEventMs),
-    row.route === BASELINE_ROUTE ? "1" : times(row.lastEventMs / base),
+    row.route === BASELINE_ROUTE ? "1" : times(ratio(row.lastEventMs, base)),
     ms(row.firstTokenMs),
     String(row.messages),
     ms(row.cpuMs),
-    row.samplesMs.map((value) => (value / 1000).toFixed(2)).join(" / "),
+    row.route === BASELINE_ROUTE ? "1" : times(ratio(row.cpuMs, baseCpu)),
+    row.samplesMs.map((value) => fixed(value / 1000, 2, "")).join(" / "),
     errorsText(row.errors),
   ]);
   return [
@@ -153,6 +163,7 @@ function routesTable(routes: RoutesResult): string {
         "to first token",
         "messages",
         "workerd CPU",
+        "CPU vs native",
         "repetitions (s)",
         "failed",
       ],
@@ -168,8 +179,8 @@ function minimalTable(minimal: MinimalResult): string {
     ms(row.lagMs.p50),
     ms(row.lagMs.p95),
     ms(row.lagMs.p99),
-    `${row.cpuUsPerToken.toFixed(0)} µs`,
-    row.cpuCores.toFixed(2),
+    fixed(row.cpuUsPerToken, 0, " µs"),
+    fixed(row.cpuCores, 2, ""),
     ms(row.clientLoopP99Ms),
     String(row.errorCount),
   ];
@@ -196,15 +207,17 @@ function minimalTable(minimal: MinimalResult): string {
 }
 
 function replayTable(replay: ReplayResult): string {
-  const base = replay.rows.find((row) => row.route === "events")?.lastEventMs ?? Number.NaN;
+  const base = replay.rows.find((row) => row.route === "chat-ws")?.lastEventMs ?? Number.NaN;
+  const count = (value: number) => (Number.isFinite(value) ? value.toLocaleString("en-US") : "n/a");
   const rows = replay.rows.map((row) => [
     ROUTE_NAMES[`replay:${row.route}`],
     seconds(row.lastEventMs),
-    row.route === "events" ? "1" : times(row.lastEventMs / base),
+    row.route === "chat-ws" ? "1" : times(ratio(row.lastEventMs, base)),
     ms(row.firstTokenMs),
-    String(row.messages),
+    count(row.messages),
     ms(row.cpuMs),
     errorsText(row.errors),
+    row.errorCount === 0 ? "-" : `${count(row.failedAfterTokens)} tokens, ${ms(row.failedAfterMs)}`,
   ]);
   return [
     "### Replay",
@@ -218,11 +231,12 @@ function replayTable(replay: ReplayResult): string {
       [
         "protocol",
         "to last event",
-        "vs SSE events",
+        "vs /chat",
         "to first token",
         "messages",
         "workerd CPU",
         "failed",
+        "failed ones got (median)",
       ],
       rows,
     ),
@@ -255,8 +269,8 @@ function usersTable(users: UsersResult): string {
     ms(row.gapMs.p50),
     ms(row.gapMs.p99),
     `+${ms(row.jitterP99Ms)}`,
-    `${row.cpuSeconds.toFixed(1)} s`,
-    `${row.cpuUsPerToken.toFixed(0)} µs`,
+    fixed(row.cpuSeconds, 1, " s"),
+    fixed(row.cpuUsPerToken, 0, " µs"),
     seconds(row.wallMs),
     ms(row.clientLoopP99Ms),
     errorsText(row.errors),

@@ -4,8 +4,9 @@
  * token's latency is its receipt time minus the emission time written in its text.
  */
 import { now } from "./clock.ts";
-import { postSse } from "./sse-client.ts";
+import { streamSse } from "./sse-client.ts";
 import { type Plan, planPrompt, readStamps } from "./upstream.ts";
+import { isRecord, parseRecord } from "./wire-readers.ts";
 
 export type Transport = "direct" | "ws" | "sse";
 
@@ -22,6 +23,8 @@ export interface StreamResult {
   /** Prompt sent to first token received, in ms; undefined when none came. */
   ttfcMs: number | undefined;
   tokens: number;
+  /** Receipt time (monotonic ms) of each chunk that carried tokens, in order. */
+  arrivals: number[];
   /** Why the stream failed (an error code, `timeout`, `closed`, `short`...), if it did. */
   error: string | undefined;
 }
@@ -34,20 +37,6 @@ export interface ReadyStream {
   firstToken: Promise<void>;
   start(): Promise<StreamResult>;
   close(): void;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseRecord(text: unknown): Record<string, unknown> | undefined {
-  if (typeof text !== "string") return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : undefined);
@@ -63,7 +52,13 @@ function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
 
 /** Counts tokens and latencies of one answer. */
 class Tally {
-  readonly result: StreamResult = { lags: [], ttfcMs: undefined, tokens: 0, error: undefined };
+  readonly result: StreamResult = {
+    lags: [],
+    ttfcMs: undefined,
+    tokens: 0,
+    arrivals: [],
+    error: undefined,
+  };
   readonly firstToken: Promise<void>;
   private readonly expected: number;
   private sentAt = 0;
@@ -82,10 +77,12 @@ class Tally {
   }
 
   content(content: string, receivedAt: number): void {
-    for (const stamp of readStamps(content)) {
+    const stamps = readStamps(content);
+    for (const stamp of stamps) {
       this.result.lags.push(receivedAt - stamp);
       this.result.tokens += 1;
     }
+    if (stamps.length > 0) this.result.arrivals.push(receivedAt);
     if (this.result.ttfcMs === undefined && this.result.tokens > 0) {
       this.result.ttfcMs = receivedAt - this.sentAt;
       this.first();
@@ -104,8 +101,14 @@ class Tally {
   }
 }
 
-async function connectWs(endpoints: Endpoints, plan: Plan, timeoutMs: number) {
-  const ws = new WebSocket(`${endpoints.relay.replace(/^http/, "ws")}/chat`);
+/** The subprotocols that carry `token` to the relay (browsers cannot set headers on sockets). */
+export function tokenProtocols(token: string | undefined): string[] | undefined {
+  return token === undefined ? undefined : ["sluice", `sluice.token.${token}`];
+}
+
+async function connectWs(endpoints: Endpoints, plan: Plan, timeoutMs: number, token?: string) {
+  const url = `${endpoints.relay.replace(/^http/, "ws")}/chat`;
+  const ws = new WebSocket(url, tokenProtocols(token));
   const tally = new Tally(plan.tokens);
   let onSession: (session: string) => void = () => {};
   let onEnd: (error?: string) => void = () => {};
@@ -158,16 +161,19 @@ function readAnswer(
   body: unknown,
   timeoutMs: number,
   controller: AbortController,
+  headers: Record<string, string>,
   onMessage: (event: string, data: string, receivedAt: number) => void,
 ): Promise<string | undefined> {
-  return postSse(url, body, { timeoutMs, signal: controller.signal, clock: now }, (message) =>
+  const options = { method: "POST", body, headers, timeoutMs, signal: controller.signal } as const;
+  return streamSse(url, { ...options, clock: now }, (message) =>
     onMessage(message.event, message.data, message.receivedAt),
   );
 }
 
-async function connectSse(endpoints: Endpoints, plan: Plan, timeoutMs: number) {
+async function connectSse(endpoints: Endpoints, plan: Plan, timeoutMs: number, token?: string) {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const created = await within(
-    fetch(`${endpoints.relay}/sessions`, { method: "POST" }),
+    fetch(`${endpoints.relay}/sessions`, { method: "POST", headers }),
     timeoutMs,
     "connect_timeout",
   );
@@ -187,6 +193,7 @@ async function connectSse(endpoints: Endpoints, plan: Plan, timeoutMs: number) {
         { content: planPrompt(plan) },
         timeoutMs,
         controller,
+        headers,
         (event, data, receivedAt) => {
           const frame = parseRecord(data);
           if (event === "chunk") tally.content(text(frame?.content) ?? "", receivedAt);
@@ -220,6 +227,7 @@ function connectDirect(endpoints: Endpoints, plan: Plan, timeoutMs: number): Rea
         body,
         timeoutMs,
         controller,
+        {},
         (_event, data, receivedAt) => {
           if (data === "[DONE]") {
             ending = undefined;
@@ -236,18 +244,23 @@ function connectDirect(endpoints: Endpoints, plan: Plan, timeoutMs: number): Rea
   };
 }
 
-/** Sets up one stream of `transport`; rejects (with the reason as message) if it cannot. */
+/**
+ * Sets up one stream of `transport`; rejects (with the reason as message) if it cannot.
+ * `token`, if given, identifies the stream's user to the relay (`Authorization: Bearer`, or the
+ * WebSocket subprotocols `sluice` + `sluice.token.<token>`).
+ */
 export async function connect(
   transport: Transport,
   endpoints: Endpoints,
   plan: Plan,
   timeoutMs: number,
+  token?: string,
 ): Promise<ReadyStream> {
   switch (transport) {
     case "ws":
-      return connectWs(endpoints, plan, timeoutMs);
+      return connectWs(endpoints, plan, timeoutMs, token);
     case "sse":
-      return connectSse(endpoints, plan, timeoutMs);
+      return connectSse(endpoints, plan, timeoutMs, token);
     case "direct":
       return connectDirect(endpoints, plan, timeoutMs);
   }

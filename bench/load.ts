@@ -21,6 +21,8 @@ export interface LoadOptions {
   plan: Plan;
   /** Starts are spread evenly over this many ms. */
   rampMs: number;
+  /** One token per user: stream i is user `tokens[i % length]`; none leaves the relay open. */
+  tokens?: readonly string[];
   /** Called once every stream has its first token (or ended), while they all stream. */
   whileStreaming?: (streams: readonly ReadyStream[]) => Promise<void>;
 }
@@ -46,16 +48,19 @@ export function streamTimeoutMs(plan: Plan, rampMs: number): number {
 
 function failed(error: unknown): StreamResult {
   const reason = error instanceof Error ? error.message : "connect_failed";
-  return { lags: [], ttfcMs: undefined, tokens: 0, error: `connect:${reason}` };
+  return { lags: [], ttfcMs: undefined, tokens: 0, arrivals: [], error: `connect:${reason}` };
 }
 
 async function connectAll(options: LoadOptions, timeoutMs: number) {
   const ready: Array<ReadyStream | StreamResult> = [];
   for (let first = 0; first < options.streams; first += CONNECT_CONCURRENCY) {
     const size = Math.min(CONNECT_CONCURRENCY, options.streams - first);
-    const batch = Array.from({ length: size }, () =>
-      connect(options.transport, options.endpoints, options.plan, timeoutMs).catch(failed),
-    );
+    const batch = Array.from({ length: size }, (_, offset) => {
+      const token = options.tokens?.[(first + offset) % options.tokens.length];
+      return connect(options.transport, options.endpoints, options.plan, timeoutMs, token).catch(
+        failed,
+      );
+    });
     ready.push(...(await Promise.all(batch)));
   }
   return ready;

@@ -8,7 +8,7 @@ import { now, sleep } from "./clock.ts";
 import { runLoad } from "./load.ts";
 import { cpuMs, ownProcesses } from "./proc.ts";
 import { startBenchRelay } from "./relay.ts";
-import { median, medianSummary, type Summary, summarize } from "./stats.ts";
+import { median, medianSummary, rotate, type Summary, summarize } from "./stats.ts";
 import { type Plan, startUpstream, type UpstreamPlace } from "./upstream.ts";
 
 export interface OverheadConfig {
@@ -49,11 +49,6 @@ export interface OverheadResult {
 function rampMs(streams: number, plan: Plan): number {
   const duration = plan.tokens * plan.intervalMs;
   return Math.max(plan.intervalMs, Math.min(streams * 2, duration / 2));
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const shift = by % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
 function workerdCpuMs(): number {

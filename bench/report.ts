@@ -1,10 +1,16 @@
 /** Turns a run's results into the goals' verdicts and the Markdown tables the README shows. */
 import type { Machine } from "./machine.ts";
 import type { MemoryResult } from "./memory.ts";
+import type { MinimalResult } from "./minimal.ts";
 import type { OverheadResult, TransportRow } from "./overhead.ts";
 import type { PipelineResult } from "./pipeline.ts";
+import type { ReplayResult } from "./replay.ts";
+import { issue11Failures, renderIssue11 } from "./report-issue11.ts";
+import type { RoutesResult } from "./routes.ts";
 import type { SizeResult } from "./size.ts";
 import type { StorageResult } from "./storage.ts";
+import type { TtftResult } from "./ttft.ts";
+import type { UsersResult } from "./users.ts";
 
 export interface Results {
   mode: "full" | "ci";
@@ -14,6 +20,11 @@ export interface Results {
   size?: SizeResult;
   storage?: StorageResult;
   memory?: MemoryResult;
+  routes?: RoutesResult;
+  minimal?: MinimalResult;
+  replay?: ReplayResult;
+  ttft?: TtftResult;
+  users?: UsersResult;
   /** Benchmarks that crashed, with the reason. */
   failures: string[];
 }
@@ -263,6 +274,8 @@ export function renderReport(results: Results): string {
     "",
     memoryTable(results),
     "",
+    renderIssue11(results),
+    "",
     results.failures.length ? `Benchmarks that failed to run: ${results.failures.join("; ")}` : "",
   ]
     .filter((part, index, parts) => part !== "" || parts[index - 1] !== "")
@@ -274,5 +287,5 @@ export function failedStreams(results: Results): number {
   const overhead = results.overhead?.rows.reduce((sum, r) => sum + r.errorCount, 0) ?? 0;
   const storage = results.storage?.rows.filter((r) => r.error !== undefined).length ?? 0;
   const memory = results.memory?.rows.reduce((sum, r) => sum + r.errors, 0) ?? 0;
-  return overhead + storage + memory;
+  return overhead + storage + memory + issue11Failures(results);
 }

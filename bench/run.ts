@@ -1,8 +1,8 @@
 /**
  * `npm run bench` and `npm run bench:ci`: runs every benchmark, writes bench/results/full.json
  * (or ci.json), prints the Markdown report. Exits non-zero when a benchmark crashed or a
- * stream failed, never because a goal was missed. Options: `--ci`, `--only=overhead,size`,
- * `--upstream=inline|process`.
+ * stream failed, never because a goal was missed. Options: `--ci`, `--only=overhead,size`
+ * (any of BENCHES), `--upstream=inline|process`.
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import process from "node:process";
@@ -11,18 +11,29 @@ import buildRelayBundle from "../test/e2e/global-setup.ts";
 import { buildHarness } from "./harness.ts";
 import { describeMachine } from "./machine.ts";
 import { benchMemory, type MemoryConfig } from "./memory.ts";
+import { benchMinimal, type MinimalConfig } from "./minimal.ts";
+import { buildMinimalRelay } from "./minimal-relay.ts";
 import { benchOverhead, type OverheadConfig } from "./overhead.ts";
 import { benchPipeline, type PipelineConfig } from "./pipeline.ts";
+import { benchReplay, type ReplayConfig } from "./replay.ts";
 import { failedStreams, type Results, renderReport } from "./report.ts";
+import { benchRoutes, type RoutesConfig } from "./routes.ts";
 import { benchSize } from "./size.ts";
 import { benchStorage, type StorageConfig } from "./storage.ts";
+import { benchTtft, type TtftConfig } from "./ttft.ts";
 import type { UpstreamPlace } from "./upstream.ts";
+import { benchUsers, type UsersConfig } from "./users.ts";
 
 interface Sizes {
   overhead: Omit<OverheadConfig, "upstream">;
   pipeline: PipelineConfig;
   storage: StorageConfig;
   memory: Omit<MemoryConfig, "upstream">;
+  routes: Omit<RoutesConfig, "upstream">;
+  minimal: Omit<MinimalConfig, "upstream">;
+  replay: Omit<ReplayConfig, "upstream">;
+  ttft: Omit<TtftConfig, "upstream">;
+  users: Omit<UsersConfig, "upstream">;
   /** The whole run is stopped after this long, whatever is still running. */
   deadlineMs: number;
 }
@@ -41,7 +52,12 @@ const FULL: Sizes = {
   // 20 ms is the storage goal's pace (50 tokens/s); 50 ms shows what a slower answer costs.
   storage: { tokens: 1_000, intervalsMs: [0, 10, 20, 50] },
   memory: { levels: [0, 100, 500], plan: { tokens: 40, intervalMs: 250 } },
-  deadlineMs: 40 * 60_000,
+  routes: { tokens: 20_000, reps: 5 },
+  minimal: { streams: 100, reps: 3, plan: { tokens: 100, intervalMs: 25 } },
+  replay: { tokens: 20_000, reps: 3, holdMs: 170_000 },
+  ttft: { prompts: 30 },
+  users: { users: 500, reps: 3, plan: { tokens: 40, intervalMs: 500 } },
+  deadlineMs: 55 * 60_000,
 };
 
 const CI: Sizes = {
@@ -54,10 +70,26 @@ const CI: Sizes = {
   pipeline: { fixture: FIXTURE, minBytes: 512 * 1024, rounds: 3 },
   storage: { tokens: 1_000, intervalsMs: [0, 5] },
   memory: { levels: [0, 20], plan: { tokens: 30, intervalMs: 50 } },
-  deadlineMs: 5 * 60_000,
+  routes: { tokens: 2_000, reps: 1 },
+  minimal: { streams: 20, reps: 1, plan: { tokens: 20, intervalMs: 20 } },
+  replay: { tokens: 1_000, reps: 1, holdMs: 60_000 },
+  ttft: { prompts: 5 },
+  users: { users: 30, reps: 1, plan: { tokens: 6, intervalMs: 100 } },
+  deadlineMs: 7 * 60_000,
 };
 
-const BENCHES = ["overhead", "pipeline", "size", "storage", "memory"] as const;
+const BENCHES = [
+  "overhead",
+  "pipeline",
+  "size",
+  "storage",
+  "memory",
+  "routes",
+  "minimal",
+  "replay",
+  "ttft",
+  "users",
+] as const;
 type Bench = (typeof BENCHES)[number];
 
 function option(name: string): string | undefined {
@@ -85,6 +117,7 @@ async function main(): Promise<number> {
   // The e2e global setup: bundles the Worker and returns the secrets scan of what clients saw.
   const scanForSecrets = await buildRelayBundle();
   await buildHarness();
+  await buildMinimalRelay();
   const runners: Record<Bench, () => Promise<void>> = {
     overhead: async () => {
       results.overhead = await benchOverhead({ ...sizes.overhead, upstream }, log);
@@ -100,6 +133,21 @@ async function main(): Promise<number> {
     },
     memory: async () => {
       results.memory = await benchMemory({ ...sizes.memory, upstream });
+    },
+    routes: async () => {
+      results.routes = await benchRoutes({ ...sizes.routes, upstream }, log);
+    },
+    minimal: async () => {
+      results.minimal = await benchMinimal({ ...sizes.minimal, upstream }, log);
+    },
+    replay: async () => {
+      results.replay = await benchReplay({ ...sizes.replay, upstream }, log);
+    },
+    ttft: async () => {
+      results.ttft = await benchTtft({ ...sizes.ttft, upstream }, log);
+    },
+    users: async () => {
+      results.users = await benchUsers({ ...sizes.users, upstream }, log);
     },
   };
   for (const bench of selected) {

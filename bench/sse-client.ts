@@ -26,15 +26,24 @@ function parseMessage(text: string): { event: string; data: string } {
   return { event, data: data.join("\n") };
 }
 
+/** How to make the request; `body`, if any, goes as JSON. */
+export interface SseRequest {
+  method: "GET" | "POST";
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  clock: () => number;
+}
+
 /**
- * POSTs `body` as JSON to `url` and calls `onMessage` for each SSE message of the answer.
- * Resolves with `undefined` when the answer ended cleanly, else with a short failure label
- * (`http_500`, `timeout`, `aborted`, `connection_failed`, `oversized`).
+ * Requests `url` and calls `onMessage` for each SSE message of the answer. Resolves with
+ * `undefined` when the answer ended cleanly, else with a short failure label (`http_500`,
+ * `timeout`, `aborted`, `connection_failed`, `oversized`).
  */
-export function postSse(
+export function streamSse(
   url: string,
-  body: unknown,
-  options: { timeoutMs: number; signal: AbortSignal; clock: () => number },
+  options: SseRequest,
   onMessage: (message: SseMessage) => void,
 ): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -46,17 +55,23 @@ export function postSse(
       options.signal.removeEventListener("abort", abort);
       resolve(outcome);
     };
-    const payload = new TextEncoder().encode(JSON.stringify(body));
-    const call = request(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": String(payload.length) },
-    });
+    const payload =
+      options.body === undefined
+        ? undefined
+        : new TextEncoder().encode(JSON.stringify(options.body));
+    const headers: Record<string, string> = { ...options.headers };
+    if (payload) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(payload.length);
+    }
+    const call = request(url, { method: options.method, headers });
     const fail = (outcome: string) => {
       settle(outcome);
       call.destroy();
     };
     const timer = setTimeout(() => fail("timeout"), options.timeoutMs);
     const abort = () => fail("aborted");
+    if (options.signal.aborted) return fail("aborted");
     options.signal.addEventListener("abort", abort, { once: true });
     call.on("error", () => settle("connection_failed"));
     call.on("response", (response) => {
@@ -70,7 +85,7 @@ export function postSse(
         const receivedAt = options.clock();
         buffer += decoder.decode(chunk, { stream: true });
         let end = buffer.indexOf("\n\n");
-        while (end !== -1) {
+        while (end !== -1 && !settled) {
           onMessage({ ...parseMessage(buffer.slice(0, end)), receivedAt });
           buffer = buffer.slice(end + 2);
           end = buffer.indexOf("\n\n");
@@ -82,4 +97,14 @@ export function postSse(
     });
     call.end(payload);
   });
+}
+
+/** POSTs `body` as JSON to `url`; otherwise as `streamSse`. */
+export function postSse(
+  url: string,
+  body: unknown,
+  options: { timeoutMs: number; signal: AbortSignal; clock: () => number },
+  onMessage: (message: SseMessage) => void,
+): Promise<string | undefined> {
+  return streamSse(url, { method: "POST", body, ...options }, onMessage);
 }

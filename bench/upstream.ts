@@ -6,12 +6,19 @@
 import { fork } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { now, sleep } from "./clock.ts";
+import { isRecord } from "./wire-readers.ts";
 
 /** What one stream sends. */
 export interface Plan {
   tokens: number;
   /** Milliseconds between tokens; 0 sends them back to back. */
   intervalMs: number;
+  /**
+   * Milliseconds to hold the last token back (a slow tail), so the answer is still streaming
+   * while a benchmark replays it; keep-alive comments go out meanwhile. Ends early when the
+   * relay closes the request (a cancel).
+   */
+  holdMs?: number;
 }
 
 export interface Upstream {
@@ -21,8 +28,11 @@ export interface Upstream {
 }
 
 /** Bounds on a plan, so no prompt can make the server loop for long. */
-const MAX_TOKENS = 10_000;
+const MAX_TOKENS = 20_000;
 const MAX_INTERVAL_MS = 1_000;
+const MAX_HOLD_MS = 180_000;
+/** Keep-alive comments while the tail is held: the relay's stall watchdog counts every byte. */
+const KEEP_ALIVE_MS = 5_000;
 const MAX_BODY = 64 * 1024;
 
 /** Ends each stamp, so stamps still split if the relay ever joins chunks. */
@@ -30,15 +40,18 @@ const STAMP_END = "|";
 
 /** The prompt that asks the upstream for `plan`. */
 export function planPrompt(plan: Plan): string {
-  return `bench tokens=${plan.tokens} interval=${plan.intervalMs}`;
+  const hold = plan.holdMs ? ` hold=${plan.holdMs}` : "";
+  return `bench tokens=${plan.tokens} interval=${plan.intervalMs}${hold}`;
 }
 
 function parsePlan(text: string): Plan | undefined {
-  const match = /^bench tokens=(\d{1,5}) interval=(\d{1,4})$/.exec(text);
+  const match = /^bench tokens=(\d{1,5}) interval=(\d{1,4})(?: hold=(\d{1,6}))?$/.exec(text);
   if (!match) return undefined;
   const tokens = Number(match[1]);
   const intervalMs = Number(match[2]);
-  return tokens <= MAX_TOKENS && intervalMs <= MAX_INTERVAL_MS ? { tokens, intervalMs } : undefined;
+  const holdMs = Number(match[3] ?? 0);
+  const fits = tokens <= MAX_TOKENS && intervalMs <= MAX_INTERVAL_MS && holdMs <= MAX_HOLD_MS;
+  return fits ? { tokens, intervalMs, holdMs } : undefined;
 }
 
 /** The emission times carried by a chunk's text (one per token it holds). */
@@ -48,10 +61,6 @@ export function readStamps(content: string): number[] {
     .filter((part) => part !== "")
     .map(Number)
     .filter(Number.isFinite);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The plan in the last message of a Chat Completions request body. */
@@ -76,6 +85,16 @@ function frame(delta: object, finish: string | null): string {
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
+/** Waits `ms` before the last token, writing keep-alives, or until the response closes. */
+async function holdTail(response: ServerResponse, ms: number): Promise<void> {
+  const until = now() + ms;
+  const closed = new Promise<void>((resolve) => response.once("close", resolve));
+  while (!response.destroyed && now() < until) {
+    await Promise.race([sleep(Math.min(KEEP_ALIVE_MS, until - now())), closed]);
+    if (!response.destroyed) response.write(": keep-alive\n\n");
+  }
+}
+
 async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
   let body = "";
   const decoder = new TextDecoder();
@@ -92,6 +111,8 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   response.write(frame({ role: "assistant", content: "" }, null));
   for (let index = 0; index < plan.tokens; index += 1) {
+    if (response.destroyed) return;
+    if (index === plan.tokens - 1 && plan.holdMs) await holdTail(response, plan.holdMs);
     if (response.destroyed) return;
     response.write(frame({ content: `${now().toFixed(4)}${STAMP_END}` }, null));
     if (plan.intervalMs > 0) await sleep(plan.intervalMs);

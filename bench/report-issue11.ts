@@ -1,0 +1,336 @@
+/**
+ * The issue-11 part of the report: each goal against the baseline measured in the same run
+ * (the native route, the minimal relay), and the tables of the routes, minimal, replay, ttft
+ * and users benchmarks.
+ */
+import type { MinimalResult, MinimalRow } from "./minimal.ts";
+import type { ReplayResult } from "./replay.ts";
+import type { Results } from "./report.ts";
+import { ROUTE_NAMES } from "./route-clients.ts";
+import { BASELINE_ROUTE, type RoutesResult } from "./routes.ts";
+import type { TtftResult } from "./ttft.ts";
+import type { UsersResult, UsersRow } from "./users.ts";
+
+/** One goal: `measured` is Sluice against the baseline, `ratio` the quotient the goal bounds. */
+export interface RatioVerdict {
+  goal: string;
+  measured: string;
+  ratio: number;
+  /** undefined when the run did not measure it. */
+  pass: boolean | undefined;
+}
+
+// Not finite covers NaN, and the null a NaN becomes when results are read back from JSON.
+const ms = (value: number) =>
+  Number.isFinite(value) ? `${value.toFixed(Math.abs(value) < 10 ? 2 : 0)} ms` : "n/a";
+const seconds = (valueMs: number) =>
+  Number.isFinite(valueMs) ? `${(valueMs / 1000).toFixed(2)} s` : "n/a";
+/** `value` with `digits` decimals and `unit`, or n/a. */
+const fixed = (value: number, digits: number, unit: string) =>
+  Number.isFinite(value) ? `${value.toFixed(digits)}${unit}` : "n/a";
+const times = (ratio: number) => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "n/a");
+/** a / b, or NaN unless both were measured. */
+const ratio = (a: number, b: number) =>
+  Number.isFinite(a) && Number.isFinite(b) ? a / b : Number.NaN;
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function errorsText(errors: Record<string, number>): string {
+  const parts = Object.entries(errors).map(([reason, count]) => `${count} ${reason}`);
+  return parts.length === 0 ? "0" : parts.join(", ");
+}
+
+function judged(goal: string, measured: string, ratio: number, bound: number): RatioVerdict {
+  return { goal, measured, ratio, pass: Number.isFinite(ratio) ? ratio <= bound : undefined };
+}
+
+function notRun(goal: string): RatioVerdict {
+  return { goal, measured: "not run", ratio: Number.NaN, pass: undefined };
+}
+
+function routeVerdicts(routes: RoutesResult | undefined): RatioVerdict[] {
+  const compat = ["completions", "ai-sdk", "ai-sdk-ws"] as const;
+  const tokens = routes ? routes.config.tokens.toLocaleString("en-US") : "N";
+  const goal = (route: (typeof compat)[number]) =>
+    `(a) ${tokens}-token answer: ${ROUTE_NAMES[route]} <= 1.2x ${ROUTE_NAMES[BASELINE_ROUTE]}`;
+  if (!routes) return compat.map((route) => notRun(goal(route)));
+  const base = routes.rows.find((row) => row.route === BASELINE_ROUTE)?.lastEventMs ?? Number.NaN;
+  return compat.map((route) => {
+    const value = routes.rows.find((row) => row.route === route)?.lastEventMs ?? Number.NaN;
+    return judged(goal(route), `${seconds(value)} vs ${seconds(base)}`, ratio(value, base), 1.2);
+  });
+}
+
+function minimalVerdicts(minimal: MinimalResult | undefined): RatioVerdict[] {
+  const streams = minimal?.config.streams ?? "N";
+  const goals = [
+    { label: `(b) workerd CPU per token at ${streams} streams <= 1.25x minimal`, bound: 1.25 },
+    { label: `(b) relay latency p50 at ${streams} streams <= 1.3x minimal`, bound: 1.3 },
+    { label: `(b) relay latency p99 at ${streams} streams <= 1.3x minimal`, bound: 1.3 },
+  ];
+  const sluice = minimal?.rows.find((row) => row.relay === "sluice");
+  const base = minimal?.rows.find((row) => row.relay === "minimal");
+  if (!sluice || !base) return goals.map((goal) => notRun(goal.label));
+  const pairs: Array<[number, number, (value: number) => string]> = [
+    [sluice.cpuUsPerToken, base.cpuUsPerToken, (value) => fixed(value, 0, " µs")],
+    [sluice.lagMs.p50, base.lagMs.p50, ms],
+    [sluice.lagMs.p99, base.lagMs.p99, ms],
+  ];
+  return goals.map((goal, index) => {
+    const [value, baseline, format] = pairs[index] ?? [Number.NaN, Number.NaN, ms];
+    return judged(
+      goal.label,
+      `${format(value)} vs ${format(baseline)}`,
+      ratio(value, baseline),
+      goal.bound,
+    );
+  });
+}
+
+function ttftVerdicts(ttft: TtftResult | undefined): RatioVerdict[] {
+  return (["new", "existing"] as const).map((kind) => {
+    const goal = `(d) added time to first token, ${kind} session, <= 1.5x minimal`;
+    const sluice = ttft?.rows.find((row) => row.relay === "sluice" && row.kind === kind);
+    const base = ttft?.rows.find((row) => row.relay === "minimal" && row.kind === kind);
+    if (!sluice || !base) return notRun(goal);
+    const measured = `${ms(sluice.addedMs)} vs ${ms(base.addedMs)} (TTFT ${ms(sluice.firstTokenMs)} vs ${ms(base.firstTokenMs)})`;
+    return judged(goal, measured, ratio(sluice.addedMs, base.addedMs), 1.5);
+  });
+}
+
+function usersVerdicts(users: UsersResult | undefined): RatioVerdict[] {
+  const count = users?.config.users ?? "N";
+  const sluice = users?.rows.find((row) => row.relay === "sluice");
+  const base = users?.rows.find((row) => row.relay === "minimal");
+  const jitterGoal = `(e) ${count} users: chunk-gap p99 jitter <= 2x minimal`;
+  const cpuGoal = `(e) ${count} users: workerd CPU <= 1.5x minimal`;
+  if (!sluice || !base) return [notRun(jitterGoal), notRun(cpuGoal)];
+  return [
+    judged(
+      jitterGoal,
+      `+${ms(sluice.jitterP99Ms)} vs +${ms(base.jitterP99Ms)}`,
+      ratio(sluice.jitterP99Ms, base.jitterP99Ms),
+      2,
+    ),
+    judged(
+      cpuGoal,
+      `${fixed(sluice.cpuSeconds, 1, " s")} vs ${fixed(base.cpuSeconds, 1, " s")}`,
+      ratio(sluice.cpuSeconds, base.cpuSeconds),
+      1.5,
+    ),
+  ];
+}
+
+/** Every goal of issue 11's "Must show" item 2 that has a bound, judged on this run. */
+export function issue11Verdicts(results: Results): RatioVerdict[] {
+  return [
+    ...routeVerdicts(results.routes),
+    ...minimalVerdicts(results.minimal),
+    ...ttftVerdicts(results.ttft),
+    ...usersVerdicts(results.users),
+  ];
+}
+
+function routesTable(routes: RoutesResult): string {
+  const native = routes.rows.find((row) => row.route === BASELINE_ROUTE);
+  const base = native?.lastEventMs ?? Number.NaN;
+  const baseCpu = native?.cpuMs ?? Number.NaN;
+  const rows = routes.rows.map((row) => [
+    ROUTE_NAMES[row.route],
+    seconds(row.lastEventMs),
+    row.route === BASELINE_ROUTE ? "1" : times(ratio(row.lastEventMs, base)),
+    ms(row.firstTokenMs),
+    String(row.messages),
+    ms(row.cpuMs),
+    row.route === BASELINE_ROUTE ? "1" : times(ratio(row.cpuMs, baseCpu)),
+    row.samplesMs.map((value) => fixed(value / 1000, 2, "")).join(" / "),
+    errorsText(row.errors),
+  ]);
+  return [
+    "### Routes",
+    "",
+    `One ${routes.config.tokens.toLocaleString("en-US")}-token answer, the upstream writing as fast as it can; ` +
+      `request to last event, median of ${routes.config.reps} repetition(s) in rotated order.`,
+    "",
+    table(
+      [
+        "route",
+        "to last event",
+        "vs native",
+        "to first token",
+        "messages",
+        "workerd CPU",
+        "CPU vs native",
+        "repetitions (s)",
+        "failed",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
+function minimalTable(minimal: MinimalResult): string {
+  const { streams, plan, reps } = minimal.config;
+  const line = (row: MinimalRow) => [
+    row.relay,
+    ms(row.lagMs.p50),
+    ms(row.lagMs.p95),
+    ms(row.lagMs.p99),
+    fixed(row.cpuUsPerToken, 0, " µs"),
+    fixed(row.cpuCores, 2, ""),
+    ms(row.clientLoopP99Ms),
+    String(row.errorCount),
+  ];
+  return [
+    "### Sluice /chat beside a minimal relay",
+    "",
+    `${streams} streams over WebSocket, ${plan.tokens} tokens ${plan.intervalMs} ms apart; ` +
+      `median of ${reps} repetition(s), a fresh relay each.`,
+    "",
+    table(
+      [
+        "relay",
+        "p50",
+        "p95",
+        "p99",
+        "workerd CPU per token",
+        "workerd CPU (cores)",
+        "client loop p99",
+        "failed",
+      ],
+      minimal.rows.map(line),
+    ),
+  ].join("\n");
+}
+
+function replayTable(replay: ReplayResult): string {
+  const base = replay.rows.find((row) => row.route === "chat-ws")?.lastEventMs ?? Number.NaN;
+  const count = (value: number) => (Number.isFinite(value) ? value.toLocaleString("en-US") : "n/a");
+  const rows = replay.rows.map((row) => [
+    ROUTE_NAMES[`replay:${row.route}`],
+    seconds(row.lastEventMs),
+    row.route === "chat-ws" ? "1" : times(ratio(row.lastEventMs, base)),
+    ms(row.firstTokenMs),
+    count(row.messages),
+    ms(row.cpuMs),
+    errorsText(row.errors),
+    row.errorCount === 0 ? "-" : `${count(row.failedAfterTokens)} tokens, ${ms(row.failedAfterMs)}`,
+  ]);
+  return [
+    "### Replay",
+    "",
+    `An answer in progress of ${replay.tokens.toLocaleString("en-US")} tokens (${replay.events.toLocaleString("en-US")} events in the session; ` +
+      `it took ${seconds(replay.produceMs)} to stream in), replayed from its start to a new client; ` +
+      `request to its last token so far, median of ${replay.config.reps} repetition(s).` +
+      (replay.error ? ` Failed: ${replay.error}.` : ""),
+    "",
+    table(
+      [
+        "protocol",
+        "to last event",
+        "vs /chat",
+        "to first token",
+        "messages",
+        "workerd CPU",
+        "failed",
+        "failed ones got (median)",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
+function ttftTable(ttft: TtftResult): string {
+  const rows = ttft.rows.map((row) => [
+    row.relay,
+    row.kind === "none" ? "-" : row.kind,
+    ms(row.firstTokenMs),
+    row.relay === "direct" ? "-" : ms(row.addedMs),
+    String(row.samples),
+    String(row.errorCount),
+  ]);
+  return [
+    "### Time to first token",
+    "",
+    `Prompts one at a time, the upstream sending its first token at once; median over ${ttft.config.prompts} prompts of each kind. ` +
+      `"added" is the median minus the direct median.`,
+    "",
+    table(["relay", "session", "to first token", "added", "prompts", "failed"], rows),
+  ].join("\n");
+}
+
+function usersTable(users: UsersResult): string {
+  const { plan } = users.config;
+  const line = (row: UsersRow) => [
+    row.relay,
+    ms(row.gapMs.p50),
+    ms(row.gapMs.p99),
+    `+${ms(row.jitterP99Ms)}`,
+    fixed(row.cpuSeconds, 1, " s"),
+    fixed(row.cpuUsPerToken, 0, " µs"),
+    seconds(row.wallMs),
+    ms(row.clientLoopP99Ms),
+    errorsText(row.errors),
+  ];
+  return [
+    "### Users, each with its own token",
+    "",
+    `${users.config.users} users at once over WebSocket, each its own token, ${plan.tokens} tokens ${plan.intervalMs} ms apart; ` +
+      `median of ${users.config.reps} repetition(s), a fresh relay each.`,
+    "",
+    table(
+      [
+        "relay",
+        "chunk gap p50",
+        "chunk gap p99",
+        "p99 jitter",
+        "workerd CPU",
+        "CPU per token",
+        "wall time",
+        "client loop p99",
+        "failed",
+      ],
+      users.rows.map(line),
+    ),
+  ].join("\n");
+}
+
+/** The issue-11 goals and tables, or "" when none of those benchmarks ran. */
+export function renderIssue11(results: Results): string {
+  const ran = results.routes || results.minimal || results.replay || results.ttft || results.users;
+  if (!ran) return "";
+  const verdicts = issue11Verdicts(results).map((verdict) => [
+    verdict.goal,
+    verdict.measured,
+    times(verdict.ratio),
+    verdict.pass === undefined ? "not measured" : verdict.pass ? "pass" : "**FAIL**",
+  ]);
+  return [
+    "### Issue 11 goals (Sluice against a baseline of the same run)",
+    table(["goal", "measured (Sluice vs baseline)", "ratio", "result"], verdicts),
+    results.routes ? routesTable(results.routes) : "",
+    results.minimal ? minimalTable(results.minimal) : "",
+    results.replay ? replayTable(results.replay) : "",
+    results.ttft ? ttftTable(results.ttft) : "",
+    results.users ? usersTable(results.users) : "",
+  ]
+    .filter((part) => part !== "")
+    .join("\n\n");
+}
+
+/** Answers or streams of the issue-11 benchmarks that failed (the CI gate counts them). */
+export function issue11Failures(results: Results): number {
+  const sum = (rows: Array<{ errorCount: number }> | undefined) =>
+    rows?.reduce((total, row) => total + row.errorCount, 0) ?? 0;
+  return (
+    sum(results.routes?.rows) +
+    sum(results.minimal?.rows) +
+    sum(results.replay?.rows) +
+    (results.replay?.error ? 1 : 0) +
+    sum(results.ttft?.rows) +
+    sum(results.users?.rows)
+  );
+}

@@ -1,0 +1,161 @@
+/**
+ * Users: many users at once, each with its own token, each reading one slow answer over
+ * `/chat`, through Sluice (AUTH_TOKENS lists every user's token; no limit is lifted, so each
+ * user has its own) and through the minimal relay (which checks no token), in the same run.
+ * Measured: the gap between consecutive chunks of a stream minus the upstream's interval
+ * (jitter), workerd CPU and the wall time of the whole load.
+ */
+import { randomBytes } from "node:crypto";
+import { startRelay } from "../test/helpers/relay.ts";
+import { sleep } from "./clock.ts";
+import { runLoad } from "./load.ts";
+import { CONTENDERS, type Contender } from "./minimal.ts";
+import { startMinimalRelay } from "./minimal-relay.ts";
+import { median, medianSummary, rotate, type Summary, summarize } from "./stats.ts";
+import { startTracked, type TrackedRelay } from "./tracked-relay.ts";
+import { type Plan, startUpstream, type UpstreamPlace } from "./upstream.ts";
+
+export interface UsersConfig {
+  users: number;
+  reps: number;
+  plan: Plan;
+  upstream: UpstreamPlace;
+}
+
+export interface UsersRow {
+  relay: Contender;
+  /** Gaps between consecutive chunks of a stream, all streams pooled, ms (median of reps). */
+  gapMs: Summary;
+  /** gap p99 minus the interval, ms. */
+  jitterP99Ms: number;
+  /** workerd CPU over the load, s (median). */
+  cpuSeconds: number;
+  /** workerd CPU per token delivered, µs (median). */
+  cpuUsPerToken: number;
+  /** First stream started to last stream ended, ms (median). */
+  wallMs: number;
+  clientLoopP99Ms: number;
+  errors: Record<string, number>;
+  errorCount: number;
+}
+
+export interface UsersResult {
+  config: UsersConfig;
+  rows: UsersRow[];
+}
+
+/** The users' tokens: distinct, unguessable-looking, without commas (AUTH_TOKENS splits on them). */
+function userTokens(users: number): string[] {
+  return Array.from({ length: users }, (_, i) => `user${i}-${randomBytes(12).toString("hex")}`);
+}
+
+function startUsersRelay(name: Contender, upstreamBaseUrl: string, tokens: string[]) {
+  return startTracked(() =>
+    name === "minimal"
+      ? startMinimalRelay(upstreamBaseUrl)
+      : // wrangler.toml's limits as they are: requests per minute and answers at once per token.
+        startRelay(
+          {
+            PROVIDER: "openai",
+            OPENAI_BASE_URL: upstreamBaseUrl,
+            OPENAI_API_KEY: "bench",
+            MODEL: "bench",
+            AUTH_TOKENS: tokens.join(","),
+          },
+          { requestsPerMinute: 240 },
+        ),
+  );
+}
+
+interface Sample {
+  gaps: Summary;
+  cpuMs: number;
+  cpuUsPerToken: number;
+  wallMs: number;
+  clientLoopP99Ms: number;
+  errors: string[];
+}
+
+async function measure(
+  relay: TrackedRelay,
+  upstream: string,
+  config: UsersConfig,
+  tokens: string[],
+) {
+  const endpoints = { relay: relay.url, upstream };
+  const rampMs = Math.min(config.users * 2, (config.plan.tokens * config.plan.intervalMs) / 2);
+  const warm = { tokens: 3, intervalMs: 50 };
+  await runLoad({ transport: "ws", endpoints, streams: 2, plan: warm, rampMs: 50, tokens });
+  const cpuBefore = relay.cpuMs();
+  const load = await runLoad({
+    transport: "ws",
+    endpoints,
+    streams: config.users,
+    plan: config.plan,
+    rampMs,
+    tokens,
+  });
+  const cpuMs = relay.cpuMs() - cpuBefore;
+  const delivered = load.results.reduce((sum, result) => sum + result.tokens, 0);
+  const gaps = load.results.flatMap((result) =>
+    result.arrivals.slice(1).map((at, index) => at - (result.arrivals[index] ?? at)),
+  );
+  return {
+    gaps: summarize(gaps),
+    cpuMs,
+    cpuUsPerToken: delivered === 0 ? Number.NaN : (cpuMs * 1000) / delivered,
+    wallMs: load.wallMs,
+    clientLoopP99Ms: load.clientLoopP99Ms,
+    errors: load.results.flatMap((result) => result.error ?? []),
+  } satisfies Sample;
+}
+
+export async function benchUsers(
+  config: UsersConfig,
+  log: (line: string) => void,
+): Promise<UsersResult> {
+  const upstream = await startUpstream(config.upstream);
+  const tokens = userTokens(config.users);
+  const samples = new Map<Contender, Sample[]>(CONTENDERS.map((name) => [name, []]));
+  try {
+    for (let rep = 0; rep < config.reps; rep += 1) {
+      for (const name of rotate(CONTENDERS, rep)) {
+        const relay = await startUsersRelay(name, upstream.baseUrl, tokens);
+        try {
+          const sample = await measure(relay, upstream.baseUrl, config, tokens);
+          samples.get(name)?.push(sample);
+          log(
+            `  ${name.padEnd(7)} ${config.users} users rep ${rep + 1}: gap p99 ${sample.gaps.p99.toFixed(0)} ms, ` +
+              `CPU ${(sample.cpuMs / 1000).toFixed(1)} s, wall ${(sample.wallMs / 1000).toFixed(1)} s, ` +
+              `errors ${sample.errors.length}`,
+          );
+        } finally {
+          await relay.dispose();
+        }
+        await sleep(500);
+      }
+    }
+  } finally {
+    await upstream.close();
+  }
+  const rows = CONTENDERS.map((relay): UsersRow => {
+    const list = samples.get(relay) ?? [];
+    const errors: Record<string, number> = {};
+    for (const error of list.flatMap((sample) => sample.errors)) {
+      errors[error] = (errors[error] ?? 0) + 1;
+    }
+    const gapMs = medianSummary(list.map((sample) => sample.gaps));
+    return {
+      relay,
+      gapMs,
+      jitterP99Ms: gapMs.p99 - config.plan.intervalMs,
+      cpuSeconds: median(list.map((sample) => sample.cpuMs)) / 1000,
+      cpuUsPerToken: median(list.map((sample) => sample.cpuUsPerToken)),
+      wallMs: median(list.map((sample) => sample.wallMs)),
+      clientLoopP99Ms: median(list.map((sample) => sample.clientLoopP99Ms)),
+      errors,
+      errorCount: Object.values(errors).reduce((sum, count) => sum + count, 0),
+    };
+  });
+  return { config, rows };
+}

@@ -42,5 +42,5 @@ export async function startMinimalRelay(upstreamBaseUrl: string): Promise<Relay>
     }),
   );
   const url = (await mf.ready).origin;
-  return { url, wsUrl: url.replace(/^http/, "ws"), mf, dispose: () => mf.dispose() };
+  return { url, wsUrl: url.replace(/^http/, "ws"), mf, logs: [], dispose: () => mf.dispose() };
 }

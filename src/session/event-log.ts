@@ -126,13 +126,18 @@ export class EventLog {
   }
 
   /** Sends `client` the events after `after`, or tells it they are gone (never leaves it waiting). */
-  replayTo(client: { send(frame: ServerEvent): void }, after: number): void {
+  replayTo(
+    client: { send(frame: ServerEvent): void; replay?(frames: readonly ServerEvent[]): void },
+    after: number,
+  ): void {
     if (!this.canReplayFrom(after)) {
       const message = `Events after ${after} are no longer kept; load the history instead.`;
       client.send({ type: "error", code: "resume_unavailable", message });
       return;
     }
-    for (const event of this.after(after)) client.send(event);
+    const events = this.after(after);
+    if (client.replay) client.replay(events);
+    else for (const event of events) client.send(event);
   }
 
   /** Whether events after `after` can still be replayed (false when retention removed some). */

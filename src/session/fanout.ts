@@ -15,6 +15,8 @@ export const CLOSE_SESSION_GONE = 4004;
 /** Anything that takes frames: a socket (wrapped) or an SSE listener. */
 export interface Client {
   send(frame: ServerEvent): void;
+  /** Sends a replay of missed events; SSE listeners let the reader pull it (sse-listener.ts). */
+  replay?(frames: readonly ServerEvent[]): void;
 }
 
 /** A socket as a Client. */

@@ -42,6 +42,16 @@ export class SseListener {
   private readonly keepAlive: ReturnType<typeof setInterval> | undefined;
   private readonly encode: (event: ServerEvent, json?: string) => string;
   private closed = false;
+  /**
+   * Text waiting for the reader, pulled as it reads: a replay (however long: it is already in
+   * memory, and retention bounds it) and whatever live text arrives behind it, in order.
+   */
+  private backlog: string[] = [];
+  private head = 0;
+  /** Where the replay ends in `backlog`; live text after it counts against the queue limit. */
+  private replayEnd = 0;
+  /** Set when the stream should end once the backlog is read. */
+  private ending = false;
 
   constructor(private readonly options: SseListenerOptions) {
     this.encode = options.wire === "frames" ? encodeFrame : encodeSse;
@@ -50,8 +60,9 @@ export class SseListener {
         start: (controller) => {
           this.controller = controller;
         },
-        // The client went away.
-        cancel: () => this.close(),
+        pull: () => this.drain(),
+        // The client went away: nothing more is read.
+        cancel: () => this.finish(),
       },
       new CountQueuingStrategy({ highWaterMark: SSE_QUEUE_LIMIT }),
     );
@@ -76,23 +87,70 @@ export class SseListener {
     if (scope !== undefined && event.type === "done") this.close();
   }
 
-  private write(text: string): void {
-    if (this.closed) return;
-    const desired = this.controller.desiredSize;
-    if (desired !== null && desired <= 0) {
-      const message = "The client read too slowly; reconnect with Last-Event-ID.";
-      // Queued past the limit on purpose: the last thing the client reads says why it ends.
-      this.controller.enqueue(
-        encoder.encode(this.encode({ type: "error", code: "slow_consumer", message })),
-      );
-      this.close();
+  /**
+   * Sends a client the events it missed. They are pulled as it reads, so a long replay (a late
+   * joiner of a 20,000-token answer) is never taken for a slow reader; live events wait behind it.
+   */
+  replay(events: readonly ServerEvent[]): void {
+    for (const event of events) {
+      const scope = this.options.messageId;
+      if (scope !== undefined && (!("messageId" in event) || event.messageId !== scope)) continue;
+      this.write(this.encode(event), true);
+      if (scope !== undefined && event.type === "done") this.close();
+    }
+  }
+
+  private write(text: string, replayed = false): void {
+    if (this.closed || this.ending) return;
+    if (replayed || this.head < this.backlog.length) {
+      this.backlog.push(text);
+      if (replayed) this.replayEnd = this.backlog.length;
+      else if (this.backlog.length - Math.max(this.head, this.replayEnd) > SSE_QUEUE_LIMIT) {
+        return this.dropSlow();
+      }
+      this.drain();
       return;
     }
+    const desired = this.controller.desiredSize;
+    if (desired !== null && desired <= 0) return this.dropSlow();
     this.controller.enqueue(encoder.encode(text));
   }
 
-  /** Ends the stream (idempotent); what is queued is still delivered. */
+  /** Moves backlog into the stream while the reader has room; ends it if it was told to. */
+  private drain(): void {
+    while (this.head < this.backlog.length && (this.controller.desiredSize ?? 0) > 0) {
+      this.controller.enqueue(encoder.encode(this.backlog[this.head++] ?? ""));
+    }
+    if (this.head < this.backlog.length) return;
+    this.backlog = [];
+    this.head = 0;
+    this.replayEnd = 0;
+    if (this.ending) this.finish();
+  }
+
+  /** The reader fell too far behind live events: it is told why, then the stream ends. */
+  private dropSlow(): void {
+    const message = "The client read too slowly; reconnect with Last-Event-ID.";
+    this.backlog = [];
+    this.head = 0;
+    // Queued past the limit on purpose: the last thing the client reads says why it ends.
+    this.controller.enqueue(
+      encoder.encode(this.encode({ type: "error", code: "slow_consumer", message })),
+    );
+    this.finish();
+  }
+
+  /** Ends the stream once what it holds is read (idempotent). */
   close(): void {
+    if (this.head < this.backlog.length) {
+      this.ending = true;
+      return;
+    }
+    this.finish();
+  }
+
+  /** Ends the stream now: what is queued in it is still delivered, the backlog is not. */
+  private finish(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);

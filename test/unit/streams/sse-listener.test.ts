@@ -53,3 +53,28 @@ describe("SseListener", () => {
     expect(body.match(/^event: \w+/gm)).toEqual(["event: chunk", "event: done"]);
   });
 });
+
+describe("SseListener replay", () => {
+  it("lets a reader pull a replay far longer than the queue limit, then live events in order", async () => {
+    const listener = new SseListener({ onClose: () => {} });
+    const total = SSE_QUEUE_LIMIT * 20;
+    listener.replay(Array.from({ length: total }, (_, i) => chunk(i + 1)));
+    listener.send(chunk(total + 1));
+    listener.send({ type: "done", seq: total + 2, messageId: "msg_1", status: "complete" });
+    listener.close();
+    const body = await new Response(listener.body).text();
+    const ids = [...body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+    expect(ids).toEqual(Array.from({ length: total + 2 }, (_, i) => i + 1));
+    expect(body).not.toContain("slow_consumer");
+  });
+
+  it("still drops a reader that falls behind live events after its replay", async () => {
+    let closed = 0;
+    const listener = new SseListener({ onClose: () => (closed += 1) });
+    listener.replay(Array.from({ length: 10 }, (_, i) => chunk(i + 1)));
+    for (let seq = 11; seq <= SSE_QUEUE_LIMIT * 3; seq += 1) listener.send(chunk(seq));
+    expect(closed).toBe(1);
+    const body = await new Response(listener.body).text();
+    expect(body.trim().split("\n\n").at(-1)).toContain('"code":"slow_consumer"');
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { ErrorCode } from "../errors.ts";
 import type { MessageStatus } from "../protocol.ts";
-import type { Usage } from "../providers/types.ts";
+import type { ToolInput, Usage } from "../providers/types.ts";
 
 /** How an answer ended, as its `done` event says. */
 export type AnswerStatus = Exclude<MessageStatus, "streaming">;
@@ -16,6 +16,36 @@ export type AnswerEvent =
   | { type: "start"; messageId: string }
   /** A piece of the answer's text. */
   | { type: "text"; text: string }
+  /** A reasoning part begins; `id` is unique within the answer (`s<step>-reasoning-<n>`). */
+  | { type: "reasoning-start"; id: string }
+  /** A piece of the reasoning's text. */
+  | { type: "reasoning-delta"; id: string; text: string }
+  /** The reasoning part is complete; Anthropic's `signature` / `redactedData` when there were any. */
+  | {
+      type: "reasoning-end";
+      id: string;
+      signature?: string | undefined;
+      redactedData?: string | undefined;
+    }
+  /** The model began a call of the tool `toolName`. */
+  | { type: "tool-call-start"; toolCallId: string; toolName: string }
+  /** A piece of the call's arguments (JSON text, whole only once joined). */
+  | { type: "tool-call-delta"; toolCallId: string; inputDelta: string }
+  /** The call is complete: `input` is its parsed arguments. */
+  | { type: "tool-call"; toolCallId: string; toolName: string; input: ToolInput }
+  /** The call is complete, but its arguments `inputText` are not a JSON object. */
+  | {
+      type: "tool-call-error";
+      toolCallId: string;
+      toolName: string;
+      inputText: string;
+      message: string;
+    }
+  /** A client's result for a call: `output`, or `errorText` when the tool failed. */
+  | { type: "tool-result"; toolCallId: string; output: unknown }
+  | { type: "tool-result"; toolCallId: string; errorText: string }
+  /** A continuation of the same answer began (step 1, 2, ...): the results are in context. */
+  | { type: "step"; step: number }
   /** The answer failed; `end` follows. */
   | { type: "error"; code: ErrorCode; message: string }
   /** The answer ended: how, why (the upstream's finish reason), and what it cost. */

@@ -178,6 +178,8 @@ export function openaiChunks(
         }
         return text + DONE_FRAME;
       }
+      default:
+        return "";
     }
   };
 }

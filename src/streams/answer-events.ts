@@ -51,10 +51,21 @@ export type AnswerEvent =
   /** The answer ended: how, why (the upstream's finish reason), and what it cost. */
   | { type: "end"; status: AnswerStatus; finish?: string | undefined; usage?: Usage | undefined };
 
+/** A tool call of a collected answer: its arguments as the JSON text the model wrote. */
+export interface CollectedToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 /** A whole answer, read to its end (non-streaming responses). */
 export interface CollectedAnswer {
   messageId: string;
   text: string;
+  /** The reasoning parts' text, joined. */
+  reasoning: string;
+  /** The tool calls, in the order they started. */
+  toolCalls: CollectedToolCall[];
   status: AnswerStatus;
   finish: string | undefined;
   usage: Usage | undefined;
@@ -67,10 +78,21 @@ export async function collectAnswer(answer: ReadableStream<AnswerEvent>): Promis
   const collected: CollectedAnswer = {
     messageId: "",
     text: "",
+    reasoning: "",
+    toolCalls: [],
     status: "incomplete",
     finish: undefined,
     usage: undefined,
     error: undefined,
+  };
+  const calls = new Map<string, CollectedToolCall>();
+  const call = (toolCallId: string, toolName: string): CollectedToolCall => {
+    let found = calls.get(toolCallId);
+    if (!found) {
+      found = { id: toolCallId, name: toolName, arguments: "" };
+      calls.set(toolCallId, found);
+    }
+    return found;
   };
   for await (const event of answer) {
     switch (event.type) {
@@ -80,6 +102,28 @@ export async function collectAnswer(answer: ReadableStream<AnswerEvent>): Promis
       case "text":
         collected.text += event.text;
         break;
+      case "reasoning-delta":
+        collected.reasoning += event.text;
+        break;
+      case "tool-call-start":
+        call(event.toolCallId, event.toolName);
+        break;
+      case "tool-call-delta": {
+        const found = calls.get(event.toolCallId);
+        if (found) found.arguments += event.inputDelta;
+        break;
+      }
+      case "tool-call": {
+        const found = call(event.toolCallId, event.toolName);
+        // Anthropic's tool_use may come whole, with no argument deltas.
+        if (found.arguments === "") found.arguments = JSON.stringify(event.input);
+        break;
+      }
+      case "tool-call-error": {
+        const found = call(event.toolCallId, event.toolName);
+        found.arguments = event.inputText;
+        break;
+      }
       case "error":
         collected.error ??= { code: event.code, message: event.message };
         break;
@@ -90,6 +134,7 @@ export async function collectAnswer(answer: ReadableStream<AnswerEvent>): Promis
         break;
     }
   }
+  collected.toolCalls = [...calls.values()];
   return collected;
 }
 

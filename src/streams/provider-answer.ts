@@ -37,6 +37,11 @@ export interface EndedAnswer {
   answerChars: number;
 }
 
+/** A stateless answer is one step: its parts are named as a session's step 0 names them. */
+function partId(id: string): string {
+  return `s0-${id}`;
+}
+
 /**
  * Starts the upstream call and resolves with the answer once the upstream accepted it. A call
  * that cannot start (missing key, rejected key, non-2xx, unreachable, stalled before its
@@ -118,6 +123,48 @@ export async function providerAnswer(
               text += event.text;
               controller.enqueue({ type: "text", text: event.text });
               return;
+            case "reasoning-start":
+              return controller.enqueue({ type: "reasoning-start", id: partId(event.id) });
+            case "reasoning-delta":
+              return controller.enqueue({
+                type: "reasoning-delta",
+                id: partId(event.id),
+                text: event.text,
+              });
+            case "reasoning-end":
+              return controller.enqueue({
+                type: "reasoning-end",
+                id: partId(event.id),
+                signature: event.signature,
+                redactedData: event.redactedData,
+              });
+            case "tool-call-start":
+              return controller.enqueue({
+                type: "tool-call-start",
+                toolCallId: event.id,
+                toolName: event.name,
+              });
+            case "tool-call-delta":
+              return controller.enqueue({
+                type: "tool-call-delta",
+                toolCallId: event.id,
+                inputDelta: event.arguments,
+              });
+            case "tool-call-end":
+              return controller.enqueue({
+                type: "tool-call",
+                toolCallId: event.id,
+                toolName: event.name,
+                input: event.input,
+              });
+            case "tool-call-invalid":
+              return controller.enqueue({
+                type: "tool-call-error",
+                toolCallId: event.id,
+                toolName: event.name,
+                inputText: event.arguments,
+                message: event.message,
+              });
             case "usage":
               usage = event.usage;
               break;

@@ -18,9 +18,10 @@ export type UIFinishReason =
   | "other";
 
 /** Provider data a reasoning part carries back (Anthropic's thinking signature). */
-export interface UIReasoningMetadata {
-  anthropic: { signature?: string; redactedData?: string };
-}
+export type UIReasoningMetadata = {
+  /** `signature` and/or `redactedData`; a type, not an interface, so it fits the SDK's records. */
+  anthropic: Record<string, string>;
+};
 
 /** The chunks we emit. */
 export type UIChunk =
@@ -69,7 +70,7 @@ function textId(count: number): string {
 function reasoningEnd(event: Extract<AnswerEvent, { type: "reasoning-end" }>): UIChunk {
   const { id, signature, redactedData } = event;
   if (signature === undefined && redactedData === undefined) return { type: "reasoning-end", id };
-  const anthropic: UIReasoningMetadata["anthropic"] = {};
+  const anthropic: Record<string, string> = {};
   if (signature !== undefined) anthropic.signature = signature;
   if (redactedData !== undefined) anthropic.redactedData = redactedData;
   return { type: "reasoning-end", id, providerMetadata: { anthropic } };
@@ -117,7 +118,7 @@ export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
     switch (event.type) {
       case "start":
         begin(event.messageId);
-        break;
+        return chunks;
       case "step":
         if (started && !stepEmpty) {
           closeText();

@@ -128,6 +128,30 @@ describe("the demo page shows an answer's parts", () => {
     await context.close();
   });
 
+  it("answers a call that waits in the history when it opens the session", async () => {
+    // Asked over HTTP with no page open: the answer ends with finish tool_calls and waits.
+    const { session } = await (await fetch(`${relay.url}/sessions`, { method: "POST" })).json();
+    const asked = await fetch(`${relay.url}/sessions/${session}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "/tool weather Lyon" }),
+    });
+    expect(await asked.text()).toContain("tool_calls");
+    const { page, context, errors } = await openPage(browser, `${relay.url}/`);
+    await page.evaluate((id) => localStorage.setItem("sluice.session", id), session);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector(".tool-call ~ .text") !== null);
+    await waitForAnswer(page, "complete");
+    const [, answer] = await shownParts(page);
+    expect(answer?.parts[1]).toMatchObject({
+      kind: "tool-call",
+      state: "output-available",
+      output: expect.stringContaining('"city": "Lyon"'),
+    });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("looks right with reasoning and a tool call (test/browser/parts.png)", async () => {
     const { page, context } = await openPage(browser, `${relay.url}/`);
     await page.setViewportSize({ width: 960, height: 960 });

@@ -317,9 +317,10 @@ function toolState(state) {
   }
 }
 
-/** JSON a person can read: indented, and never longer than a screen. */
+/** JSON a person can read: on one line when short, indented when not, never longer than a screen. */
 function showJson(value) {
-  const text = JSON.stringify(value, null, 2) ?? "";
+  const flat = JSON.stringify(value) ?? "";
+  const text = flat.length <= 60 ? flat : JSON.stringify(value, null, 2);
   return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 

@@ -5,7 +5,7 @@ import type { ToolCallDelta, WholeToolCall } from "./delta-parts.ts";
 import { DeltaParts } from "./delta-parts.ts";
 import type { Emit, EventTransform, FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
-import type { ChatMessage, Provider, Usage } from "./types.ts";
+import type { ChatMessage, GenerationRequest, Provider, Usage } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import {
   droppedEvent,
@@ -222,7 +222,7 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
     model,
     async stream(call) {
       return streamUpstream(
-        openaiRequest(env, model, call.messages),
+        openaiRequest(env, model, call.messages, call.openaiPassThrough),
         openaiEvents(),
         call,
         fetcher,
@@ -231,7 +231,12 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
   };
 }
 
-function openaiRequest(env: OpenAIEnv, model: string, messages: ChatMessage[]): Request {
+function openaiRequest(
+  env: OpenAIEnv,
+  model: string,
+  messages: ChatMessage[],
+  passThrough: GenerationRequest["openaiPassThrough"] = {},
+): Request {
   const base = baseUrl(env.OPENAI_BASE_URL, "OPENAI_BASE_URL", DEFAULT_BASE_URL);
   const headers = new Headers({ "content-type": "application/json", accept: "text/event-stream" });
   const key = env.OPENAI_API_KEY?.trim();
@@ -244,6 +249,8 @@ function openaiRequest(env: OpenAIEnv, model: string, messages: ChatMessage[]): 
     stream: true,
     stream_options: { include_usage: true },
     ...(cap === undefined ? {} : { [capField(base)]: cap }),
+    // A /v1/chat/completions client's own OpenAI fields, checked by the route, sent unchanged.
+    ...passThrough,
   };
   return new Request(endpoint(base, "/chat/completions"), {
     method: "POST",

@@ -105,7 +105,10 @@ export async function chatCompletions(
   let stored = false;
   try {
     const configured = createProvider(env).model;
-    const policy = optionPolicy(env.ALLOWED_MODELS, configured, outputCap(env.MAX_OUTPUT_TOKENS));
+    const policy = {
+      ...optionPolicy(env.ALLOWED_MODELS, configured, outputCap(env.MAX_OUTPUT_TOKENS)),
+      choosable: (env.ALLOWED_MODELS ?? "").trim() !== "",
+    };
     const parsed = parseCompletionRequest(await request.text(), policy);
     const session = requestedSession(request, parsed.session);
     const model = parsed.options?.model ?? configured;

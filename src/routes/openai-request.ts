@@ -44,6 +44,11 @@ export interface CompletionRequest {
   passThrough: OpenAIPassThrough;
 }
 
+/** The options policy, and whether `model` picks a model (ALLOWED_MODELS is set). */
+export interface CompletionPolicy extends OptionPolicy {
+  choosable: boolean;
+}
+
 /** Fields only OpenAI-compatible upstreams know; other providers refuse them (see the route). */
 export interface OpenAIPassThrough {
   response_format?: JsonObject;
@@ -203,7 +208,7 @@ function toolChoice(value: unknown): unknown {
 }
 
 /** The options under OpenAI's names; `max_completion_tokens` is the newer `max_tokens`. */
-function parseOptions(body: JsonObject, policy: OptionPolicy): RequestOptions | undefined {
+function parseOptions(body: JsonObject, policy: CompletionPolicy): RequestOptions | undefined {
   const given = (key: string) => body[key] !== undefined && body[key] !== null;
   if (given("max_tokens") && given("max_completion_tokens")) {
     throw new SluiceError(
@@ -212,9 +217,12 @@ function parseOptions(body: JsonObject, policy: OptionPolicy): RequestOptions | 
     );
   }
   const raw: Record<string, unknown> = {};
-  for (const key of ["temperature", "top_p", "stop", "seed", "reasoning_effort", "model"]) {
+  for (const key of ["temperature", "top_p", "stop", "seed", "reasoning_effort"]) {
     if (given(key)) raw[key] = body[key];
   }
+  // Every OpenAI client sends `model`. With ALLOWED_MODELS set it picks one of them (others are
+  // refused); without, it is not an option, and the configured model answers as it always did.
+  if (policy.choosable && given("model")) raw.model = body.model;
   if (given("max_tokens")) raw.max_tokens = body.max_tokens;
   if (given("max_completion_tokens")) raw.max_tokens = body.max_completion_tokens;
   if (given("tool_choice")) raw.tool_choice = toolChoice(body.tool_choice);
@@ -254,9 +262,9 @@ function optionalBoolean(value: unknown, field: string): boolean {
 
 /**
  * Parses the request body text; throws a SluiceError naming the first bad field. `policy`
- * says which models may be named (`ALLOWED_MODELS`, else the configured model).
+ * says which models may be named.
  */
-export function parseCompletionRequest(text: string, policy: OptionPolicy): CompletionRequest {
+export function parseCompletionRequest(text: string, policy: CompletionPolicy): CompletionRequest {
   if (text.length > OPENAI_LIMITS.bodyChars) {
     throw new SluiceError(
       "frame_too_large",

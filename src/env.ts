@@ -46,7 +46,7 @@ export interface Env {
   PROVIDER?: string;
   /** Model name passed to the upstream; each provider has a default. */
   MODEL?: string;
-  /** Models a request may pick (`model` option), comma-separated; unset: only MODEL. */
+  /** Models a request may pick with `options.model` (comma list); unset: only MODEL. */
   ALLOWED_MODELS?: string;
   /** Base URL of any OpenAI-compatible API, up to and including `/v1`. */
   OPENAI_BASE_URL?: string;

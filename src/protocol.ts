@@ -41,8 +41,16 @@ export const LIMITS = {
 /** How a stored message ended, or `streaming` while it is being written. */
 export type MessageStatus = "streaming" | "complete" | "incomplete" | "error" | "cancelled";
 
-/** The state of a tool call part: its input arrived (valid or not), then maybe its result. */
-export type ToolCallState = "input-available" | "input-error" | "output-available" | "output-error";
+/**
+ * The state of a tool call part: its input streaming (stored only when the answer broke off
+ * mid-call), its input arrived (valid or not), then maybe its result.
+ */
+export type ToolCallState =
+  | "input-streaming"
+  | "input-available"
+  | "input-error"
+  | "output-available"
+  | "output-error";
 
 /** One part of a stored message, in order. docs/protocol.md "Parts". */
 export type MessagePart =
@@ -60,7 +68,7 @@ export type MessagePart =
       state: ToolCallState;
       /** The parsed arguments (every state but `input-error`). */
       input?: Record<string, unknown>;
-      /** The model's raw arguments text, `input-error` only. */
+      /** The model's raw arguments text: `input-error`, and the part so far while `input-streaming`. */
       inputText?: string;
       /** The result a client sent (`output-available`). */
       output?: unknown;

@@ -3,6 +3,7 @@
  * every protocol (`/chat`, SSE, `/api/chat`, `/v1/chat/completions`).
  */
 import { SluiceError } from "./errors.ts";
+import { outputCap } from "./providers/config.ts";
 
 /** A tool the client runs: the model may call it with input matching `inputSchema`. */
 export interface ToolDefinition {
@@ -77,6 +78,22 @@ export function optionPolicy(
   const fallback = model?.trim();
   const models = listed.length > 0 ? listed : fallback ? [fallback] : [];
   return { models, maxOutputTokens };
+}
+
+/** The policy of a deployment's settings (`Env` satisfies the argument). */
+export function policyOf(env: {
+  ALLOWED_MODELS?: string | undefined;
+  MODEL?: string | undefined;
+  MAX_OUTPUT_TOKENS?: string | undefined;
+}): OptionPolicy {
+  let cap: number | undefined;
+  try {
+    cap = outputCap(env.MAX_OUTPUT_TOKENS);
+  } catch {
+    // A bad MAX_OUTPUT_TOKENS is the generation's `config_error` to report, not every frame's.
+    cap = undefined;
+  }
+  return optionPolicy(env.ALLOWED_MODELS, env.MODEL, cap);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

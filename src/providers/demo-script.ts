@@ -100,6 +100,29 @@ export function demoScript(prompt: string, turn: number, inputTokens: number): D
   return { length: events.length, at: (index) => events[index] ?? finishStop() };
 }
 
+/**
+ * The demo's answer to a conversation that ends in tool results: one text that names each
+ * result (`The weather tool returned {...}.`), word by word, usage and finish `stop`, so an
+ * offline tool round trip shows the results came back.
+ */
+export function demoContinuation(
+  results: ReadonlyArray<{ toolName: string; content: string; isError: boolean }>,
+  inputTokens: number,
+): DemoScript {
+  const said = results.map(({ toolName, content, isError }) =>
+    isError
+      ? `The ${toolName} tool failed: ${content}.`
+      : `The ${toolName} tool returned ${content}.`,
+  );
+  const events: UpstreamEvent[] = words(`${said.join(" ")} That is what I found.`).map((text) => ({
+    type: "text",
+    text,
+  }));
+  events.push({ type: "usage", usage: { inputTokens, outputTokens: events.length } });
+  events.push(finishStop());
+  return { length: events.length, at: (index) => events[index] ?? finishStop() };
+}
+
 /** Whether `event` carries a piece of content (text, reasoning or arguments). */
 function carriesContent(event: UpstreamEvent): boolean {
   return (

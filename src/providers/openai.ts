@@ -246,6 +246,8 @@ function openaiRequest(env: OpenAIEnv, model: string, call: GenerationRequest): 
     stream_options: { include_usage: true },
     ...chatCompletionsOptions(call.tools, call.options),
     ...(cap === undefined ? {} : { [capField(base)]: cap }),
+    // A /v1/chat/completions client's own OpenAI fields, checked by the route, sent unchanged.
+    ...call.openaiPassThrough,
   };
   return new Request(endpoint(base, "/chat/completions"), {
     method: "POST",

@@ -151,6 +151,11 @@ export interface GenerationRequest {
   tools?: ToolDefinition[];
   /** Per-request settings, already checked (`parseRequestOptions`). */
   options?: RequestOptions;
+  /**
+   * Fields only OpenAI-compatible upstreams take, passed through from `/v1/chat/completions`
+   * unchanged (`response_format`, `parallel_tool_calls`); the route refuses them for others.
+   */
+  openaiPassThrough?: { response_format?: Record<string, unknown>; parallel_tool_calls?: boolean };
   /** Fires on cancel, stall or shutdown; the upstream call must stop at once. */
   signal: AbortSignal;
   /** Called whenever the upstream shows life (bytes arrive); the stall watchdog listens. */

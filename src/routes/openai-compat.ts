@@ -8,17 +8,18 @@ import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { releaseSlot, renewSlot } from "../limits/limits.ts";
+import { outputCap } from "../providers/config.ts";
 import { createProvider } from "../providers/index.ts";
-import type { ChatMessage } from "../providers/types.ts";
 import { askSession, SESSION_SELECT_HEADER } from "../session/answers.ts";
 import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { optionPolicy } from "../tools-options.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
-import { parseCompletionRequest } from "./openai-request.ts";
+import { type CompletionRequest, parseCompletionRequest } from "./openai-request.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
 /** How often a stateless answer renews its generation slot (sessions renew on their heartbeat). */
@@ -45,10 +46,18 @@ async function statelessAnswer(
   request: RouteRequest,
   env: Env,
   ctx: ExecutionContext,
-  messages: ChatMessage[],
+  parsed: CompletionRequest,
 ): Promise<ReadableStream<AnswerEvent>> {
+  const { messages, tools, options, passThrough } = parsed;
   const startedAt = Date.now();
   const provider = createProvider(env);
+  if (provider.name !== "openai" && Object.keys(passThrough).length > 0) {
+    const fields = Object.keys(passThrough).join(", ");
+    throw new SluiceError(
+      "invalid_option",
+      `${fields}: only an OpenAI-compatible upstream takes these; this relay's is ${provider.name}.`,
+    );
+  }
   const { id: principal, limitKey } = request.principal;
   const messageId = newMessageId();
   const usageKey = await admitPrompt(env, request.principal, messageId);
@@ -56,6 +65,7 @@ async function statelessAnswer(
   return providerAnswer({
     provider,
     messages,
+    request: { tools, options, openaiPassThrough: passThrough },
     messageId,
     stallMs: stallTimeout(env.STALL_TIMEOUT_MS),
     onClose: (ended) => {
@@ -94,13 +104,19 @@ export async function chatCompletions(
   // Once a prompt is stored in a session, a retry would ask it twice: clients are told not to.
   let stored = false;
   try {
-    const parsed = parseCompletionRequest(await request.text());
+    const configured = createProvider(env).model;
+    const policy = {
+      ...optionPolicy(env.ALLOWED_MODELS, configured, outputCap(env.MAX_OUTPUT_TOKENS)),
+      choosable: (env.ALLOWED_MODELS ?? "").trim() !== "",
+    };
+    const parsed = parseCompletionRequest(await request.text(), policy);
     const session = requestedSession(request, parsed.session);
-    const meta = { created: Math.floor(Date.now() / 1000), model: createProvider(env).model };
+    const model = parsed.options?.model ?? configured;
+    const meta = { created: Math.floor(Date.now() / 1000), model };
     let answer: ReadableStream<AnswerEvent>;
     const headers: Record<string, string> = {};
     if (session === undefined) {
-      answer = await statelessAnswer(request, env, ctx, parsed.messages);
+      answer = await statelessAnswer(request, env, ctx, parsed);
     } else {
       answer = await askSession(env, request.principal, session, parsed.prompt);
       stored = true;

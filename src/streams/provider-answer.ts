@@ -8,6 +8,7 @@ import type { MessageStatus } from "../protocol.ts";
 import type {
   CallReport,
   ChatMessage,
+  GenerationRequest,
   Provider,
   UpstreamEvent,
   UpstreamEvents,
@@ -19,6 +20,8 @@ import { StallWatchdog } from "./stall-watchdog.ts";
 export interface ProviderAnswerOptions {
   provider: Provider;
   messages: ChatMessage[];
+  /** Tools, options and pass-through fields of the request, sent upstream by the provider. */
+  request?: Pick<GenerationRequest, "tools" | "options" | "openaiPassThrough">;
   /** The answer's id (the `start` event's messageId). */
   messageId: string;
   /** Milliseconds without an upstream byte before the answer fails as `upstream_stalled`. */
@@ -74,6 +77,7 @@ export async function providerAnswer(
   let events: UpstreamEvents;
   try {
     events = await provider.stream({
+      ...options.request,
       messages,
       signal: abort.signal,
       onActivity: () => watchdog.poke(),

@@ -1,0 +1,138 @@
+// /v1/chat/completions relays the recorded upstream streams (test/fixtures, OpenAI-compatible
+// and Anthropic) with every part: read by the official `openai` client's stream helpers, each
+// recording arrives with index.json's text, reasoning, tool calls, finish and usage.
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  FIXTURE_INDEX,
+  type FixtureEntry,
+  type FixtureUpstream,
+  startFixtureUpstream,
+} from "../helpers/fixture-upstream.ts";
+import { type Relay, startRelay } from "../helpers/relay.ts";
+import { SECRETS } from "../helpers/secrets.ts";
+
+let openaiUpstream: FixtureUpstream;
+let anthropicUpstream: FixtureUpstream;
+const relays: Partial<Record<FixtureEntry["provider"], Relay>> = {};
+
+beforeAll(async () => {
+  [openaiUpstream, anthropicUpstream] = await Promise.all([
+    startFixtureUpstream(),
+    startFixtureUpstream(),
+  ]);
+  [relays.openai, relays.anthropic] = await Promise.all([
+    startRelay({
+      PROVIDER: "openai",
+      MODEL: "gpt-test",
+      OPENAI_BASE_URL: openaiUpstream.baseUrl,
+      OPENAI_API_KEY: SECRETS.openaiKey,
+    }),
+    startRelay({
+      PROVIDER: "anthropic",
+      MODEL: "claude-test",
+      ANTHROPIC_BASE_URL: anthropicUpstream.baseUrl,
+      ANTHROPIC_API_KEY: SECRETS.anthropicKey,
+    }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([relays.openai?.dispose(), relays.anthropic?.dispose()]);
+  await Promise.all([openaiUpstream.close(), anthropicUpstream.close()]);
+});
+
+/** The recordings that complete (the error ones have their own tests). */
+const COMPLETE = FIXTURE_INDEX.filter((entry) => entry.error === null);
+
+function setUp(entry: FixtureEntry): OpenAI {
+  const upstream = entry.provider === "openai" ? openaiUpstream : anthropicUpstream;
+  upstream.serve = entry.file;
+  const relay = relays[entry.provider];
+  if (!relay) throw new Error("relay not started");
+  return new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: "sk-client", maxRetries: 0 });
+}
+
+const FINISH: Record<string, string> = {
+  stop: "stop",
+  end_turn: "stop",
+  length: "length",
+  max_tokens: "length",
+  tool_calls: "tool_calls",
+  tool_use: "tool_calls",
+};
+
+/** index.json's tool calls as OpenAI's, with the arguments parsed (Anthropic's may come whole). */
+const expectedCalls = (entry: FixtureEntry) =>
+  entry.expected_tool_calls.map((call) => ({
+    id: call.id,
+    name: call.name,
+    input: call.arguments === "" ? {} : JSON.parse(call.arguments),
+  }));
+
+const actualCalls = (calls: OpenAI.ChatCompletionMessageToolCall[] | undefined) =>
+  (calls ?? []).map((call) => {
+    if (call.type !== "function") throw new Error(`unexpected call type ${call.type}`);
+    return { id: call.id, name: call.function.name, input: JSON.parse(call.function.arguments) };
+  });
+
+describe.each(COMPLETE)("$file over /v1/chat/completions", (entry) => {
+  it("streams its text, reasoning, tool calls, finish and usage to the stream helpers", async () => {
+    const client = setUp(entry);
+    const stream = client.chat.completions.stream({
+      model: "gpt-test",
+      messages: [{ role: "user", content: "go" }],
+      stream_options: { include_usage: true },
+    });
+    let reasoning = "";
+    const firstDeltas = new Map<number, unknown>();
+    const laterDeltas: unknown[] = [];
+    let usageChunk: OpenAI.ChatCompletionChunk | undefined;
+    for await (const chunk of stream) {
+      if (chunk.usage) usageChunk = chunk;
+      const delta: Record<string, unknown> = { ...chunk.choices[0]?.delta };
+      if (typeof delta.reasoning_content === "string") reasoning += delta.reasoning_content;
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        if (firstDeltas.has(call.index)) laterDeltas.push(call);
+        else firstDeltas.set(call.index, call);
+      }
+    }
+    const completion = await stream.finalChatCompletion();
+    const choice = completion.choices[0];
+    expect(choice?.message.content ?? "").toBe(entry.expected_text);
+    expect(reasoning).toBe(entry.expected_reasoning);
+    expect(actualCalls(choice?.message.tool_calls)).toEqual(expectedCalls(entry));
+    expect(choice?.finish_reason).toBe(FINISH[entry.finish]);
+    // As OpenAI streams them: id, type and name once, on each call's first delta; then text only.
+    for (const [index, call] of entry.expected_tool_calls.entries()) {
+      expect(firstDeltas.get(index)).toEqual({
+        index,
+        id: call.id,
+        type: "function",
+        function: expect.objectContaining({ name: call.name }),
+      });
+    }
+    for (const later of laterDeltas) {
+      expect(Object.keys(later as object).sort()).toEqual(["function", "index"]);
+      expect(Object.keys((later as { function: object }).function)).toEqual(["arguments"]);
+    }
+    expect(usageChunk?.choices).toEqual([]);
+    expect(usageChunk?.usage).toMatchObject({
+      prompt_tokens: entry.usage?.input_tokens,
+      completion_tokens: entry.usage?.output_tokens,
+    });
+  });
+
+  it("answers the same whole without streaming (message.tool_calls)", async () => {
+    const client = setUp(entry);
+    const completion = await client.chat.completions.create({
+      model: "gpt-test",
+      messages: [{ role: "user", content: "go" }],
+    });
+    const choice = completion.choices[0];
+    const message: Record<string, unknown> = { ...choice?.message };
+    expect(choice?.message.content ?? "").toBe(entry.expected_text);
+    expect(message.reasoning_content ?? "").toBe(entry.expected_reasoning);
+    expect(actualCalls(choice?.message.tool_calls)).toEqual(expectedCalls(entry));
+    expect(choice?.finish_reason).toBe(FINISH[entry.finish]);
+  });
+});

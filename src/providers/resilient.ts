@@ -42,7 +42,8 @@ export function resilient(
           call.report.retries += 1;
         }
         try {
-          return await withRetries(fallback, call, policy);
+          // The request's model names one of the primary's; the fallback keeps FALLBACK_MODEL.
+          return await withRetries(fallback, withoutModel(call), policy);
         } catch (second) {
           if (!usable(second, call)) throw second;
           const first = `the primary ${label(primary)} failed first: ${error.message}`;
@@ -101,6 +102,8 @@ async function attempt(
   try {
     const started = provider.stream({
       messages: call.messages,
+      ...(call.tools === undefined ? {} : { tools: call.tools }),
+      ...(call.options === undefined ? {} : { options: call.options }),
       signal,
       onActivity: () => {
         if (committed) call.onActivity?.();
@@ -238,3 +241,10 @@ function seconds(ms: number): string {
 }
 
 function noop(): void {}
+
+/** `call` without its `options.model`. */
+function withoutModel(call: GenerationRequest): GenerationRequest {
+  if (call.options?.model === undefined) return call;
+  const { model: _model, ...options } = call.options;
+  return { ...call, options };
+}

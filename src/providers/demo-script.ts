@@ -83,6 +83,10 @@ export function demoScript(prompt: string, turn: number, inputTokens: number): D
     events.push({ type: "reasoning-delta", id: REASONING_ID, text });
   events.push({ type: "reasoning-end", id: REASONING_ID });
   if (calls) {
+    // A `/tokens N` line in a `/tool` prompt: N text tokens before the calls (storage tests).
+    const counted = /^\/tokens\s+(\d+)/m.exec(prompt.trim());
+    const texts = Math.min(Number(counted?.[1] ?? 0), MAX_COUNTED_TOKENS);
+    for (let i = 0; i < texts; i += 1) events.push({ type: "text", text: `t${i} ` });
     calls.forEach((call, index) => {
       const id = `call_demo_${fnv1a(`${turn}:${index}:${prompt}`).toString(16).padStart(8, "0")}`;
       events.push({ type: "tool-call-start", id, index, name: call.name });

@@ -622,6 +622,8 @@ export class ChatSession extends DurableObject<Env> {
     const { run } = running;
     try {
       attach?.(run.messageId);
+      // `start` and `step` open the step's parts (a `step-start`).
+      run.assembler.apply(start);
       this.emit(start);
       bestEffort("setting the heartbeat alarm", () =>
         this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS),

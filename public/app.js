@@ -294,8 +294,11 @@ function fillPart(element, part, live) {
     element.dataset.state = part.state;
     element.querySelector(".tool-name").textContent = part.toolName;
     element.querySelector(".tool-state").textContent = ` · ${toolState(part.state)}`;
-    element.querySelector(".tool-input").textContent =
-      part.state === "input-error" ? (part.inputText ?? "") : showJson(part.input ?? {});
+    // The arguments as the model streams them, or as it sent them when they are not JSON.
+    const raw = part.state === "input-streaming" || part.state === "input-error";
+    element.querySelector(".tool-input").textContent = raw
+      ? (part.inputText ?? "")
+      : showJson(part.input ?? {});
     const output = element.querySelector(".tool-output");
     output.hidden = part.state !== "output-available" && part.state !== "output-error";
     output.textContent = part.state === "output-error" ? part.errorText : showJson(part.output);
@@ -306,6 +309,8 @@ function fillPart(element, part, live) {
 
 function toolState(state) {
   switch (state) {
+    case "input-streaming":
+      return "calling…";
     case "input-available":
       return "running…";
     case "input-error":

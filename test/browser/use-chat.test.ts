@@ -82,6 +82,7 @@ interface PageState {
   error: string | undefined;
   messages: { id: string; role: string; parts: Record<string, unknown>[] }[];
   ran: { toolCallId: string; toolName: string; input: unknown }[];
+  streamed: number[];
 }
 
 describe("useChat with a client-side tool", () => {
@@ -113,6 +114,8 @@ describe("useChat with a client-side tool", () => {
     expect(state.ran).toEqual([
       { toolCallId: WEATHER_CALL.id, toolName: WEATHER_CALL.name, input: { city: "Paris" } },
     ]);
+    // The continuation streamed: the page rendered its text at several lengths before the end.
+    expect(state.streamed.filter((length) => length < FINAL_TEXT.length).length).toBeGreaterThan(1);
     // One answer in the page: the call, its output, and the continuation's text after it.
     expect(state.messages.map((message) => message.role)).toEqual(["user", "assistant"]);
     const answer = state.messages[1]?.parts ?? [];

@@ -20,9 +20,12 @@ interface PageState {
   error: string | undefined;
   messages: UIMessage[];
   ran: { toolCallId: string; toolName: string; input: unknown }[];
+  /** The lengths the answer's text had while it streamed: more than one means it streamed. */
+  streamed: number[];
 }
 
 const ran: PageState["ran"] = [];
+const streamed = new Set<number>();
 
 function publish(state: PageState): void {
   Reflect.set(window, "__chat", state);
@@ -51,7 +54,11 @@ function Chat() {
     },
     sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
   });
-  useEffect(() => publish({ status, error: error?.message, messages, ran: [...ran] }));
+  useEffect(() => {
+    const text = messages.at(-1)?.parts.findLast((part) => part.type === "text");
+    if (status === "streaming" && text?.type === "text") streamed.add(text.text.length);
+    publish({ status, error: error?.message, messages, ran: [...ran], streamed: [...streamed] });
+  });
   return (
     <main>
       <button

@@ -215,6 +215,7 @@ export function parseRequestOptions(
         const stops = typeof raw === "string" ? [raw] : raw;
         if (
           !Array.isArray(stops) ||
+          stops.length === 0 ||
           stops.length > TOOL_LIMITS.stops ||
           !stops.every((stop): stop is string => typeof stop === "string" && stop !== "")
         ) {

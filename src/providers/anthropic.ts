@@ -1,5 +1,6 @@
 /** The Anthropic Messages API: the request; `anthropic-events.ts` reads its stream. */
 import type { Env } from "../env.ts";
+import { SluiceError } from "../errors.ts";
 import { anthropicEvents } from "./anthropic-events.ts";
 import { baseUrl, endpoint, missingSecret, outputCap, setting } from "./config.ts";
 import type { FetchLike } from "./fetch-upstream.ts";
@@ -45,9 +46,18 @@ function anthropicRequest(env: AnthropicEnv, model: string, call: GenerationRequ
     .filter((message) => message.role === "system")
     .map((message) => message.content)
     .join("\n\n");
+  const maxTokens = outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), call.options) ?? MAX_TOKENS;
+  const budget = call.options?.thinking_budget;
+  // Anthropic counts thinking in max_tokens and refuses a budget that does not fit below it.
+  if (budget !== undefined && budget >= maxTokens) {
+    throw new SluiceError(
+      "invalid_option",
+      `"options.thinking_budget" (${budget}) must be below max_tokens (${maxTokens}).`,
+    );
+  }
   const body = {
     model,
-    max_tokens: outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), call.options) ?? MAX_TOKENS,
+    max_tokens: maxTokens,
     stream: true,
     ...(system ? { system } : {}),
     messages: anthropicTurns(messages),

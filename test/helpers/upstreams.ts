@@ -23,7 +23,7 @@ export interface Script {
   /** Tool calls sent after the tokens; the finish is then `tool_calls` / `tool_use`. */
   toolCalls?: Array<{ id: string; name: string; arguments: string }>;
   /** The script of the next request, once this one was answered. */
-  then?: Script;
+  next?: Script;
 }
 
 export interface RecordedRequest {
@@ -155,7 +155,7 @@ export async function startUpstream(kind: UpstreamKind, script: Script): Promise
     for await (const part of req) raw += part;
     requests.push({ path: req.url ?? "", headers: req.headers, body: JSON.parse(raw) });
     const current = upstream.script;
-    if (current.then) upstream.script = current.then;
+    if (current.next) upstream.script = current.next;
     sent = 0;
     let finished = false;
     closed = new Promise((resolve) => res.on("close", () => resolve({ at: Date.now(), finished })));

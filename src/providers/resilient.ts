@@ -100,10 +100,13 @@ async function attempt(
   const firstToken = expire(policy.firstTokenMs, "first-token", "no text");
   let committed = false;
   try {
+    const { tools, options, openaiPassThrough } = call;
     const started = provider.stream({
       messages: call.messages,
-      ...(call.tools === undefined ? {} : { tools: call.tools }),
-      ...(call.options === undefined ? {} : { options: call.options }),
+      // Tools, options and pass-through fields go to every attempt, the fallback's too.
+      ...(tools === undefined ? {} : { tools }),
+      ...(options === undefined ? {} : { options }),
+      ...(openaiPassThrough === undefined ? {} : { openaiPassThrough }),
       signal,
       onActivity: () => {
         if (committed) call.onActivity?.();

@@ -362,7 +362,7 @@ function answerToolCalls(message) {
   );
   if (waiting.length === 0) return;
   for (const call of waiting) answered.add(call.toolCallId);
-  client.sendToolResults(waiting.map(runTool)).catch((error) => showNotice(error.message));
+  client.submitToolResults(waiting.map(runTool)).catch((error) => showNotice(error.message));
 }
 
 /** The demo's tools: `weather` gives canned weather; any other name is an error result. */

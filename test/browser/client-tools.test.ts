@@ -81,7 +81,7 @@ async function roundTrip(page: Page, transport: string): Promise<RoundTrip> {
           );
           for (const { toolCallId, toolName, input } of waiting)
             ran.push({ toolCallId, toolName, input });
-          void client.sendToolResults(
+          void client.submitToolResults(
             waiting.map(({ toolCallId }: { toolCallId: string }) => ({
               toolCallId,
               output: weather,
@@ -89,6 +89,8 @@ async function roundTrip(page: Page, transport: string): Promise<RoundTrip> {
           );
         });
         client.connect();
+        // Gives up well before the test does, so a failure shows what the client had.
+        setTimeout(resolve, 15_000);
       });
       client.close();
       return {

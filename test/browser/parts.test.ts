@@ -154,14 +154,14 @@ describe("the demo page shows an answer's parts", () => {
 
   it("looks right with reasoning and a tool call (test/browser/parts.png)", async () => {
     const { page, context } = await openPage(browser, `${relay.url}/`);
-    await page.setViewportSize({ width: 960, height: 960 });
+    // Tall enough for both answers: a prose answer with its reasoning opened, then a tool call.
+    await page.setViewportSize({ width: 960, height: 1400 });
+    await ask(page, "How do glaciers carve fjords?");
+    await waitForAnswer(page, "complete");
+    await page.locator("details.reasoning summary").click();
     await ask(page, "/tool weather Paris");
     await page.waitForFunction(() => document.querySelector(".tool-call ~ .text") !== null);
     await waitForAnswer(page, "complete");
-    await ask(page, "How do glaciers carve fjords?");
-    await waitForAnswer(page, "complete");
-    // The second answer's reasoning opened, the first's left collapsed: both looks in one picture.
-    await page.locator("details.reasoning summary").last().click();
     const path = process.env.UPDATE_SCREENSHOT
       ? fileURLToPath(new URL("./parts.png", import.meta.url))
       : fileURLToPath(new URL("../../test-results/parts.png", import.meta.url));

@@ -203,6 +203,42 @@ describe("a tool round trip over /v1/chat/completions", () => {
   });
 });
 
+describe("runTools over /v1/chat/completions", () => {
+  it("runs the openai client's automated tool loop against the relay, streaming", async () => {
+    const client = setUp(COMPLETE[0] as FixtureEntry);
+    openaiUpstream.requests.length = 0;
+    openaiUpstream.serve = ["openai-gpt4o-tool-call.sse", "openai-gpt5-moderation-trailer.sse"];
+    const seen: string[] = [];
+    const runner = client.chat.completions.runTools({
+      model: "gpt-test",
+      stream: true,
+      messages: [{ role: "user", content: "weather?" }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "GetWeatherArgs",
+            description: "The weather in a city",
+            parameters: { type: "object", properties: {} },
+            parse: (args: string) => {
+              seen.push(args);
+              return JSON.parse(args) as object;
+            },
+            function: () => ({ temp: 11 }),
+          },
+        },
+      ],
+    });
+    expect(await runner.finalContent()).toBe("Paris.");
+    expect(seen).toEqual(['{"city":"Edinburgh","country":"UK","units":"c"}']);
+    expect(openaiUpstream.requests).toHaveLength(2);
+    expect((openaiUpstream.requests[1]?.messages as unknown[]).at(-1)).toMatchObject({
+      role: "tool",
+      content: '{"temp":11}',
+    });
+  });
+});
+
 async function history(relay: Relay, session: string) {
   const response = await fetch(`${relay.url}/sessions/${session}`);
   const { messages } = (await response.json()) as {

@@ -7,7 +7,7 @@
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { isObject, type JsonObject } from "../providers/wire.ts";
 import type { ResumePoint } from "../streams/ui-chunk-sequence.ts";
-import type { OptionPolicy } from "../tools-options.ts";
+import { type OptionPolicy, parseRequestOptions, parseToolDefinitions } from "../tools-options.ts";
 import {
   CHAT_BODY_CHARS,
   type ChatRequest,
@@ -122,9 +122,15 @@ function readRequest(
       return { type: "abort", requestId };
     case "send": {
       const authorization = readAuthorization(frame);
-      readBody(frame);
+      const body = readBody(frame);
       // The frame is a superset of POST /api/chat's body: one reader for both keeps them alike.
-      return { type: "send", requestId, chat: parseChatRequest(text, policy), authorization };
+      const chat = parseChatRequest(text, policy);
+      // The transport carries the page's `body` as a field of its own: tools and options are there.
+      const tools = parseToolDefinitions(body.tools, "body.tools");
+      const options = parseRequestOptions(body.options, "body.options", policy);
+      if (tools !== undefined) chat.tools = tools;
+      if (options !== undefined) chat.options = options;
+      return { type: "send", requestId, chat, authorization };
     }
     case "resume": {
       const authorization = readAuthorization(frame);

@@ -10,7 +10,8 @@ import { newMessageId } from "../ids.ts";
 import { releaseSlot, renewSlot } from "../limits/limits.ts";
 import { outputCap } from "../providers/config.ts";
 import { createProvider } from "../providers/index.ts";
-import { askSession, SESSION_SELECT_HEADER } from "../session/answers.ts";
+import { askSession, SESSION_SELECT_HEADER, submitResults } from "../session/answers.ts";
+import type { Extras } from "../session/ChatSession.ts";
 import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
@@ -92,6 +93,32 @@ async function statelessAnswer(
 }
 
 /**
+ * The answer of a request in a session: the continuation when the conversation ends with
+ * `tool` messages (their results go to the session), else the last user message asked with
+ * the request's tools and options. The session keeps its own history, so the other messages
+ * are not read; OpenAI-only pass-through fields are refused, since a session's later steps
+ * could not honour them.
+ */
+function sessionAnswerOf(
+  env: Env,
+  principal: RouteRequest["principal"],
+  session: string,
+  parsed: CompletionRequest,
+): Promise<ReadableStream<AnswerEvent>> {
+  if (Object.keys(parsed.passThrough).length > 0) {
+    throw new SluiceError(
+      "invalid_option",
+      `${Object.keys(parsed.passThrough).join(", ")}: not kept by sessions; send them without a session.`,
+    );
+  }
+  if (parsed.toolResults) return submitResults(env, principal, session, parsed.toolResults);
+  const extras: Extras = {};
+  if (parsed.tools) extras.tools = parsed.tools;
+  if (parsed.options) extras.options = parsed.options;
+  return askSession(env, principal, session, parsed.prompt, false, extras);
+}
+
+/**
  * `POST /v1/chat/completions`. Without a session: the request's messages go upstream as they
  * are, and nothing is stored. With one: the last user message is asked in the session, which
  * supplies the history, stores the answer and shows it live to its other clients.
@@ -118,7 +145,7 @@ export async function chatCompletions(
     if (session === undefined) {
       answer = await statelessAnswer(request, env, ctx, parsed);
     } else {
-      answer = await askSession(env, request.principal, session, parsed.prompt);
+      answer = await sessionAnswerOf(env, request.principal, session, parsed);
       stored = true;
       headers[SESSION_SELECT_HEADER] = session;
     }

@@ -15,6 +15,7 @@ import {
   parseToolDefinitions,
   type RequestOptions,
   type ToolDefinition,
+  type ToolResult,
 } from "../tools-options.ts";
 
 /** Limits of this route: a stateless request carries its whole conversation. */
@@ -42,6 +43,11 @@ export interface CompletionRequest {
   options: RequestOptions | undefined;
   /** OpenAI-only fields passed upstream unchanged: `response_format`, `parallel_tool_calls`. */
   passThrough: OpenAIPassThrough;
+  /**
+   * The `tool` messages that end the conversation, as tool results (their text is the
+   * output): with a session, they are sent to it and the continuation is the answer.
+   */
+  toolResults: ToolResult[] | undefined;
 }
 
 /** The options policy, and whether `model` picks a model (ALLOWED_MODELS is set). */
@@ -231,6 +237,16 @@ function parseOptions(body: JsonObject, policy: CompletionPolicy): RequestOption
   return options && Object.keys(options).length > 0 ? options : undefined;
 }
 
+function trailingResults(messages: ChatMessage[]): ToolResult[] | undefined {
+  const results: ToolResult[] = [];
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const message = messages[i];
+    if (message?.role !== "tool" || message.toolCallId === undefined) break;
+    results.unshift({ toolCallId: message.toolCallId, output: message.content });
+  }
+  return results.length > 0 ? results : undefined;
+}
+
 function parsePassThrough(body: JsonObject): OpenAIPassThrough {
   const through: OpenAIPassThrough = {};
   const format = body.response_format;
@@ -299,5 +315,6 @@ export function parseCompletionRequest(text: string, policy: CompletionPolicy): 
     tools: parseTools(body.tools),
     options: parseOptions(body, policy),
     passThrough: parsePassThrough(body),
+    toolResults: trailingResults(messages),
   };
 }

@@ -14,7 +14,7 @@ import { type FixtureUpstream, startFixtureUpstream } from "../helpers/fixture-u
 import { storedParts, uiParts } from "../helpers/parts-shape.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";
-import { newSession } from "../helpers/ws-chat.ts";
+import { chatTransport, newSession, readAll } from "../helpers/ws-chat.ts";
 
 let demo: Relay;
 let relay: Relay;
@@ -182,5 +182,59 @@ describe("a client tool round trip over /api/chat", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: "invalid_request" } });
+  });
+});
+
+describe("a client tool round trip over /api/chat/ws", () => {
+  it("takes tools and options from the send frame's body, and the outputs as tool results", async () => {
+    upstream.serve = ["openai-gpt4o-tool-call.sse", "openai-gpt5-moderation-trailer.sse"];
+    upstream.requests.length = 0;
+    const session = await newSession(relay);
+    const transport = chatTransport(relay);
+    const user: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "weather?" }] };
+    const body = { tools: [WEATHER], options: { seed: 3 } };
+    const send = async (messages: UIMessage[], previous?: UIMessage) => {
+      const chunks = await readAll(
+        await transport.sendMessages({
+          chatId: session,
+          messages,
+          trigger: "submit-message",
+          messageId: undefined,
+          abortSignal: undefined,
+          body,
+        }),
+      );
+      let last: UIMessage | undefined;
+      const stream = new ReadableStream<UIMessageChunk>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      for await (const message of readUIMessageStream({ stream, message: previous }))
+        last = message;
+      if (!last) throw new Error("no message");
+      return last;
+    };
+    const first = await send([user]);
+    const call = first.parts.find((part) => "toolCallId" in part);
+    if (!call || !("toolCallId" in call)) throw new Error("no tool call");
+    const answered = withOutput(first, call.toolCallId, { temperature: 11 });
+    const second = await send([user, answered], answered);
+    transport.close();
+    expect(uiParts(second).map((part) => part.type)).toEqual([
+      "step-start",
+      "tool",
+      "step-start",
+      "text",
+    ]);
+    expect(upstream.requests[0]).toMatchObject({
+      seed: 3,
+      tools: [{ type: "function", function: { name: "GetWeatherArgs" } }],
+    });
+    expect((upstream.requests[1]?.messages as unknown[]).at(-1)).toMatchObject({
+      role: "tool",
+      tool_call_id: call.toolCallId,
+    });
   });
 });

@@ -136,3 +136,113 @@ describe.each(COMPLETE)("$file over /v1/chat/completions", (entry) => {
     expect(choice?.finish_reason).toBe(FINISH[entry.finish]);
   });
 });
+
+describe("a tool round trip over /v1/chat/completions", () => {
+  const tools: OpenAI.ChatCompletionTool[] = [
+    {
+      type: "function",
+      function: { name: "GetWeatherArgs", parameters: { type: "object", properties: {} } },
+    },
+  ];
+
+  /** The openai client's own round trip: the call, then the conversation with its result. */
+  async function roundTrip(client: OpenAI, headers: Record<string, string> = {}) {
+    openaiUpstream.serve = ["openai-gpt4o-tool-call.sse", "openai-gpt5-moderation-trailer.sse"];
+    openaiUpstream.requests.length = 0;
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "weather?" }];
+    const first = await client.chat.completions
+      .stream({ model: "gpt-test", messages, tools }, { headers })
+      .finalChatCompletion();
+    const message = first.choices[0]?.message;
+    const call = message?.tool_calls?.[0];
+    if (!message || !call) throw new Error("no tool call");
+    expect(first.choices[0]?.finish_reason).toBe("tool_calls");
+    messages.push(message, { role: "tool", tool_call_id: call.id, content: '{"temp":11}' });
+    const second = await client.chat.completions
+      .stream({ model: "gpt-test", messages, tools }, { headers })
+      .finalChatCompletion();
+    return { call, second };
+  }
+
+  it("stateless: the assistant's tool_calls and the tool message go upstream in OpenAI's format", async () => {
+    const { call, second } = await roundTrip(setUp(COMPLETE[0] as FixtureEntry));
+    expect(second.choices[0]?.message.content).toBe("Paris.");
+    expect(openaiUpstream.requests[1]).toMatchObject({
+      tools: [{ type: "function", function: { name: "GetWeatherArgs" } }],
+      messages: [
+        { role: "user", content: "weather?" },
+        { role: "assistant", tool_calls: [{ id: call.id, function: { name: "GetWeatherArgs" } }] },
+        { role: "tool", tool_call_id: call.id, content: '{"temp":11}' },
+      ],
+    });
+  });
+
+  it("in a session (X-Sluice-Session): the tool message is the session's tool result, the answer its continuation", async () => {
+    const relay = relays.openai;
+    if (!relay) throw new Error("relay not started");
+    const created = await fetch(`${relay.url}/sessions`, { method: "POST" });
+    const { session } = (await created.json()) as { session: string };
+    const client = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: "sk-client", maxRetries: 0 });
+    const { call, second } = await roundTrip(client, { "x-sluice-session": session });
+    expect(second.choices[0]?.message.content).toBe("Paris.");
+    expect(second.id).toBe((await history(relay, session)).at(-1)?.id);
+    // The session sent the call and the result from its own history.
+    expect(openaiUpstream.requests[1]).toMatchObject({
+      tools: [{ type: "function", function: { name: "GetWeatherArgs" } }],
+      messages: [
+        { role: "user", content: "weather?" },
+        { role: "assistant", tool_calls: [{ id: call.id }] },
+        { role: "tool", tool_call_id: call.id },
+      ],
+    });
+    const stored = await history(relay, session);
+    expect(stored.map((message) => [message.role, message.status])).toEqual([
+      ["user", "complete"],
+      ["assistant", "complete"],
+    ]);
+  });
+});
+
+describe("runTools over /v1/chat/completions", () => {
+  it("runs the openai client's automated tool loop against the relay, streaming", async () => {
+    const client = setUp(COMPLETE[0] as FixtureEntry);
+    openaiUpstream.requests.length = 0;
+    openaiUpstream.serve = ["openai-gpt4o-tool-call.sse", "openai-gpt5-moderation-trailer.sse"];
+    const seen: string[] = [];
+    const runner = client.chat.completions.runTools({
+      model: "gpt-test",
+      stream: true,
+      messages: [{ role: "user", content: "weather?" }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "GetWeatherArgs",
+            description: "The weather in a city",
+            parameters: { type: "object", properties: {} },
+            parse: (args: string) => {
+              seen.push(args);
+              return JSON.parse(args) as object;
+            },
+            function: () => ({ temp: 11 }),
+          },
+        },
+      ],
+    });
+    expect(await runner.finalContent()).toBe("Paris.");
+    expect(seen).toEqual(['{"city":"Edinburgh","country":"UK","units":"c"}']);
+    expect(openaiUpstream.requests).toHaveLength(2);
+    expect((openaiUpstream.requests[1]?.messages as unknown[]).at(-1)).toMatchObject({
+      role: "tool",
+      content: '{"temp":11}',
+    });
+  });
+});
+
+async function history(relay: Relay, session: string) {
+  const response = await fetch(`${relay.url}/sessions/${session}`);
+  const { messages } = (await response.json()) as {
+    messages: Array<{ id: string; role: string; status: string }>;
+  };
+  return messages;
+}

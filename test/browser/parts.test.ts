@@ -128,6 +128,41 @@ describe("the demo page shows an answer's parts", () => {
     await context.close();
   });
 
+  it("answers a tool it does not have with an error result, and shows input that is not JSON", async () => {
+    const { page, context, errors } = await openPage(browser, `${relay.url}/`);
+    await ask(page, "/tool lookup rivers");
+    await page.waitForFunction(() => document.querySelector(".tool-call ~ .text") !== null);
+    await waitForAnswer(page, "complete");
+    const [, answer] = await shownParts(page);
+    expect(answer?.parts.slice(1)).toEqual([
+      {
+        kind: "tool-call",
+        state: "output-error",
+        name: "lookup",
+        input: '{"query":"rivers"}',
+        output: "The demo page has no tool named lookup.",
+      },
+      { kind: "text", text: expect.stringContaining("The lookup tool failed") },
+    ]);
+    // Arguments that are not a JSON object: shown as sent, and nothing is run or awaited.
+    await ask(page, "/tool weather {bad");
+    await waitForAnswer(page, "complete");
+    const [, , , invalid] = await shownParts(page);
+    expect(invalid?.parts[1]).toEqual({
+      kind: "tool-call",
+      state: "input-error",
+      name: "weather",
+      input: "{bad",
+      output: null,
+    });
+    expect(await page.locator(".tool-call .tool-state").allTextContents()).toEqual([
+      " · failed",
+      " · invalid input",
+    ]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("answers a call that waits in the history when it opens the session", async () => {
     // Asked over HTTP with no page open: the answer ends with finish tool_calls and waits.
     const { session } = await (await fetch(`${relay.url}/sessions`, { method: "POST" })).json();

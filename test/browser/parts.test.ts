@@ -82,6 +82,11 @@ describe("the demo page shows an answer's parts", () => {
 
   it("runs the demo's tool call, shows its name, input and result, and the answer after it", async () => {
     const { page, context, errors } = await openPage(browser, `${relay.url}/`);
+    const sent: string[] = [];
+    page.on("websocket", (socket) =>
+      socket.on("framesent", ({ payload }) => sent.push(String(payload))),
+    );
+    await page.reload();
     await ask(page, "/tool weather Paris");
     await page.waitForSelector('.tool-call[data-state="output-available"]');
     await waitForAnswer(page, "complete");
@@ -105,6 +110,15 @@ describe("the demo page shows an answer's parts", () => {
       },
       { kind: "text", text: expect.stringMatching(/\S/) },
     ]);
+
+    // The prompt offered the page's tool; the result went back as a tool-results frame.
+    const frames = sent.map((payload) => JSON.parse(payload));
+    expect(frames).toContainEqual({
+      type: "prompt",
+      prompt: "/tool weather Paris",
+      tools: [expect.objectContaining({ name: "weather", inputSchema: expect.any(Object) })],
+    });
+    expect(frames.filter((frame) => frame.type === "tool-results")).toHaveLength(1);
 
     // The session holds the result the page sent, and a reload shows the same parts from it.
     const session = await page.evaluate(() => localStorage.getItem("sluice.session"));

@@ -232,7 +232,7 @@ describe("a client tool round trip over /api/chat/ws", () => {
       seed: 3,
       tools: [{ type: "function", function: { name: "GetWeatherArgs" } }],
     });
-    expect((upstream.requests[1]?.messages as unknown[]).at(-1)).toMatchObject({
+    expect(((upstream.requests[1]?.messages ?? []) as unknown[]).at(-1)).toMatchObject({
       role: "tool",
       tool_call_id: call.toolCallId,
     });

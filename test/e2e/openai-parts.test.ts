@@ -232,7 +232,7 @@ describe("runTools over /v1/chat/completions", () => {
     expect(await runner.finalContent()).toBe("Paris.");
     expect(seen).toEqual(['{"city":"Edinburgh","country":"UK","units":"c"}']);
     expect(openaiUpstream.requests).toHaveLength(2);
-    expect((openaiUpstream.requests[1]?.messages as unknown[]).at(-1)).toMatchObject({
+    expect(((openaiUpstream.requests[1]?.messages ?? []) as unknown[]).at(-1)).toMatchObject({
       role: "tool",
       content: '{"temp":11}',
     });

@@ -49,7 +49,7 @@ import {
   socketClient,
 } from "./fanout.ts";
 import { Generation } from "./generation.ts";
-import { awaitedCalls, type PartEvent, PartsAssembler, partsText } from "./parts.ts";
+import { awaitedCalls, type PartEvent } from "./parts.ts";
 import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
 import { ToolWait } from "./tool-wait.ts";
@@ -529,8 +529,7 @@ export class ChatSession extends DurableObject<Env> {
       );
     }
     const { state, complete } = this.toolWait.accept(results);
-    const message = this.store.messageAt(state.position);
-    if (!message) throw new SluiceError("internal", "The waiting answer is gone.");
+    const message = this.toolWait.message(state);
     const principal = this.store.owner() ?? "";
     let usageKey: string | undefined;
     if (complete) {
@@ -542,28 +541,9 @@ export class ChatSession extends DurableObject<Env> {
       }
     }
     const { messageId, position } = state;
-    const assembler = new PartsAssembler(message.parts);
     attach?.(messageId);
-    for (const result of results) {
-      const event =
-        "errorText" in result
-          ? {
-              type: "tool-result" as const,
-              toolCallId: result.toolCallId,
-              errorText: result.errorText,
-            }
-          : { type: "tool-result" as const, toolCallId: result.toolCallId, output: result.output };
-      assembler.apply(event);
-      this.emit({ ...event, messageId });
-    }
-    const status = message.status === "streaming" ? "complete" : message.status;
-    const kept = { finish: message.finish, usage: message.usage };
-    this.store.finishMessage(position, {
-      content: partsText(assembler.parts),
-      parts: assembler.parts,
-      status,
-      ...kept,
-    });
+    const { parts, events } = this.toolWait.record(state, message, results);
+    for (const event of events) this.emit({ ...event, messageId });
     if (!complete) {
       this.toolWait.begin(state);
       this.log.flush();
@@ -574,7 +554,7 @@ export class ChatSession extends DurableObject<Env> {
     const provider = createProvider(this.env);
     const step = state.step + 1;
     const running: Running = {
-      run: new Generation(messageId, step, assembler.parts),
+      run: new Generation(messageId, step, parts),
       extras: { tools: state.tools, options: state.options },
       continuing: true,
       limitKey,
@@ -734,20 +714,8 @@ export class ChatSession extends DurableObject<Env> {
   private cancel(): boolean {
     this.generation?.run.cancel();
     if (this.generation) return true;
-    const wait = this.toolWait.current();
+    const wait = this.toolWait.drop();
     if (!wait) return false;
-    this.toolWait.clear();
-    const message = this.store.messageAt(wait.position);
-    if (message) {
-      const parts = message.parts ?? [];
-      this.store.finishMessage(wait.position, {
-        content: message.content,
-        parts,
-        status: "cancelled",
-        finish: message.finish,
-        usage: message.usage,
-      });
-    }
     this.emit({ type: "done", messageId: wait.messageId, status: "cancelled" });
     this.log.flush();
     return true;

@@ -3,9 +3,25 @@
  * in so far, and the tools and options the continuation sends again. Kept in the session's
  * `meta` table (one row), so it survives hibernation and eviction.
  */
+
+import type { DistributiveOmit } from "../client/parts.ts";
 import { SluiceError } from "../errors.ts";
-import type { RequestOptions, ToolDefinition, ToolResult } from "../protocol.ts";
+import type {
+  MessagePart,
+  RequestOptions,
+  SessionEvent,
+  StoredMessage,
+  ToolDefinition,
+  ToolResult,
+} from "../protocol.ts";
+import { PartsAssembler, partsText } from "./parts.ts";
 import type { SessionStore } from "./store.ts";
+
+/** A `tool-result` event before the log numbers it and names its message. */
+export type ToolResultEvent = DistributiveOmit<
+  Extract<SessionEvent, { type: "tool-result" }>,
+  "seq" | "messageId"
+>;
 
 const KEY = "tool_wait";
 
@@ -88,5 +104,58 @@ export class ToolWait {
     }
     const next = { ...state, results: [...state.results, ...results] };
     return { state: next, complete: next.awaited.every((id) => answered.has(id)) };
+  }
+
+  /** The answer the wait is for; `internal` if its row is gone (it never is while a wait stands). */
+  message(state: ToolWaitState): StoredMessage {
+    const message = this.store().messageAt(state.position);
+    if (!message) throw new SluiceError("internal", "The waiting answer is gone.");
+    return message;
+  }
+
+  /**
+   * Stores `results` in the answer's parts (its status and finish unchanged) and returns the
+   * parts and the `tool-result` events to broadcast.
+   */
+  record(
+    state: ToolWaitState,
+    message: StoredMessage,
+    results: readonly ToolResult[],
+  ): { parts: MessagePart[]; events: ToolResultEvent[] } {
+    const assembler = new PartsAssembler(message.parts);
+    const events = results.map(
+      (result): ToolResultEvent =>
+        "errorText" in result
+          ? { type: "tool-result", toolCallId: result.toolCallId, errorText: result.errorText }
+          : { type: "tool-result", toolCallId: result.toolCallId, output: result.output },
+    );
+    for (const event of events) assembler.apply(event);
+    const { parts } = assembler;
+    this.store().finishMessage(state.position, {
+      content: partsText(parts),
+      parts,
+      status: message.status === "streaming" ? "complete" : message.status,
+      finish: message.finish,
+      usage: message.usage,
+    });
+    return { parts, events };
+  }
+
+  /** Drops the wait (a cancel): the answer keeps its parts and becomes `cancelled`. */
+  drop(): ToolWaitState | undefined {
+    const state = this.current();
+    if (!state) return undefined;
+    this.clear();
+    const message = this.store().messageAt(state.position);
+    if (message) {
+      this.store().finishMessage(state.position, {
+        content: message.content,
+        parts: message.parts ?? [],
+        status: "cancelled",
+        finish: message.finish,
+        usage: message.usage,
+      });
+    }
+    return state;
   }
 }

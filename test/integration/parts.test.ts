@@ -253,6 +253,27 @@ describe("a client tool round trip over /chat (demo model)", () => {
     ws.close();
   });
 
+  it("a call with invalid arguments is a tool-call-error and is not awaited", async () => {
+    const { ws, frames, session } = await openSocket();
+    sent(ws, { prompt: "/tool weather {not json" });
+    await until(() => frames.some((frame) => frame.type === "done"));
+    expect(frames.find((frame) => frame.type === "tool-call-error")).toMatchObject({
+      toolName: "weather",
+      inputText: "{not json",
+    });
+    expect((await history(session)).at(-1)?.parts?.at(-1)).toMatchObject({
+      state: "input-error",
+      inputText: "{not json",
+    });
+    sent(ws, { type: "tool-results", results: [{ toolCallId: "x", output: 1 }] });
+    await until(() => frames.some((frame) => frame.code === "no_tool_call_pending"));
+    // Nothing waits, so the next prompt is answered, with the failed call told to the model.
+    sent(ws, { prompt: "hello" });
+    await until(() => frames.filter((frame) => frame.type === "done").length === 2);
+    expect((await history(session)).at(-1)).toMatchObject({ status: "complete" });
+    ws.close();
+  });
+
   it("refuses bad tools and options with their codes, starting nothing", async () => {
     const { ws, frames, session } = await openSocket();
     const cases: Array<[object, string]> = [

@@ -99,6 +99,12 @@ export function verdicts(results: Results): Verdict[] {
     measured: worst === undefined ? "not run" : String(worst),
     pass: worst === undefined ? undefined : worst <= 20,
   });
+  const tools = results.storage?.toolRoundTrip;
+  list.push({
+    goal: "<= 20 rows for a 1,000-token answer with reasoning and two tool calls, results and continuation",
+    measured: tools === undefined ? "not run" : String(tools.rows),
+    pass: tools === undefined ? undefined : tools.rows <= 20 && tools.error === undefined,
+  });
   const usage = results.storage?.usage;
   list.push({
     goal: "<= 1 usage ledger row written per answer",
@@ -218,6 +224,12 @@ function storageTable(results: Results): string {
       ],
       rows,
     ),
+    ...(storage.toolRoundTrip
+      ? [
+          "",
+          `Client tool round trip (1,000 tokens, reasoning, two tool calls, results, continuation): ${storage.toolRoundTrip.rows} rows.`,
+        ]
+      : []),
     ...(storage.usage
       ? [
           "",

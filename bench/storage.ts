@@ -31,6 +31,11 @@ export interface StorageRow {
 export interface StorageResult {
   config: StorageConfig;
   rows: StorageRow[];
+  /**
+   * A 1,000-token answer with reasoning and two client tool calls (the demo model), its two
+   * results and its continuation: rows written for the whole round trip.
+   */
+  toolRoundTrip?: { rows: number; error: string | undefined };
   /** Rows the usage ledger wrote for all the answers, and per answer. */
   usage?: { answers: number; rowsWritten: number; rowsPerAnswer: number };
 }
@@ -98,7 +103,56 @@ async function oneAnswer(
   };
 }
 
+/** Frames of one `/chat` socket, with a wait for the `count`-th frame of a type. */
+async function chatSocket(url: string) {
+  const ws = new WebSocket(url);
+  const frames: Array<Record<string, unknown>> = [];
+  ws.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve, { once: true });
+    ws.addEventListener("error", reject, { once: true });
+  });
+  const until = async (type: string, count = 1) => {
+    const deadline = Date.now() + 30_000;
+    while (frames.filter((frame) => frame.type === type).length < count) {
+      if (Date.now() > deadline) throw new Error(`no ${type} within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  return { ws, frames, until };
+}
+
+/** The rows of a client tool round trip on the demo model (see `toolRoundTrip`). */
+async function benchToolRoundTrip(): Promise<{ rows: number; error: string | undefined }> {
+  const relay = await startHarness({ PROVIDER: "demo", DEMO_DELAY_MS: "0" });
+  try {
+    const socket = await chatSocket(`${relay.wsUrl}/chat`);
+    await socket.until("session");
+    const session = String(socket.frames[0]?.session);
+    const before = await counters(relay.url, session);
+    socket.ws.send(
+      JSON.stringify({ prompt: "/tool weather Paris\n/tool time Paris\n/tokens 1000" }),
+    );
+    await socket.until("done");
+    const results = socket.frames
+      .filter((frame) => frame.type === "tool-call")
+      .map((frame) => ({ toolCallId: frame.toolCallId, output: "ok" }));
+    socket.ws.send(JSON.stringify({ type: "tool-results", results }));
+    await socket.until("done", 2);
+    const after = await counters(relay.url, session);
+    socket.ws.close();
+    const failed = socket.frames.find((frame) => frame.type === "error");
+    return {
+      rows: after.rowsWritten - before.rowsWritten,
+      error: failed ? String(failed.code) : undefined,
+    };
+  } finally {
+    await relay.dispose();
+  }
+}
+
 export async function benchStorage(config: StorageConfig): Promise<StorageResult> {
+  const toolRoundTrip = await benchToolRoundTrip();
   const upstream = await startUpstream("inline");
   const relay = await startHarness({
     PROVIDER: "openai",
@@ -115,7 +169,8 @@ export async function benchStorage(config: StorageConfig): Promise<StorageResult
     );
     const answers = rows.length;
     const rowsWritten = (await settledLedgerRows(relay.url, before + answers)) - before;
-    return { config, rows, usage: { answers, rowsWritten, rowsPerAnswer: rowsWritten / answers } };
+    const usage = { answers, rowsWritten, rowsPerAnswer: rowsWritten / answers };
+    return { config, rows, toolRoundTrip, usage };
   } finally {
     await relay.dispose();
     await upstream.close();

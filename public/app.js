@@ -44,7 +44,24 @@ const chatList = new ChatList({
   onDelete: deleteChat,
 });
 
+/**
+ * The tool the page offers the model with every prompt, and runs itself: its result is canned
+ * (no network), so `/tool weather Paris` to the demo model shows a whole round trip offline.
+ */
+const DEMO_TOOLS = [
+  {
+    name: "weather",
+    description: "The weather in a city. (The demo page answers with made-up data.)",
+    inputSchema: {
+      type: "object",
+      properties: { query: { type: "string", description: "The city" } },
+    },
+  },
+];
+
 const transcript = new Transcript();
+/** Tool calls this page has answered, so a replayed `done` or a reloaded history never sends twice. */
+const answered = new Set();
 /** The list item of each message id, so a chunk updates one element instead of the whole list. */
 const items = new Map();
 let client;
@@ -86,7 +103,10 @@ function onEvent(event) {
       chatList.noteStart(client.session, event.prompt);
       render();
     } else if (changed) renderMessage(changed);
-    if (event.type === "done") void chatList.refresh().catch(() => {});
+    if (event.type === "done") {
+      void chatList.refresh().catch(() => {});
+      if (changed) answerToolCalls(changed);
+    }
   }
   updateControls();
 }
@@ -132,6 +152,8 @@ function onRefusal(error) {
     start(undefined);
     return;
   }
+  // Another tab of this session answered the tool calls first: nothing is wrong.
+  if (error.code === "tool_result_duplicate" || error.code === "no_tool_call_pending") return;
   // resume_unavailable: the client rejoins by itself; the history fills in what was pruned.
   if (error.code === "resume_unavailable") void loadHistory();
   showNotice(error.message);
@@ -143,6 +165,9 @@ async function loadHistory() {
     const snapshot = await client.history();
     transcript.load(snapshot.messages);
     render();
+    // A page reloaded while its answer waited for tool results answers them now.
+    const last = transcript.messages.at(-1);
+    if (last) answerToolCalls(last);
   } catch (error) {
     showNotice(`Could not load the history: ${error.message}`);
   }
@@ -180,21 +205,128 @@ function renderMessage(message) {
     const who = document.createElement("p");
     who.className = "who";
     who.textContent = message.role === "user" ? "You" : "Sluice";
-    const text = document.createElement("div");
-    text.className = "text";
+    const parts = document.createElement("div");
+    parts.className = "parts";
     const meta = document.createElement("p");
     meta.className = "meta";
-    item.append(who, text, meta);
+    item.append(who, parts, meta);
     items.set(message.id, item);
     list.append(item);
     empty.hidden = true;
   }
   const stickToBottom = isNearBottom();
   item.dataset.status = message.status;
-  item.querySelector(".text").textContent = message.content;
+  renderParts(item.querySelector(".parts"), partsOf(message), message.status === "streaming");
   item.querySelector(".meta").textContent = describe(message);
   if (stickToBottom) scrollTo({ top: document.documentElement.scrollHeight });
   return item;
+}
+
+/** What a message shows, in order: its parts, or its text alone (a question; an older relay). */
+function partsOf(message) {
+  const parts = (message.parts ?? []).filter((part) => part.type !== "step-start");
+  if (parts.length > 0) return parts;
+  return [{ type: "text", text: message.content }];
+}
+
+/**
+ * Lays `parts` out in `container`, reusing the element of each part that is still of the same
+ * kind, so a delta only changes one text node and an opened Reasoning stays open.
+ */
+function renderParts(container, parts, streaming) {
+  parts.forEach((part, index) => {
+    let element = container.children[index];
+    if (element?.dataset.part !== part.type) {
+      const fresh = createPart(part.type);
+      if (element) element.replaceWith(fresh);
+      else container.append(fresh);
+      element = fresh;
+    }
+    fillPart(element, part, streaming && index === parts.length - 1);
+  });
+  while (container.children.length > parts.length) container.lastElementChild.remove();
+}
+
+function createPart(type) {
+  if (type === "reasoning") {
+    // Collapsed: the answer is what the reader came for; the thinking is one click away.
+    const details = document.createElement("details");
+    details.className = "reasoning";
+    const summary = document.createElement("summary");
+    summary.textContent = "Reasoning";
+    const text = document.createElement("div");
+    text.className = "reasoning-text";
+    details.append(summary, text);
+    details.dataset.part = type;
+    return details;
+  }
+  if (type === "tool-call") {
+    const box = document.createElement("div");
+    box.className = "tool-call";
+    const head = document.createElement("p");
+    head.className = "tool-head";
+    const label = document.createElement("span");
+    label.textContent = "Tool call ";
+    const name = document.createElement("code");
+    name.className = "tool-name";
+    const state = document.createElement("span");
+    state.className = "tool-state";
+    head.append(label, name, state);
+    const input = document.createElement("pre");
+    input.className = "tool-input";
+    const output = document.createElement("pre");
+    output.className = "tool-output";
+    box.append(head, input, output);
+    box.dataset.part = type;
+    return box;
+  }
+  const text = document.createElement("div");
+  text.className = "text";
+  text.dataset.part = "text";
+  return text;
+}
+
+function fillPart(element, part, live) {
+  if (part.type === "reasoning") {
+    element.querySelector(".reasoning-text").textContent = part.text;
+    element.querySelector("summary").textContent = live ? "Reasoning…" : "Reasoning";
+  } else if (part.type === "tool-call") {
+    element.dataset.state = part.state;
+    element.querySelector(".tool-name").textContent = part.toolName;
+    element.querySelector(".tool-state").textContent = ` · ${toolState(part.state)}`;
+    // The arguments as the model streams them, or as it sent them when they are not JSON.
+    const raw = part.state === "input-streaming" || part.state === "input-error";
+    element.querySelector(".tool-input").textContent = raw
+      ? (part.inputText ?? "")
+      : showJson(part.input ?? {});
+    const output = element.querySelector(".tool-output");
+    output.hidden = part.state !== "output-available" && part.state !== "output-error";
+    output.textContent = part.state === "output-error" ? part.errorText : showJson(part.output);
+  } else {
+    element.textContent = part.text ?? "";
+  }
+}
+
+function toolState(state) {
+  switch (state) {
+    case "input-streaming":
+      return "calling…";
+    case "input-available":
+      return "running…";
+    case "input-error":
+      return "invalid input";
+    case "output-available":
+      return "result";
+    default:
+      return "failed";
+  }
+}
+
+/** JSON a person can read: on one line when short, indented when not, never longer than a screen. */
+function showJson(value) {
+  const flat = JSON.stringify(value) ?? "";
+  const text = flat.length <= 60 ? flat : JSON.stringify(value, null, 2);
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 
 /** The line under a message: how it ended, in words. */
@@ -213,6 +345,40 @@ function describe(message) {
     default:
       return `Failed${error}`;
   }
+}
+
+/**
+ * Runs the tool calls `message` waits for (an answer that ended with finish `tool_calls`) and
+ * sends their results; the session then streams the answer's continuation.
+ */
+function answerToolCalls(message) {
+  if (message.role !== "assistant" || message.status !== "complete") return;
+  if (message.finish !== "tool_calls") return;
+  const waiting = (message.parts ?? []).filter(
+    (part) =>
+      part.type === "tool-call" &&
+      part.state === "input-available" &&
+      !answered.has(part.toolCallId),
+  );
+  if (waiting.length === 0) return;
+  for (const call of waiting) answered.add(call.toolCallId);
+  client.submitToolResults(waiting.map(runTool)).catch((error) => showNotice(error.message));
+}
+
+/** The demo's tools: `weather` gives canned weather; any other name is an error result. */
+function runTool(call) {
+  if (call.toolName !== "weather") {
+    return {
+      toolCallId: call.toolCallId,
+      errorText: `The demo page has no tool named ${call.toolName}.`,
+    };
+  }
+  const asked = call.input?.query ?? call.input?.city;
+  const city = typeof asked === "string" && asked.trim() !== "" ? asked.trim() : "Paris";
+  return {
+    toolCallId: call.toolCallId,
+    output: { city, forecast: "sunny", temperatureC: 18, source: "canned by the demo page" },
+  };
 }
 
 /** Whether the reader is at the end of the page: only then does new text scroll it along. */
@@ -234,7 +400,7 @@ form.addEventListener("submit", async (event) => {
   if (prompt === "" || sendButton.disabled) return;
   notice.hidden = true;
   try {
-    await client.send(prompt);
+    await client.send(prompt, { tools: DEMO_TOOLS });
     input.value = "";
   } catch (error) {
     showNotice(error.message);

@@ -38,6 +38,8 @@ export interface Settings {
   CONTEXT_BUDGET_CHARS?: string;
   /** Model name passed to the upstream; each provider has a default. */
   MODEL?: string;
+  /** Models a request may pick with `options.model` (comma list); unset: only MODEL. */
+  ALLOWED_MODELS?: string;
   /** Base URL of any OpenAI-compatible API, up to and including `/v1`. */
   OPENAI_BASE_URL?: string;
   /** Secret: the key for OPENAI_BASE_URL. */

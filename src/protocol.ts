@@ -8,6 +8,25 @@ import { type ChatCursor, decodeCursor } from "./directory/cursor.ts";
 import type { ErrorCode } from "./errors.ts";
 import { SluiceError } from "./errors.ts";
 import type { Usage } from "./providers/types.ts";
+import {
+  type OptionPolicy,
+  parseRequestOptions,
+  parseToolDefinitions,
+  parseToolResults,
+  type RequestOptions,
+  TOOL_LIMITS,
+  type ToolDefinition,
+  type ToolResult,
+} from "./tools-options.ts";
+
+export type {
+  OptionPolicy,
+  RequestOptions,
+  ToolChoice,
+  ToolDefinition,
+  ToolResult,
+} from "./tools-options.ts";
+export { parseRequestOptions, parseToolDefinitions, parseToolResults, TOOL_LIMITS };
 
 /** Limits on what a client may send. */
 export const LIMITS = {
@@ -15,16 +34,56 @@ export const LIMITS = {
   promptChars: 32_000,
   /** Characters in one WebSocket frame or HTTP body. */
   frameChars: 64 * 1024,
+  /** Characters in a `tool-results` frame or body (results may each be 64 KiB). */
+  toolResultsChars: 512 * 1024,
 } as const;
 
 /** How a stored message ended, or `streaming` while it is being written. */
 export type MessageStatus = "streaming" | "complete" | "incomplete" | "error" | "cancelled";
 
+/**
+ * The state of a tool call part: its input streaming (stored only when the answer broke off
+ * mid-call), its input arrived (valid or not), then maybe its result.
+ */
+export type ToolCallState =
+  | "input-streaming"
+  | "input-available"
+  | "input-error"
+  | "output-available"
+  | "output-error";
+
+/** One part of a stored message, in order. docs/protocol.md "Parts". */
+export type MessagePart =
+  /** Before each step's parts (step 0 too): one upstream call of the answer. */
+  | { type: "step-start" }
+  /** Answer text; consecutive text of one step is one part. */
+  | { type: "text"; text: string }
+  /** The model's reasoning; `signature` / `redactedData` are Anthropic's, kept for the next call. */
+  | { type: "reasoning"; text: string; signature?: string; redactedData?: string }
+  /** A call of a client tool, with its result once a client sent one. */
+  | {
+      type: "tool-call";
+      toolCallId: string;
+      toolName: string;
+      state: ToolCallState;
+      /** The parsed arguments (every state but `input-error`). */
+      input?: Record<string, unknown>;
+      /** The model's raw arguments text: `input-error`, and the part so far while `input-streaming`. */
+      inputText?: string;
+      /** The result a client sent (`output-available`). */
+      output?: unknown;
+      /** The error a client sent instead of a result (`output-error`), or why the input was refused. */
+      errorText?: string;
+    };
+
 /** A message of the history, as `GET /sessions/:id` and the `history` frame return it. */
 export interface StoredMessage {
   id: string;
   role: "user" | "assistant";
+  /** The message's text (an answer's text parts joined): what seed clients read. */
   content: string;
+  /** The message as parts: a user's `[{type: "text", text}]`, an answer's steps, reasoning, text, tool calls. Always set by this relay. */
+  parts?: MessagePart[];
   status: MessageStatus;
   /** Milliseconds since the epoch. */
   createdAt: number;
@@ -98,8 +157,13 @@ export type DeleteReason = "deleted" | "expired";
 
 /** What a WebSocket client sends on `/chat`. `type` may be left out of a prompt (the seed frame). */
 export type ClientFrame =
-  /** Ask for an answer; `{"prompt": "..."}` alone is the seed frame. */
-  | { type: "prompt"; prompt: string }
+  /**
+   * Ask for an answer; `{"prompt": "..."}` alone is the seed frame. `tools`: client tools the
+   * model may call (in force for this prompt's continuations); `options`: per-request settings.
+   */
+  | { type: "prompt"; prompt: string; tools?: ToolDefinition[]; options?: RequestOptions }
+  /** Results of the tool calls the answer waits for; the continuation starts when all are in. */
+  | { type: "tool-results"; results: ToolResult[] }
   /** Stop the generation in progress. */
   | { type: "cancel" }
   /** Replay the session's events after sequence number `after`, then stream live. */
@@ -119,8 +183,61 @@ export type ClientFrame =
 export type SessionEvent =
   /** A generation began: the user's message is stored, the answer will be `messageId`. */
   | { type: "start"; seq: number; messageId: string; userMessageId: string; prompt: string }
-  /** A piece of the answer. `content` is the seed field. */
+  /** A piece of the answer's text (text only). `content` is the seed field. */
   | { type: "chunk"; seq: number; messageId: string; content: string }
+  /** A reasoning part begins; `partId` (`s<step>-<id>`) is unique within the answer. */
+  | { type: "reasoning-start"; seq: number; messageId: string; partId: string }
+  /** A piece of a reasoning part's text. */
+  | { type: "reasoning-delta"; seq: number; messageId: string; partId: string; content: string }
+  /** A reasoning part ended; Anthropic's `signature` or `redacted_thinking` data when there is one. */
+  | {
+      type: "reasoning-end";
+      seq: number;
+      messageId: string;
+      partId: string;
+      signature?: string;
+      redactedData?: string;
+    }
+  /** The model began calling the tool `toolName`. */
+  | {
+      type: "tool-call-start";
+      seq: number;
+      messageId: string;
+      toolCallId: string;
+      toolName: string;
+    }
+  /** A piece of the call's arguments (JSON text, whole only once joined). */
+  | {
+      type: "tool-call-delta";
+      seq: number;
+      messageId: string;
+      toolCallId: string;
+      inputDelta: string;
+    }
+  /** The call is complete: `input` is its parsed arguments (a JSON object). */
+  | {
+      type: "tool-call";
+      seq: number;
+      messageId: string;
+      toolCallId: string;
+      toolName: string;
+      input: Record<string, unknown>;
+    }
+  /** The call is complete but its arguments (`inputText`) are not a JSON object. */
+  | {
+      type: "tool-call-error";
+      seq: number;
+      messageId: string;
+      toolCallId: string;
+      toolName: string;
+      inputText: string;
+      message: string;
+    }
+  /** A client sent a tool call's result (or `errorText`), broadcast so every tab sees it. */
+  | { type: "tool-result"; seq: number; messageId: string; toolCallId: string; output: unknown }
+  | { type: "tool-result"; seq: number; messageId: string; toolCallId: string; errorText: string }
+  /** A continuation of the same answer began (step 1, 2, ...), with the tool results in context. */
+  | { type: "step"; seq: number; messageId: string; step: number }
   /** The generation failed; `done` follows. */
   | { type: "error"; seq: number; messageId: string; code: ErrorCode; message: string }
   /** The generation ended (always the last event of one). */
@@ -192,13 +309,14 @@ export function parseJson(text: string): unknown {
 }
 
 /** A frame or body as a JSON object, within the size limit, or the error the client should see. */
-function parseObject(text: string, what: "frame" | "body"): Record<string, unknown> {
-  if (text.length > LIMITS.frameChars) {
+function parseObject(
+  text: string,
+  what: "frame" | "body",
+  limit: number = LIMITS.frameChars,
+): Record<string, unknown> {
+  if (text.length > limit) {
     const noun = what === "frame" ? "Frames" : "Bodies";
-    throw new SluiceError(
-      "frame_too_large",
-      `${noun} are limited to ${LIMITS.frameChars} characters.`,
-    );
+    throw new SluiceError("frame_too_large", `${noun} are limited to ${limit} characters.`);
   }
   const value = parseJson(text);
   if (!isRecord(value))
@@ -206,16 +324,47 @@ function parseObject(text: string, what: "frame" | "body"): Record<string, unkno
   return value;
 }
 
-/** Turns a raw WebSocket frame into a typed client frame, or throws the error to send back. */
-export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
+/** A prompt with its optional tools and options, as a frame or body carries them. */
+export interface PromptRequest {
+  prompt: string;
+  tools?: ToolDefinition[];
+  options?: RequestOptions;
+}
+
+function promptRequest(
+  value: Record<string, unknown>,
+  field: "prompt" | "content",
+  policy: OptionPolicy | undefined,
+): PromptRequest {
+  const request: PromptRequest = { prompt: checkPrompt(value[field], field) };
+  const tools = parseToolDefinitions(value.tools, "tools");
+  const options = parseRequestOptions(value.options, "options", policy);
+  if (tools !== undefined) request.tools = tools;
+  if (options !== undefined) request.options = options;
+  return request;
+}
+
+/**
+ * Turns a raw WebSocket frame into a typed client frame, or throws the error to send back.
+ * `policy` bounds a prompt's options (allowed models, output cap).
+ */
+export function parseClientFrame(raw: string | ArrayBuffer, policy?: OptionPolicy): ClientFrame {
   if (typeof raw !== "string") {
     throw new SluiceError("invalid_request", "Binary frames are not supported; send JSON text.");
   }
-  const value = parseObject(raw, "frame");
+  const value = parseObject(raw, "frame", LIMITS.toolResultsChars);
   const type = value.type ?? "prompt";
+  if (type !== "tool-results" && raw.length > LIMITS.frameChars) {
+    throw new SluiceError(
+      "frame_too_large",
+      `Frames are limited to ${LIMITS.frameChars} characters (tool-results: ${LIMITS.toolResultsChars}).`,
+    );
+  }
   switch (type) {
     case "prompt":
-      return { type: "prompt", prompt: checkPrompt(value.prompt, "prompt") };
+      return { type: "prompt", ...promptRequest(value, "prompt", policy) };
+    case "tool-results":
+      return { type: "tool-results", results: parseToolResults(value.results, "results") };
     case "cancel":
       return { type: "cancel" };
     case "history":
@@ -249,7 +398,7 @@ export function parseClientFrame(raw: string | ArrayBuffer): ClientFrame {
     default:
       throw new SluiceError(
         "invalid_request",
-        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, cancel, resume, history, ping, rename, delete or list.`,
+        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, tool-results, cancel, resume, history, ping, rename, delete or list.`,
       );
   }
 }
@@ -282,6 +431,16 @@ export function parseSessionBody(text: string): SessionOptions {
 /** Parses the body of `POST /sessions/:id/messages`: `{"content": "..."}`. */
 export function parseMessageBody(text: string): string {
   return checkPrompt(parseObject(text, "body").content, "content");
+}
+
+/** Parses the body of `POST /sessions/:id/messages` with its tools and options: `{"content", "tools"?, "options"?}`. */
+export function parseMessageRequest(text: string, policy?: OptionPolicy): PromptRequest {
+  return promptRequest(parseObject(text, "body"), "content", policy);
+}
+
+/** Parses the body of `POST /sessions/:id/tool-results`: `{"results": [...]}`. */
+export function parseToolResultsBody(text: string): ToolResult[] {
+  return parseToolResults(parseObject(text, "body", LIMITS.toolResultsChars).results, "results");
 }
 
 /** A title a user chose, checked (one line, trimmed, bounded), or `invalid_request`. */

@@ -2,7 +2,14 @@
  * The browser client: one session over WebSocket or SSE, reconnecting with backoff and resuming
  * after the last sequence number it delivered, so a listener sees every event exactly once.
  */
-import type { ServerEvent } from "../protocol.ts";
+import type { RequestOptions, ServerEvent, ToolDefinition, ToolResult } from "../protocol.ts";
+
+/** What a prompt may carry besides its text: client tools the model may call, and options. */
+export interface SendExtras {
+  tools?: ToolDefinition[];
+  options?: RequestOptions;
+}
+
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import { type Connection, openEventSource, openWebSocket } from "./connection.ts";
 import { onOnline, pageAddress } from "./environment.ts";
@@ -91,12 +98,26 @@ export class SluiceClient {
    * Sends a prompt. Rejects with RelayError when it could not be handed over (not connected, or
    * refused over HTTP); over a WebSocket the session's refusals (e.g. `busy`) arrive as `error` events.
    */
-  async send(prompt: string): Promise<void> {
+  async send(prompt: string, extras: SendExtras = {}): Promise<void> {
     if (this.options.transport !== "sse") {
-      if (this.connection?.send({ type: "prompt", prompt })) return;
+      if (this.connection?.send({ type: "prompt", prompt, ...extras })) return;
       throw new RelayError("network", "Not connected; the client is reconnecting.", 0);
     }
-    await this.http.postMessage(this.requireSession(), prompt);
+    await this.http.postMessage(this.requireSession(), prompt, extras);
+  }
+
+  /**
+   * Sends results for the tool calls the answer waits for (its `done` had finish
+   * `tool_calls`); once every awaited call has one, the answer continues as the same message.
+   * Refusals (`tool_call_unknown`, `tool_result_duplicate`, `no_tool_call_pending`) arrive as
+   * `error` events over a WebSocket, as RelayError over HTTP.
+   */
+  async submitToolResults(results: ToolResult[]): Promise<void> {
+    if (this.options.transport !== "sse") {
+      if (this.connection?.send({ type: "tool-results", results })) return;
+      throw new RelayError("network", "Not connected; the client is reconnecting.", 0);
+    }
+    await this.http.postToolResults(this.requireSession(), results);
   }
 
   /** Stops the answer in progress, if any; its `done` event has status `cancelled`. */

@@ -3,7 +3,7 @@
  * frames and reports when it dropped; reconnecting and resuming are the client's job, so both
  * transports share one policy.
  */
-import type { ClientFrame, ServerEvent } from "../protocol.ts";
+import type { ClientFrame, ServerEvent, SessionEvent } from "../protocol.ts";
 import { parseServerEvent } from "./parse.ts";
 
 /** What a connection reports to its owner. */
@@ -78,8 +78,25 @@ export function openWebSocket(
   };
 }
 
+/** Every session event type: the compiler checks the keys, so a new event cannot be left out. */
+const SESSION_EVENTS: Record<SessionEvent["type"], true> = {
+  start: true,
+  chunk: true,
+  "reasoning-start": true,
+  "reasoning-delta": true,
+  "reasoning-end": true,
+  "tool-call-start": true,
+  "tool-call-delta": true,
+  "tool-call": true,
+  "tool-call-error": true,
+  "tool-result": true,
+  step: true,
+  error: true,
+  done: true,
+};
+
 /** Event names of the `/sessions/:id/events` stream (the frame types it can carry). */
-const SSE_EVENTS = ["session", "start", "chunk", "done", "error", "renamed", "deleted"] as const;
+const SSE_EVENTS = ["session", "renamed", "deleted", ...Object.keys(SESSION_EVENTS)];
 
 /**
  * Opens an EventSource. On any failure it is closed rather than left to the browser's own retry,

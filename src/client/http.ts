@@ -1,6 +1,6 @@
 /** The relay's HTTP routes as the client uses them, with its JSON errors turned into exceptions. */
 import type { ErrorCode } from "../errors.ts";
-import type { ChatPage } from "../protocol.ts";
+import type { ChatPage, RequestOptions, ToolDefinition, ToolResult } from "../protocol.ts";
 import { parseChatPage, parseSnapshot, type SessionSnapshot } from "./parse.ts";
 
 /** A request the relay refused (its `{"error": {code, message}}` body), or could not be sent. */
@@ -60,11 +60,25 @@ export class RelayHttp {
   }
 
   /** `POST /sessions/:id/messages`, leaving its stream: the answer comes on the events stream. */
-  async postMessage(session: string, prompt: string): Promise<void> {
+  async postMessage(
+    session: string,
+    prompt: string,
+    extras: { tools?: ToolDefinition[]; options?: RequestOptions } = {},
+  ): Promise<void> {
     const response = await this.fetch(`/sessions/${session}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ content: prompt }),
+      body: JSON.stringify({ content: prompt, ...extras }),
+    });
+    await response.body?.cancel();
+  }
+
+  /** `POST /sessions/:id/tool-results`; the continuation's events come over the event stream. */
+  async postToolResults(session: string, results: ToolResult[]): Promise<void> {
+    const response = await this.fetch(`/sessions/${session}/tool-results`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ results }),
     });
     await response.body?.cancel();
   }

@@ -17,14 +17,19 @@ export type {
   ChatPage,
   ChatSummary,
   ClientFrame,
+  MessagePart,
+  RequestOptions,
   ServerEvent,
   SessionEvent,
   StoredMessage,
+  ToolDefinition,
+  ToolResult,
 } from "../protocol.ts";
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { SluiceChats, type SluiceChatsOptions } from "./chats.ts";
-export { SluiceClient, type SluiceClientOptions } from "./client.ts";
+export { type SendExtras, SluiceClient, type SluiceClientOptions } from "./client.ts";
 export type { ClientEvent, ClientListener, ConnectionState } from "./events.ts";
 export { RelayError } from "./http.ts";
 export { parseChatPage, parseServerEvent, type SessionSnapshot } from "./parse.ts";
+export { PartsAssembler, partsText } from "./parts.ts";
 export { type ChatMessage, Transcript } from "./transcript.ts";

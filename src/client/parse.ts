@@ -7,10 +7,12 @@ import type { ErrorCode } from "../errors.ts";
 import type {
   ChatPage,
   ChatSummary,
+  MessagePart,
   MessageStatus,
   ServerEvent,
   SessionSnapshot,
   StoredMessage,
+  ToolCallState,
 } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 
@@ -46,12 +48,61 @@ export function parseStoredMessage(value: unknown): StoredMessage | undefined {
   if (value.role !== "user" && value.role !== "assistant") return;
   if (!isStatus(value.status) || typeof value.createdAt !== "number") return;
   const { id, role, content, status, createdAt } = value;
-  const message: StoredMessage = { id, role, content, status, createdAt };
+  const parts = parseParts(value.parts, content);
+  if (!parts) return;
+  const message: StoredMessage = { id, role, content, parts, status, createdAt };
   if (isString(value.finish)) message.finish = value.finish;
   if (isString(value.errorCode)) message.errorCode = asErrorCode(value.errorCode);
   const usage = parseUsage(value.usage);
   if (usage) message.usage = usage;
   return message;
+}
+
+const TOOL_STATES: readonly string[] = [
+  "input-streaming",
+  "input-available",
+  "input-error",
+  "output-available",
+  "output-error",
+];
+
+function parsePart(value: unknown): MessagePart | undefined {
+  if (!isRecord(value)) return;
+  switch (value.type) {
+    case "step-start":
+      return { type: "step-start" };
+    case "text":
+      return isString(value.text) ? { type: "text", text: value.text } : undefined;
+    case "reasoning": {
+      if (!isString(value.text)) return;
+      const part: MessagePart = { type: "reasoning", text: value.text };
+      if (isString(value.signature)) part.signature = value.signature;
+      if (isString(value.redactedData)) part.redactedData = value.redactedData;
+      return part;
+    }
+    case "tool-call": {
+      const { toolCallId, toolName, state } = value;
+      if (!isString(toolCallId) || !isString(toolName) || !isToolState(state)) return;
+      const part: MessagePart = { type: "tool-call", toolCallId, toolName, state };
+      if (isRecord(value.input)) part.input = value.input;
+      if (isString(value.inputText)) part.inputText = value.inputText;
+      if ("output" in value) part.output = value.output;
+      if (isString(value.errorText)) part.errorText = value.errorText;
+      return part;
+    }
+  }
+}
+
+function isToolState(value: unknown): value is ToolCallState {
+  return isString(value) && TOOL_STATES.includes(value);
+}
+
+/** A message's parts; a relay older than parts sends none: its text is one part. */
+function parseParts(value: unknown, content: string): MessagePart[] | undefined {
+  if (value === undefined) return content === "" ? [] : [{ type: "text", text: content }];
+  if (!Array.isArray(value)) return;
+  const parts = value.map(parsePart);
+  return parts.every((part) => part !== undefined) ? parts : undefined;
 }
 
 function parseMessages(value: unknown): StoredMessage[] | undefined {
@@ -117,6 +168,66 @@ export function toServerEvent(value: unknown): ServerEvent | undefined {
         code: asErrorCode(value.code),
         message: value.message,
       };
+    case "reasoning-start":
+      return isString(value.partId)
+        ? { type: "reasoning-start", seq, messageId, partId: value.partId }
+        : undefined;
+    case "reasoning-delta":
+      return isString(value.partId) && isString(value.content)
+        ? { type: "reasoning-delta", seq, messageId, partId: value.partId, content: value.content }
+        : undefined;
+    case "reasoning-end": {
+      if (!isString(value.partId)) return;
+      const end: ServerEvent = { type: "reasoning-end", seq, messageId, partId: value.partId };
+      if (isString(value.signature)) end.signature = value.signature;
+      if (isString(value.redactedData)) end.redactedData = value.redactedData;
+      return end;
+    }
+    case "tool-call-start":
+      return isString(value.toolCallId) && isString(value.toolName)
+        ? {
+            type: "tool-call-start",
+            seq,
+            messageId,
+            toolCallId: value.toolCallId,
+            toolName: value.toolName,
+          }
+        : undefined;
+    case "tool-call-delta":
+      return isString(value.toolCallId) && isString(value.inputDelta)
+        ? {
+            type: "tool-call-delta",
+            seq,
+            messageId,
+            toolCallId: value.toolCallId,
+            inputDelta: value.inputDelta,
+          }
+        : undefined;
+    case "tool-call": {
+      const { toolCallId, toolName, input } = value;
+      if (!isString(toolCallId) || !isString(toolName) || !isRecord(input)) return;
+      return { type: "tool-call", seq, messageId, toolCallId, toolName, input };
+    }
+    case "tool-call-error": {
+      const { toolCallId, toolName, inputText, message } = value;
+      if (
+        !isString(toolCallId) ||
+        !isString(toolName) ||
+        !isString(inputText) ||
+        !isString(message)
+      )
+        return;
+      return { type: "tool-call-error", seq, messageId, toolCallId, toolName, inputText, message };
+    }
+    case "tool-result": {
+      const { toolCallId, errorText } = value;
+      if (!isString(toolCallId)) return;
+      if (isString(errorText))
+        return { type: "tool-result", seq, messageId, toolCallId, errorText };
+      return { type: "tool-result", seq, messageId, toolCallId, output: value.output };
+    }
+    case "step":
+      return isSeq(value.step) ? { type: "step", seq, messageId, step: value.step } : undefined;
     case "done": {
       if (!isStatus(value.status) || value.status === "streaming") return;
       const done: ServerEvent = { type: "done", seq, messageId, status: value.status };

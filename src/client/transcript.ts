@@ -4,8 +4,9 @@
  * is never doubled; and history never overwrites an answer that is still streaming.
  */
 import type { ErrorCode } from "../errors.ts";
-import type { MessageStatus, SessionEvent, StoredMessage } from "../protocol.ts";
+import type { MessagePart, MessageStatus, SessionEvent, StoredMessage } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
+import { PartsAssembler } from "./parts.ts";
 
 /** One message of the conversation. */
 export interface ChatMessage {
@@ -13,6 +14,8 @@ export interface ChatMessage {
   role: "user" | "assistant";
   /** The text so far; the whole text once `status` is no longer `streaming`. */
   content: string;
+  /** Its parts so far, in order: steps, reasoning, text, tool calls with their results. */
+  parts: MessagePart[];
   status: MessageStatus;
   /** The upstream's finish reason, once done. */
   finish?: string;
@@ -27,6 +30,8 @@ export interface ChatMessage {
 export class Transcript {
   private seq = 0;
   private byId = new Map<string, ChatMessage>();
+  /** The assembler of each answer's parts, made from its stored parts or its `start`. */
+  private assemblers = new Map<string, PartsAssembler>();
 
   /** The highest sequence number applied: resume after it. */
   get lastSeq(): number {
@@ -57,14 +62,19 @@ export class Transcript {
           // The question goes before its answer, which assistant() may have just appended.
           this.byId.delete(event.messageId);
           const { userMessageId: id, prompt: content } = event;
-          this.byId.set(id, { id, role: "user", content, status: "complete" });
+          const parts: MessagePart[] = [{ type: "text", text: content }];
+          this.byId.set(id, { id, role: "user", content, parts, status: "complete" });
           this.byId.set(event.messageId, message);
         }
         message.content = "";
         message.status = "streaming";
+        this.assemblers.set(event.messageId, new PartsAssembler());
         break;
       case "chunk":
         message.content += event.content;
+        break;
+      case "step":
+        message.status = "streaming";
         break;
       case "error":
         message.errorCode = event.code;
@@ -76,7 +86,28 @@ export class Transcript {
         if (event.usage !== undefined) message.usage = event.usage;
         break;
     }
+    const assembler = this.assemblerOf(message);
+    assembler.apply(event);
+    message.parts = assembler.parts;
     return message;
+  }
+
+  /** The calls of `messageId` that wait for a result a client must send. */
+  pendingToolCalls(messageId: string): Array<Extract<MessagePart, { type: "tool-call" }>> {
+    const message = this.byId.get(messageId);
+    if (message?.finish !== "tool_calls" || message.status !== "complete") return [];
+    return message.parts.flatMap((part) =>
+      part.type === "tool-call" && part.state === "input-available" ? [part] : [],
+    );
+  }
+
+  private assemblerOf(message: ChatMessage): PartsAssembler {
+    let assembler = this.assemblers.get(message.id);
+    if (!assembler) {
+      assembler = new PartsAssembler(message.parts);
+      this.assemblers.set(message.id, assembler);
+    }
+    return assembler;
   }
 
   /**
@@ -88,7 +119,14 @@ export class Transcript {
     const merged = new Map<string, ChatMessage>();
     for (const stored of history) {
       const live = this.byId.get(stored.id);
-      merged.set(stored.id, stored.status === "streaming" && live ? live : { ...stored });
+      if (stored.status === "streaming" && live) {
+        merged.set(stored.id, live);
+        continue;
+      }
+      const parts =
+        stored.parts ?? (stored.content === "" ? [] : [{ type: "text", text: stored.content }]);
+      merged.set(stored.id, { ...stored, parts });
+      this.assemblers.delete(stored.id);
     }
     for (const [id, live] of this.byId) if (!merged.has(id)) merged.set(id, live);
     this.byId = merged;
@@ -98,12 +136,13 @@ export class Transcript {
   clear(): void {
     this.seq = 0;
     this.byId.clear();
+    this.assemblers.clear();
   }
 
   private assistant(id: string): ChatMessage {
     let message = this.byId.get(id);
     if (!message) {
-      message = { id, role: "assistant", content: "", status: "streaming" };
+      message = { id, role: "assistant", content: "", parts: [], status: "streaming" };
       this.byId.set(id, message);
     }
     return message;

@@ -1,10 +1,12 @@
 /** The Anthropic Messages API: the request; `anthropic-events.ts` reads its stream. */
 import type { Env } from "../env.ts";
+import { SluiceError } from "../errors.ts";
 import { anthropicEvents } from "./anthropic-events.ts";
 import { baseUrl, endpoint, missingSecret, outputCap, setting } from "./config.ts";
 import type { FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
-import type { ChatMessage, Provider } from "./types.ts";
+import { anthropicOptions, anthropicTurns, outputTokens } from "./request-shapes.ts";
+import type { GenerationRequest, Provider } from "./types.ts";
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
 const DEFAULT_MODEL = "claude-sonnet-4-5";
@@ -29,13 +31,14 @@ export function createAnthropicProvider(env: AnthropicEnv, fetcher?: FetchLike):
     name: "anthropic",
     model,
     async stream(call) {
-      const request = anthropicRequest(env, model, call.messages);
+      const request = anthropicRequest(env, call.options?.model ?? model, call);
       return streamUpstream(request, anthropicEvents(), call, fetcher);
     },
   };
 }
 
-function anthropicRequest(env: AnthropicEnv, model: string, messages: ChatMessage[]): Request {
+function anthropicRequest(env: AnthropicEnv, model: string, call: GenerationRequest): Request {
+  const { messages } = call;
   const base = baseUrl(env.ANTHROPIC_BASE_URL, "ANTHROPIC_BASE_URL", DEFAULT_BASE_URL);
   const key = env.ANTHROPIC_API_KEY?.trim();
   if (!key) throw missingSecret("ANTHROPIC_API_KEY");
@@ -43,15 +46,22 @@ function anthropicRequest(env: AnthropicEnv, model: string, messages: ChatMessag
     .filter((message) => message.role === "system")
     .map((message) => message.content)
     .join("\n\n");
-  const turns = messages
-    .filter((message) => message.role !== "system")
-    .map(({ role, content }) => ({ role, content }));
+  const maxTokens = outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), call.options) ?? MAX_TOKENS;
+  const budget = call.options?.thinking_budget;
+  // Anthropic counts thinking in max_tokens and refuses a budget that does not fit below it.
+  if (budget !== undefined && budget >= maxTokens) {
+    throw new SluiceError(
+      "invalid_option",
+      `"options.thinking_budget" (${budget}) must be below max_tokens (${maxTokens}).`,
+    );
+  }
   const body = {
     model,
-    max_tokens: outputCap(env.MAX_OUTPUT_TOKENS) ?? MAX_TOKENS,
+    max_tokens: maxTokens,
     stream: true,
     ...(system ? { system } : {}),
-    messages: turns,
+    messages: anthropicTurns(messages),
+    ...anthropicOptions(call.tools, call.options),
   };
   return new Request(endpoint(base, "/messages"), {
     method: "POST",

@@ -83,6 +83,10 @@ export function demoScript(prompt: string, turn: number, inputTokens: number): D
     events.push({ type: "reasoning-delta", id: REASONING_ID, text });
   events.push({ type: "reasoning-end", id: REASONING_ID });
   if (calls) {
+    // A `/tokens N` line in a `/tool` prompt: N text tokens before the calls (storage tests).
+    const counted = /^\/tokens\s+(\d+)/m.exec(prompt.trim());
+    const texts = Math.min(Number(counted?.[1] ?? 0), MAX_COUNTED_TOKENS);
+    for (let i = 0; i < texts; i += 1) events.push({ type: "text", text: `t${i} ` });
     calls.forEach((call, index) => {
       const id = `call_demo_${fnv1a(`${turn}:${index}:${prompt}`).toString(16).padStart(8, "0")}`;
       events.push({ type: "tool-call-start", id, index, name: call.name });
@@ -97,6 +101,29 @@ export function demoScript(prompt: string, turn: number, inputTokens: number): D
   const outputTokens = events.filter(carriesContent).length;
   events.push({ type: "usage", usage: { inputTokens, outputTokens } });
   events.push({ type: "finish", reason: calls ? "tool_calls" : "stop" });
+  return { length: events.length, at: (index) => events[index] ?? finishStop() };
+}
+
+/**
+ * The demo's answer to a conversation that ends in tool results: one text that names each
+ * result (`The weather tool returned {...}.`), word by word, usage and finish `stop`, so an
+ * offline tool round trip shows the results came back.
+ */
+export function demoContinuation(
+  results: ReadonlyArray<{ toolName: string; content: string; isError: boolean }>,
+  inputTokens: number,
+): DemoScript {
+  const said = results.map(({ toolName, content, isError }) =>
+    isError
+      ? `The ${toolName} tool failed: ${content}.`
+      : `The ${toolName} tool returned ${content}.`,
+  );
+  const events: UpstreamEvent[] = words(`${said.join(" ")} That is what I found.`).map((text) => ({
+    type: "text",
+    text,
+  }));
+  events.push({ type: "usage", usage: { inputTokens, outputTokens: events.length } });
+  events.push(finishStop());
   return { length: events.length, at: (index) => events[index] ?? finishStop() };
 }
 

@@ -11,7 +11,7 @@
 import type { Env } from "../env.ts";
 import { outputCap } from "./config.ts";
 import type { DemoScript } from "./demo-script.ts";
-import { demoScript } from "./demo-script.ts";
+import { demoContinuation, demoScript } from "./demo-script.ts";
 import type { ChatMessage, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
 
 const DEFAULT_DELAY_MS = 15;
@@ -32,7 +32,17 @@ export function createDemoProvider(env: DemoEnv): Provider {
     model: "sluice-demo",
     async stream({ messages, signal, onActivity }) {
       const prompt = messages.findLast((message) => message.role === "user")?.content ?? "";
-      const script = demoScript(prompt, messages.length, countWords(messages));
+      const results: Array<{ toolName: string; content: string; isError: boolean }> = [];
+      for (let i = messages.length - 1; messages[i]?.role === "tool"; i -= 1) {
+        const message = messages[i];
+        if (!message) break;
+        const { toolName = "tool", content, isError = false } = message;
+        results.unshift({ toolName, content, isError });
+      }
+      const script =
+        results.length > 0
+          ? demoContinuation(results, countWords(messages))
+          : demoScript(prompt, messages.length, countWords(messages));
       return demoEvents(
         capScript(script, outputCap(env.MAX_OUTPUT_TOKENS)),
         delayMs,

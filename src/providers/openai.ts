@@ -5,7 +5,8 @@ import type { ToolCallDelta, WholeToolCall } from "./delta-parts.ts";
 import { DeltaParts } from "./delta-parts.ts";
 import type { Emit, EventTransform, FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
-import type { ChatMessage, Provider, Usage } from "./types.ts";
+import { chatCompletionsMessages, chatCompletionsOptions, outputTokens } from "./request-shapes.ts";
+import type { GenerationRequest, Provider, Usage } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import {
   droppedEvent,
@@ -222,7 +223,7 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
     model,
     async stream(call) {
       return streamUpstream(
-        openaiRequest(env, model, call.messages),
+        openaiRequest(env, call.options?.model ?? model, call),
         openaiEvents(),
         call,
         fetcher,
@@ -231,19 +232,22 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
   };
 }
 
-function openaiRequest(env: OpenAIEnv, model: string, messages: ChatMessage[]): Request {
+function openaiRequest(env: OpenAIEnv, model: string, call: GenerationRequest): Request {
   const base = baseUrl(env.OPENAI_BASE_URL, "OPENAI_BASE_URL", DEFAULT_BASE_URL);
   const headers = new Headers({ "content-type": "application/json", accept: "text/event-stream" });
   const key = env.OPENAI_API_KEY?.trim();
   if (key) headers.set("authorization", `Bearer ${key}`);
   else if (!isLocalUrl(base)) throw missingSecret("OPENAI_API_KEY");
-  const cap = outputCap(env.MAX_OUTPUT_TOKENS);
+  const cap = outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), call.options);
   const body = {
     model,
-    messages,
+    messages: chatCompletionsMessages(call.messages),
     stream: true,
     stream_options: { include_usage: true },
+    ...chatCompletionsOptions(call.tools, call.options),
     ...(cap === undefined ? {} : { [capField(base)]: cap }),
+    // A /v1/chat/completions client's own OpenAI fields, checked by the route, sent unchanged.
+    ...call.openaiPassThrough,
   };
   return new Request(endpoint(base, "/chat/completions"), {
     method: "POST",

@@ -42,7 +42,8 @@ export function resilient(
           call.report.retries += 1;
         }
         try {
-          return await withRetries(fallback, call, policy);
+          // The request's model names one of the primary's; the fallback keeps FALLBACK_MODEL.
+          return await withRetries(fallback, withoutModel(call), policy);
         } catch (second) {
           if (!usable(second, call)) throw second;
           const first = `the primary ${label(primary)} failed first: ${error.message}`;
@@ -99,8 +100,13 @@ async function attempt(
   const firstToken = expire(policy.firstTokenMs, "first-token", "no text");
   let committed = false;
   try {
+    const { tools, options, openaiPassThrough } = call;
     const started = provider.stream({
       messages: call.messages,
+      // Tools, options and pass-through fields go to every attempt, the fallback's too.
+      ...(tools === undefined ? {} : { tools }),
+      ...(options === undefined ? {} : { options }),
+      ...(openaiPassThrough === undefined ? {} : { openaiPassThrough }),
       signal,
       onActivity: () => {
         if (committed) call.onActivity?.();
@@ -238,3 +244,10 @@ function seconds(ms: number): string {
 }
 
 function noop(): void {}
+
+/** `call` without its `options.model`. */
+function withoutModel(call: GenerationRequest): GenerationRequest {
+  if (call.options?.model === undefined) return call;
+  const { model: _model, ...options } = call.options;
+  return { ...call, options };
+}

@@ -3,11 +3,29 @@
  * reasoning, tool calls), usage, finish and error.
  */
 import type { ErrorCode } from "../errors.ts";
+import type { RequestOptions, ToolDefinition } from "../tools-options.ts";
 
-/** A message of the conversation as sent upstream. */
+/** A part of an assistant message sent back upstream: each provider maps it to its own format. */
+export type ContextPart =
+  | { type: "text"; text: string }
+  /** Anthropic needs `signature` (or `redactedData`) back; OpenAI-compatible upstreams get no reasoning. */
+  | { type: "reasoning"; text: string; signature?: string; redactedData?: string }
+  /** `arguments` is the input as JSON text (OpenAI's `function.arguments`). */
+  | { type: "tool-call"; id: string; name: string; arguments: string; input: ToolInput };
+
+/**
+ * A message of the conversation as sent upstream. `content` is always the text; assistant
+ * messages may carry `parts` (reasoning, text and tool calls in order), and `tool` messages
+ * answer the call `toolCallId` with `content` (the output as JSON text, or the error text
+ * when `isError`).
+ */
 export interface ChatMessage {
-  role: "system" | "user" | "assistant";
+  role: "system" | "user" | "assistant" | "tool";
   content: string;
+  parts?: ContextPart[];
+  toolCallId?: string;
+  toolName?: string;
+  isError?: boolean;
 }
 
 /** Token counts reported by the upstream. */
@@ -129,6 +147,15 @@ export type UpstreamEvent =
 /** The resolved settings a provider needs for one generation. */
 export interface GenerationRequest {
   messages: ChatMessage[];
+  /** Client tools the model may call, in each provider's own format once sent. */
+  tools?: ToolDefinition[];
+  /** Per-request settings, already checked (`parseRequestOptions`). */
+  options?: RequestOptions;
+  /**
+   * Fields only OpenAI-compatible upstreams take, passed through from `/v1/chat/completions`
+   * unchanged (`response_format`, `parallel_tool_calls`); the route refuses them for others.
+   */
+  openaiPassThrough?: { response_format?: Record<string, unknown>; parallel_tool_calls?: boolean };
   /** Fires on cancel, stall or shutdown; the upstream call must stop at once. */
   signal: AbortSignal;
   /** Called whenever the upstream shows life (bytes arrive); the stall watchdog listens. */

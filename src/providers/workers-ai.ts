@@ -16,7 +16,8 @@ import type { EventTransform } from "./fetch-upstream.ts";
 import { sseEvents } from "./fetch-upstream.ts";
 import type { ChunkParts } from "./openai.ts";
 import { argumentsText, doneTerminatedEvents, readOpenAIChunk } from "./openai.ts";
-import type { Provider } from "./types.ts";
+import { chatCompletionsMessages, chatCompletionsTools, outputTokens } from "./request-shapes.ts";
+import type { GenerationRequest, Provider } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import { isObject, nonEmpty, readString, truncate, UpstreamMalformed } from "./wire.ts";
 
@@ -91,7 +92,7 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
   return {
     name: "workers-ai",
     model,
-    async stream({ messages, signal, onActivity }) {
+    async stream({ messages, signal, onActivity, tools, options }) {
       const ai = env.AI;
       if (!ai) {
         throw new SluiceError(
@@ -99,15 +100,16 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
           'The AI binding is missing; add `[ai]` with `binding = "AI"` to wrangler.toml',
         );
       }
-      const cap = outputCap(env.MAX_OUTPUT_TOKENS);
+      const cap = outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), options);
+      const inputs = {
+        messages: chatCompletionsMessages(messages),
+        stream: true,
+        ...workersAiOptions(tools, options),
+        ...(cap === undefined ? {} : { max_tokens: cap }),
+      };
       let result: unknown;
       try {
-        const inputs = {
-          messages,
-          stream: true,
-          ...(cap === undefined ? {} : { max_tokens: cap }),
-        };
-        result = await ai.run(model, inputs);
+        result = await ai.run(options?.model ?? model, inputs);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw bindingFailure(error);
@@ -118,6 +120,28 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
       return sseEvents(result, workersAiEvents(), signal, onActivity);
     },
   };
+}
+
+/**
+ * What Workers AI's text generation inputs take besides messages: `tools` (the Chat
+ * Completions shape its function calling documents), temperature, top_p and seed. Its
+ * models take no stop sequences, tool choice or reasoning settings: refused, never dropped.
+ */
+function workersAiOptions(
+  tools: GenerationRequest["tools"],
+  options: GenerationRequest["options"],
+): Record<string, unknown> {
+  for (const name of ["stop", "tool_choice", "reasoning_effort", "thinking_budget"] as const) {
+    if (options?.[name] !== undefined) {
+      throw new SluiceError("invalid_option", `"options.${name}" is not supported by Workers AI.`);
+    }
+  }
+  const inputs: Record<string, unknown> = {};
+  if (tools && tools.length > 0) inputs.tools = chatCompletionsTools(tools);
+  if (options?.temperature !== undefined) inputs.temperature = options.temperature;
+  if (options?.top_p !== undefined) inputs.top_p = options.top_p;
+  if (options?.seed !== undefined) inputs.seed = options.seed;
+  return inputs;
 }
 
 /**

@@ -8,7 +8,16 @@ import type { Principal } from "../auth.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId } from "../ids.ts";
 import { checkPrompt, parseJson } from "../protocol.ts";
-import { isObject } from "../providers/wire.ts";
+import { isObject, type JsonObject } from "../providers/wire.ts";
+import {
+  type OptionPolicy,
+  parseRequestOptions,
+  parseToolDefinitions,
+  parseToolResults,
+  type RequestOptions,
+  type ToolDefinition,
+  type ToolResult,
+} from "../tools-options.ts";
 
 /** Characters in a request body: `useChat` sends the whole conversation every time. */
 export const CHAT_BODY_CHARS = 1024 * 1024;
@@ -25,6 +34,15 @@ export interface ChatRequest {
   /** The text parts of the last user message, joined by line breaks. */
   prompt: string;
   trigger: "submit-message" | "regenerate-message";
+  /** `body.tools`: the client tools the model may call (the page sends them; see docs/clients.md). */
+  tools: ToolDefinition[] | undefined;
+  /** `body.options`: per-request settings. */
+  options: RequestOptions | undefined;
+  /**
+   * When the last message is the assistant's with tool outputs (after `addToolOutput`): the
+   * results of its last step's calls, to send to the session instead of asking a prompt.
+   */
+  toolResults: ToolResult[] | undefined;
 }
 
 function invalid(message: string): SluiceError {
@@ -58,8 +76,46 @@ function lastUserText(messages: unknown): string {
   return checkPrompt(texts.join("\n"), `messages[${last.index}].parts`);
 }
 
-/** Parses the request body text; throws a SluiceError naming the first bad field. */
-export function parseChatRequest(text: string): ChatRequest {
+/** Whether a UI message part is a tool call (`tool-<name>`, or `dynamic-tool`). */
+function isToolPart(part: JsonObject): boolean {
+  return (
+    typeof part.type === "string" && (part.type.startsWith("tool-") || part.type === "dynamic-tool")
+  );
+}
+
+/**
+ * The tool results of the last message, if it is the assistant's: the outputs (or errors) of
+ * the tool parts of its last step, as `addToolOutput` left them. Parts still waiting for
+ * their output are not sent; the session refuses the continuation until all are in.
+ */
+function lastToolResults(messages: unknown[]): ToolResult[] | undefined {
+  const index = messages.length - 1;
+  const last = messages[index];
+  if (!isObject(last) || last.role !== "assistant" || !Array.isArray(last.parts)) return undefined;
+  const parts = last.parts.filter(isObject);
+  const stepStart = parts.findLastIndex((part) => part.type === "step-start");
+  const results = parts
+    .slice(stepStart + 1)
+    .filter(isToolPart)
+    .filter((part) => part.state === "output-available" || part.state === "output-error")
+    .map((part) =>
+      part.state === "output-error"
+        ? { toolCallId: part.toolCallId, errorText: part.errorText }
+        : { toolCallId: part.toolCallId, output: part.output },
+    );
+  if (results.length === 0) {
+    throw invalid(
+      `"messages[${index}]" is an assistant message with no tool output to send; the last message must be the user's, or the assistant's after addToolOutput.`,
+    );
+  }
+  return parseToolResults(results, `messages[${index}].parts`);
+}
+
+/**
+ * Parses the request body text; throws a SluiceError naming the first bad field. `policy`
+ * says which models `body.options.model` may name.
+ */
+export function parseChatRequest(text: string, policy?: OptionPolicy): ChatRequest {
   if (text.length > CHAT_BODY_CHARS) {
     throw new SluiceError(
       "frame_too_large",
@@ -78,7 +134,17 @@ export function parseChatRequest(text: string): ChatRequest {
   // `message` alone is the AI SDK guide's way to send only the new message; the session has the rest.
   const messages =
     body.messages === undefined && isObject(body.message) ? [body.message] : body.messages;
-  return { chatId: parseChatId(body.id), prompt: lastUserText(messages), trigger };
+  const prompt = lastUserText(messages);
+  const toolResults =
+    trigger === "submit-message" && Array.isArray(messages) ? lastToolResults(messages) : undefined;
+  return {
+    chatId: parseChatId(body.id),
+    prompt,
+    trigger,
+    tools: parseToolDefinitions(body.tools, "tools"),
+    options: parseRequestOptions(body.options, "options", policy),
+    toolResults,
+  };
 }
 
 const encoder = new TextEncoder();

@@ -7,6 +7,7 @@
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { isObject, type JsonObject } from "../providers/wire.ts";
 import type { ResumePoint } from "../streams/ui-chunk-sequence.ts";
+import { type OptionPolicy, parseRequestOptions, parseToolDefinitions } from "../tools-options.ts";
 import {
   CHAT_BODY_CHARS,
   type ChatRequest,
@@ -110,15 +111,26 @@ function readResumePoint(frame: JsonObject, body: JsonObject): ResumePoint | und
   return undefined;
 }
 
-function readRequest(text: string, frame: JsonObject, requestId: string): WsChatRequest {
+function readRequest(
+  text: string,
+  frame: JsonObject,
+  requestId: string,
+  policy: OptionPolicy | undefined,
+): WsChatRequest {
   switch (frame.type) {
     case "abort":
       return { type: "abort", requestId };
     case "send": {
       const authorization = readAuthorization(frame);
-      readBody(frame);
+      const body = readBody(frame);
       // The frame is a superset of POST /api/chat's body: one reader for both keeps them alike.
-      return { type: "send", requestId, chat: parseChatRequest(text), authorization };
+      const chat = parseChatRequest(text, policy);
+      // The transport carries the page's `body` as a field of its own: tools and options are there.
+      const tools = parseToolDefinitions(body.tools, "body.tools");
+      const options = parseRequestOptions(body.options, "body.options", policy);
+      if (tools !== undefined) chat.tools = tools;
+      if (options !== undefined) chat.options = options;
+      return { type: "send", requestId, chat, authorization };
     }
     case "resume": {
       const authorization = readAuthorization(frame);
@@ -136,7 +148,7 @@ function readRequest(text: string, frame: JsonObject, requestId: string): WsChat
 }
 
 /** Turns a raw frame into a request, or into the error to send back and the id to send it to. */
-export function parseWsChatFrame(raw: string | ArrayBuffer): ParsedFrame {
+export function parseWsChatFrame(raw: string | ArrayBuffer, policy?: OptionPolicy): ParsedFrame {
   let requestId = "";
   try {
     const { text, value } = readObjectFrame(raw);
@@ -145,7 +157,7 @@ export function parseWsChatFrame(raw: string | ArrayBuffer): ParsedFrame {
       throw invalid(`"requestId" must be a string of 1 to ${REQUEST_ID_CHARS} characters.`);
     }
     requestId = id;
-    return { ok: true, request: readRequest(text, value, requestId) };
+    return { ok: true, request: readRequest(text, value, requestId, policy) };
   } catch (error) {
     return { ok: false, requestId, error: toSluiceError(error) };
   }

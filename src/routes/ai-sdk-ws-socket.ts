@@ -8,10 +8,12 @@ import { authenticate, CLOSE_TOKEN_EXPIRED, isExpired, type Principal } from "..
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { countRequest } from "../limits/limits.ts";
-import { activeAnswer, askSession, cancelSession } from "../session/answers.ts";
+import { activeAnswer, cancelSession } from "../session/answers.ts";
 import { CLOSE_SLOW_CONSUMER, WS_BUFFER_LIMIT } from "../session/fanout.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
 import { chunkSequencer, type SequencedChunk } from "../streams/ui-chunk-sequence.ts";
+import { policyOf } from "../tools-options.ts";
+import { chatAnswer } from "./ai-sdk.ts";
 import { chatSession } from "./ai-sdk-request.ts";
 import { parseWsChatFrame, type WsChatRequest } from "./ai-sdk-ws-frames.ts";
 import { errorResponse, type WsChatResponse } from "./ai-sdk-ws-wire.ts";
@@ -72,7 +74,7 @@ class ChatSocket {
   ) {}
 
   async receive(raw: string | ArrayBuffer): Promise<void> {
-    const parsed = parseWsChatFrame(raw);
+    const parsed = parseWsChatFrame(raw, policyOf(this.env));
     if (isExpired(this.principal)) {
       return this.expire(parsed.ok ? parsed.request.requestId : parsed.requestId);
     }
@@ -146,7 +148,7 @@ class ChatSocket {
     pending.session = session;
     if (pending.aborted || this.closed) return;
     if (request.type === "send") {
-      const answer = await askSession(this.env, this.principal, session, request.chat.prompt, true);
+      const answer = await chatAnswer(this.env, this.principal, session, request.chat);
       if (this.attach(pending, answer.getReader())) {
         await this.relay(request.requestId, pending, chunkSequencer());
       }

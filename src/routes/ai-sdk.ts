@@ -4,17 +4,22 @@
  * `POST /api/chat/:id/stop` cancels it. Each chat is a Sluice session, so its answers are
  * stored and resumable without Redis: the session's object keeps the events.
  */
+
+import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
 import {
   activeAnswer,
   askSession,
   cancelSession,
   SESSION_SELECT_HEADER,
+  submitResults,
 } from "../session/answers.ts";
+import type { Extras } from "../session/ChatSession.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { UI_MESSAGE_STREAM_HEADERS, uiMessageChunks } from "../streams/ui-message-wire.ts";
-import { chatSession, parseChatId, parseChatRequest } from "./ai-sdk-request.ts";
+import { policyOf } from "../tools-options.ts";
+import { type ChatRequest, chatSession, parseChatId, parseChatRequest } from "./ai-sdk-request.ts";
 import type { RouteRequest } from "./sessions.ts";
 
 function uiStream(answer: ReadableStream<AnswerEvent>, session: string): Response {
@@ -25,16 +30,34 @@ function uiStream(answer: ReadableStream<AnswerEvent>, session: string): Respons
 }
 
 /**
+ * The answer a chat request asks for: the continuation when it carries tool results (the
+ * last message is the assistant's, after `addToolOutput`), else the last user message asked
+ * with the request's tools and options. Shared by `POST /api/chat` and `/api/chat/ws`.
+ */
+export function chatAnswer(
+  env: Env,
+  principal: Principal,
+  session: string,
+  chat: ChatRequest,
+): Promise<ReadableStream<AnswerEvent>> {
+  if (chat.toolResults) return submitResults(env, principal, session, chat.toolResults);
+  const extras: Extras = {};
+  if (chat.tools) extras.tools = chat.tools;
+  if (chat.options) extras.options = chat.options;
+  return askSession(env, principal, session, chat.prompt, true, extras);
+}
+
+/**
  * `POST /api/chat`: asks the last user message in the chat's session (created on first use)
- * and streams the answer. The session already holds the history, so only the last user
- * message is read. `regenerate-message` asks it again as a new turn: the session's history is
- * append-only, so the earlier answer stays in it.
+ * and streams the answer, or sends the tool results of the last assistant message and streams
+ * the continuation. The session already holds the history, so only the last message is read.
+ * `regenerate-message` asks it again as a new turn: the session's history is append-only, so
+ * the earlier answer stays in it.
  */
 export async function postChat(request: RouteRequest, env: Env): Promise<Response> {
-  const chat = parseChatRequest(await request.text());
+  const chat = parseChatRequest(await request.text(), policyOf(env));
   const session = await chatSession(chat.chatId, request.principal);
-  const answer = await askSession(env, request.principal, session, chat.prompt, true);
-  return uiStream(answer, session);
+  return uiStream(await chatAnswer(env, request.principal, session, chat), session);
 }
 
 /**

@@ -8,17 +8,19 @@ import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { releaseSlot, renewSlot } from "../limits/limits.ts";
+import { outputCap } from "../providers/config.ts";
 import { createProvider } from "../providers/index.ts";
-import type { ChatMessage } from "../providers/types.ts";
-import { askSession, SESSION_SELECT_HEADER } from "../session/answers.ts";
+import { askSession, SESSION_SELECT_HEADER, submitResults } from "../session/answers.ts";
+import type { Extras } from "../session/ChatSession.ts";
 import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { optionPolicy } from "../tools-options.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
-import { parseCompletionRequest } from "./openai-request.ts";
+import { type CompletionRequest, parseCompletionRequest } from "./openai-request.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
 /** How often a stateless answer renews its generation slot (sessions renew on their heartbeat). */
@@ -45,10 +47,18 @@ async function statelessAnswer(
   request: RouteRequest,
   env: Env,
   ctx: ExecutionContext,
-  messages: ChatMessage[],
+  parsed: CompletionRequest,
 ): Promise<ReadableStream<AnswerEvent>> {
+  const { messages, tools, options, passThrough } = parsed;
   const startedAt = Date.now();
   const provider = createProvider(env);
+  if (provider.name !== "openai" && Object.keys(passThrough).length > 0) {
+    const fields = Object.keys(passThrough).join(", ");
+    throw new SluiceError(
+      "invalid_option",
+      `${fields}: only an OpenAI-compatible upstream takes these; this relay's is ${provider.name}.`,
+    );
+  }
   const { id: principal, limitKey } = request.principal;
   const messageId = newMessageId();
   const usageKey = await admitPrompt(env, request.principal, messageId);
@@ -56,6 +66,7 @@ async function statelessAnswer(
   return providerAnswer({
     provider,
     messages,
+    request: { tools, options, openaiPassThrough: passThrough },
     messageId,
     stallMs: stallTimeout(env.STALL_TIMEOUT_MS),
     onClose: (ended) => {
@@ -82,6 +93,32 @@ async function statelessAnswer(
 }
 
 /**
+ * The answer of a request in a session: the continuation when the conversation ends with
+ * `tool` messages (their results go to the session), else the last user message asked with
+ * the request's tools and options. The session keeps its own history, so the other messages
+ * are not read; OpenAI-only pass-through fields are refused, since a session's later steps
+ * could not honour them.
+ */
+function sessionAnswerOf(
+  env: Env,
+  principal: RouteRequest["principal"],
+  session: string,
+  parsed: CompletionRequest,
+): Promise<ReadableStream<AnswerEvent>> {
+  if (Object.keys(parsed.passThrough).length > 0) {
+    throw new SluiceError(
+      "invalid_option",
+      `${Object.keys(parsed.passThrough).join(", ")}: not kept by sessions; send them without a session.`,
+    );
+  }
+  if (parsed.toolResults) return submitResults(env, principal, session, parsed.toolResults);
+  const extras: Extras = {};
+  if (parsed.tools) extras.tools = parsed.tools;
+  if (parsed.options) extras.options = parsed.options;
+  return askSession(env, principal, session, parsed.prompt, false, extras);
+}
+
+/**
  * `POST /v1/chat/completions`. Without a session: the request's messages go upstream as they
  * are, and nothing is stored. With one: the last user message is asked in the session, which
  * supplies the history, stores the answer and shows it live to its other clients.
@@ -94,15 +131,21 @@ export async function chatCompletions(
   // Once a prompt is stored in a session, a retry would ask it twice: clients are told not to.
   let stored = false;
   try {
-    const parsed = parseCompletionRequest(await request.text());
+    const configured = createProvider(env).model;
+    const policy = {
+      ...optionPolicy(env.ALLOWED_MODELS, configured, outputCap(env.MAX_OUTPUT_TOKENS)),
+      choosable: (env.ALLOWED_MODELS ?? "").trim() !== "",
+    };
+    const parsed = parseCompletionRequest(await request.text(), policy);
     const session = requestedSession(request, parsed.session);
-    const meta = { created: Math.floor(Date.now() / 1000), model: createProvider(env).model };
+    const model = parsed.options?.model ?? configured;
+    const meta = { created: Math.floor(Date.now() / 1000), model };
     let answer: ReadableStream<AnswerEvent>;
     const headers: Record<string, string> = {};
     if (session === undefined) {
-      answer = await statelessAnswer(request, env, ctx, parsed.messages);
+      answer = await statelessAnswer(request, env, ctx, parsed);
     } else {
-      answer = await askSession(env, request.principal, session, parsed.prompt);
+      answer = await sessionAnswerOf(env, request.principal, session, parsed);
       stored = true;
       headers[SESSION_SELECT_HEADER] = session;
     }

@@ -6,14 +6,16 @@ import { SluiceError } from "../errors.ts";
 import { isSessionId, newSessionId } from "../ids.ts";
 import {
   parseListRequest,
-  parseMessageBody,
+  parseMessageRequest,
   parseOnAbandon,
   parseRenameBody,
   parseSeq,
   parseSessionBody,
+  parseToolResultsBody,
 } from "../protocol.ts";
 import { CALLER_HEADER, callerOf, sessionStub, unwrap } from "../session/calls.ts";
 import { SSE_HEADERS } from "../streams/sse.ts";
+import { policyOf } from "../tools-options.ts";
 
 export type Params = { params: Record<string, string | undefined> };
 /** A request as routes see it: with its path parameters and its authenticated caller. */
@@ -99,13 +101,29 @@ export async function cancelGeneration(request: RouteRequest, env: Env): Promise
 
 export async function postMessage(request: RouteRequest, env: Env): Promise<Response> {
   const session = sessionParam(request);
-  const content = parseMessageBody(await request.text());
+  const { prompt, ...extras } = parseMessageRequest(await request.text(), policyOf(env));
   const asked = await sessionStub(env, session).ask(
     callerOf(request.principal, session),
-    content,
+    prompt,
     "sse",
+    extras,
   );
   return new Response(unwrap(asked), { headers: SSE_HEADERS });
+}
+
+/**
+ * `POST /sessions/:id/tool-results` with `{"results": [...]}`: results for the calls the answer
+ * waits for; answers with the answer's events (the continuation's, once all are in) as SSE.
+ */
+export async function postToolResults(request: RouteRequest, env: Env): Promise<Response> {
+  const session = sessionParam(request);
+  const results = parseToolResultsBody(await request.text());
+  const answered = await sessionStub(env, session).submitToolResults(
+    callerOf(request.principal, session),
+    results,
+    "sse",
+  );
+  return new Response(unwrap(answered), { headers: SSE_HEADERS });
 }
 
 export async function getSession(request: RouteRequest, env: Env): Promise<Response> {

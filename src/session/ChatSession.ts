@@ -12,15 +12,18 @@ import { newMessageId } from "../ids.ts";
 import { countRequest, releaseSlot, renewSlot } from "../limits/limits.ts";
 import type {
   DeleteReason,
+  PromptRequest,
   SessionCreated,
   SessionEvent,
   SessionOptions,
   SessionSnapshot,
+  ToolResult,
 } from "../protocol.ts";
 import { parseClientFrame, parseListRequest, parseSeq } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
+import { policyOf } from "../tools-options.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
 import { type AnswerContext, generationReport } from "../usage/generation-report.ts";
@@ -33,7 +36,7 @@ import {
   outcome,
   parseCaller,
 } from "./calls.ts";
-import { buildContext, contextBudget } from "./context.ts";
+import { buildContext, contextBudget, contextChars } from "./context.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { SessionExpiry } from "./expiry.ts";
 import {
@@ -46,8 +49,10 @@ import {
   socketClient,
 } from "./fanout.ts";
 import { Generation } from "./generation.ts";
+import { awaitedCalls, type PartEvent } from "./parts.ts";
 import { recoverInterrupted } from "./recovery.ts";
 import { SessionStore } from "./store.ts";
+import { ToolWait } from "./tool-wait.ts";
 
 /** Messages a session may hold (user and assistant); then it is full. */
 export const MAX_SESSION_MESSAGES = 2_000;
@@ -74,7 +79,14 @@ interface Running {
   ended: boolean;
   /** What its report at the end needs from its start. */
   report: AnswerContext;
+  /** The client tools and options of the prompt, sent again by each continuation. */
+  extras: Extras;
+  /** True for a continuation after tool results (its message's earlier steps go upstream). */
+  continuing: boolean;
 }
+
+/** What a prompt may carry besides its text. */
+export type Extras = Omit<PromptRequest, "prompt">;
 
 export class ChatSession extends DurableObject<Env> {
   private store: SessionStore;
@@ -87,6 +99,8 @@ export class ChatSession extends DurableObject<Env> {
   private generation: Running | undefined;
   /** True while a prompt waits for its generation slot, so a second prompt is still `busy`. */
   private starting = false;
+  /** The answer waiting for client tool results, persisted in `meta`. */
+  private readonly toolWait = new ToolWait(() => this.store);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -168,10 +182,32 @@ export class ChatSession extends DurableObject<Env> {
     caller: Caller,
     prompt: string,
     wire: EventWire,
+    extras: Extras = {},
   ): Promise<Outcome<ReadableStream<Uint8Array>>> {
     return outcome(async () => {
       this.authorize(caller);
-      return await this.postMessage(prompt, caller.limitKey, wire);
+      return await this.openAnswer(wire, (attach) =>
+        this.startGeneration(prompt, caller.limitKey, attach, extras),
+      );
+    });
+  }
+
+  /**
+   * Records tool results for the answer that waits for them and returns that answer's events
+   * from here, ending after its next `done` (the continuation's, once every awaited call has
+   * a result). Refused with `no_tool_call_pending`, `tool_call_unknown` or
+   * `tool_result_duplicate`, changing nothing.
+   */
+  submitToolResults(
+    caller: Caller,
+    results: ToolResult[],
+    wire: EventWire,
+  ): Promise<Outcome<ReadableStream<Uint8Array>>> {
+    return outcome(async () => {
+      this.authorize(caller);
+      return await this.openAnswer(wire, (attach) =>
+        this.receiveToolResults(results, caller.limitKey, attach),
+      );
     });
   }
 
@@ -218,10 +254,15 @@ export class ChatSession extends DurableObject<Env> {
       // Every frame counts against the client's request rate, as an HTTP request would.
       await countRequest(this.env, limitKey);
       if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
-      const frame = parseClientFrame(message);
+      const frame = parseClientFrame(message, policyOf(this.env));
       switch (frame.type) {
-        case "prompt":
-          await this.startGeneration(frame.prompt, limitKey);
+        case "prompt": {
+          const { tools, options } = frame;
+          await this.startGeneration(frame.prompt, limitKey, undefined, { tools, options });
+          break;
+        }
+        case "tool-results":
+          await this.receiveToolResults(frame.results, limitKey);
           break;
         case "cancel":
           // Nothing running is not an error: the answer may have ended while the cancel travelled.
@@ -379,13 +420,13 @@ export class ChatSession extends DurableObject<Env> {
     else if (this.generation) this.log.replayTo(client, this.generation.startSeq - 1);
   }
 
-  private async postMessage(
-    prompt: string,
-    limitKey: string,
+  /** The events of the answer `start` begins or continues, on `wire`, ending after its `done`. */
+  private async openAnswer(
     wire: EventWire,
+    start: (attach: (messageId: string) => void) => Promise<void>,
   ): Promise<ReadableStream<Uint8Array>> {
     let body: ReadableStream<Uint8Array> | undefined;
-    await this.startGeneration(prompt, limitKey, (messageId) => {
+    await start((messageId) => {
       body = this.fanout.openSse({ messageId, wire }).body;
     });
     if (!body) throw new SluiceError("internal", "The generation did not start.");
@@ -401,12 +442,19 @@ export class ChatSession extends DurableObject<Env> {
     prompt: string,
     limitKey: string,
     attach?: (messageId: string) => void,
+    extras: Extras = {},
   ): Promise<void> {
     if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
     if (this.generation || this.starting) {
       throw new SluiceError(
         "busy",
         "An answer is already streaming in this session; wait for its done event or cancel it.",
+      );
+    }
+    if (this.toolWait.current()) {
+      throw new SluiceError(
+        "busy",
+        "The answer waits for tool results; send them (tool-results) or cancel it.",
       );
     }
     if (this.store.messageCount() + 2 > MAX_SESSION_MESSAGES) {
@@ -437,6 +485,8 @@ export class ChatSession extends DurableObject<Env> {
     }
     const running: Running = {
       run: new Generation(messageId),
+      extras,
+      continuing: false,
       limitKey,
       // The `start` event is the next one the log numbers.
       startSeq: this.log.lastSeq + 1,
@@ -457,6 +507,73 @@ export class ChatSession extends DurableObject<Env> {
     const start: Unsequenced<SessionEvent> = { type: "start", messageId, userMessageId, prompt };
     // answer() settles every outcome itself; the catch is for what runs after it.
     this.answer(running, provider, start, attach).catch((error: unknown) =>
+      console.error("after an answer", error),
+    );
+  }
+
+  /**
+   * Takes tool results for the waiting answer: each is stored in the answer's parts and
+   * broadcast as `tool-result`; once every awaited call has one, the continuation starts as
+   * the next step of the same message (a generation like a prompt's: slot, quota, `busy`).
+   */
+  private async receiveToolResults(
+    results: readonly ToolResult[],
+    limitKey: string,
+    attach?: (messageId: string) => void,
+  ): Promise<void> {
+    if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
+    if (this.generation || this.starting) {
+      throw new SluiceError(
+        "no_tool_call_pending",
+        "An answer is streaming; no tool results are awaited.",
+      );
+    }
+    const { state, complete } = this.toolWait.accept(results);
+    const message = this.toolWait.message(state);
+    const principal = this.store.owner() ?? "";
+    let usageKey: string | undefined;
+    if (complete) {
+      this.starting = true;
+      try {
+        usageKey = await admitPrompt(this.env, { id: principal, limitKey }, state.messageId);
+      } finally {
+        this.starting = false;
+      }
+    }
+    const { messageId, position } = state;
+    attach?.(messageId);
+    const { parts, events } = this.toolWait.record(state, message, results);
+    for (const event of events) this.emit({ ...event, messageId });
+    if (!complete) {
+      this.toolWait.begin(state);
+      this.log.flush();
+      return;
+    }
+    this.toolWait.clear();
+    this.store.reopenMessage(position);
+    const provider = createProvider(this.env);
+    const step = state.step + 1;
+    const running: Running = {
+      run: new Generation(messageId, step, parts),
+      extras: { tools: state.tools, options: state.options },
+      continuing: true,
+      limitKey,
+      startSeq: this.log.lastSeq + 1,
+      position,
+      ended: false,
+      report: {
+        route: "session",
+        session: this.store.sessionId(),
+        principal,
+        usageKey,
+        provider: provider.name,
+        model: state.options?.model ?? provider.model,
+        startedAt: Date.now(),
+        contextChars: 0,
+      },
+    };
+    this.generation = running;
+    this.answer(running, provider, { type: "step", messageId, step }).catch((error: unknown) =>
       console.error("after an answer", error),
     );
   }
@@ -485,6 +602,8 @@ export class ChatSession extends DurableObject<Env> {
     const { run } = running;
     try {
       attach?.(run.messageId);
+      // `start` and `step` open the step's parts (a `step-start`).
+      run.assembler.apply(start);
       this.emit(start);
       bestEffort("setting the heartbeat alarm", () =>
         this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS),
@@ -494,15 +613,16 @@ export class ChatSession extends DurableObject<Env> {
         this.store.history(),
         this.env.SYSTEM_PROMPT,
         contextBudget(this.env.CONTEXT_BUDGET_CHARS),
+        running.continuing ? run.messageId : undefined,
       );
-      running.report.contextChars = context.reduce(
-        (sum, message) => sum + message.content.length,
-        0,
-      );
-      await run.run(provider, context, stallTimeout(this.env.STALL_TIMEOUT_MS), (content) => {
-        this.emit({ type: "chunk", messageId: run.messageId, content });
+      running.report.contextChars = contextChars(context);
+      const stallMs = stallTimeout(this.env.STALL_TIMEOUT_MS);
+      const { tools, options } = running.extras;
+      const onEvent = (event: PartEvent) => {
+        this.emit({ ...event, messageId: run.messageId });
         this.log.flushIfFull();
-      });
+      };
+      await run.run(provider, context, stallMs, onEvent, { tools, options });
       this.finishAnswer(running);
     } catch (error) {
       this.failAnswer(running, error);
@@ -518,7 +638,16 @@ export class ChatSession extends DurableObject<Env> {
   private finishAnswer(running: Running): void {
     const { run } = running;
     const outcome = run.outcome();
+    const awaited = outcome.status === "complete" ? awaitedCalls(outcome.parts ?? []) : [];
+    // The client runs the tools: the step ends here, and the answer waits for their results.
+    if (awaited.length > 0) outcome.finish = "tool_calls";
     this.store.finishMessage(running.position, outcome);
+    if (awaited.length > 0) {
+      const { messageId, step } = run;
+      const { tools, options } = running.extras;
+      const { position } = running;
+      this.toolWait.begin({ messageId, position, step, awaited, results: [], tools, options });
+    }
     if (run.error && outcome.status !== "cancelled") {
       this.emit({ type: "error", messageId: run.messageId, ...run.error });
     }
@@ -578,10 +707,18 @@ export class ChatSession extends DurableObject<Env> {
     bestEffort("releasing the generation slot", () => releaseSlot(this.env, limitKey, messageId));
   }
 
-  /** Cancels the generation in progress; false when none runs. */
+  /**
+   * Cancels the generation in progress, or drops a wait for tool results (the answer keeps
+   * its parts and becomes `cancelled`, with a `done` for its clients); false when neither.
+   */
   private cancel(): boolean {
     this.generation?.run.cancel();
-    return this.generation !== undefined;
+    if (this.generation) return true;
+    const wait = this.toolWait.drop();
+    if (!wait) return false;
+    this.emit({ type: "done", messageId: wait.messageId, status: "cancelled" });
+    this.log.flush();
+    return true;
   }
 
   /** A client left: with `onAbandon: cancel`, the last one leaving stops the generation. */

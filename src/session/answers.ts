@@ -7,6 +7,8 @@ import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
 import { FrameReader, sessionAnswer } from "../streams/session-answer.ts";
+import type { ToolResult } from "../tools-options.ts";
+import type { Extras } from "./ChatSession.ts";
 import { callerOf, sessionStub, unwrap } from "./calls.ts";
 
 /**
@@ -18,8 +20,8 @@ export const SESSION_SELECT_HEADER = "x-sluice-session";
 /**
  * Asks `prompt` in `session` and returns its answer as it streams; the session stores the
  * turn and shows it live to its other clients. With `create`, a session that does not exist
- * yet is created first (default options). Refusals (`busy`, `session_not_found`, limits)
- * throw before anything is stored.
+ * yet is created first (default options). `extras`: the prompt's client tools and options.
+ * Refusals (`busy`, `session_not_found`, limits, options) throw before anything is stored.
  */
 export async function askSession(
   env: Env,
@@ -27,16 +29,33 @@ export async function askSession(
   session: string,
   prompt: string,
   create = false,
+  extras: Extras = {},
 ): Promise<ReadableStream<AnswerEvent>> {
   const stub = sessionStub(env, session);
   const caller = callerOf(principal, session);
-  let asked = await stub.ask(caller, prompt, "frames");
+  let asked = await stub.ask(caller, prompt, "frames", extras);
   if (create && !asked.ok && asked.error.code === "session_not_found") {
     // Creating is idempotent, so two first requests racing here both land in one session.
     unwrap(await stub.create(caller, { onAbandon: "continue" }));
-    asked = await stub.ask(caller, prompt, "frames");
+    asked = await stub.ask(caller, prompt, "frames", extras);
   }
   return sessionAnswer(new FrameReader(unwrap(asked)));
+}
+
+/**
+ * Sends the results of the tool calls the answer in `session` waits for, and returns the
+ * continuation as it streams (from its `step` to its `done`). Refusals (`no_tool_call_pending`,
+ * `tool_call_unknown`, `tool_result_duplicate`) throw and change nothing.
+ */
+export async function submitResults(
+  env: Env,
+  principal: Principal,
+  session: string,
+  results: ToolResult[],
+): Promise<ReadableStream<AnswerEvent>> {
+  const stub = sessionStub(env, session);
+  const submitted = await stub.submitToolResults(callerOf(principal, session), results, "frames");
+  return sessionAnswer(new FrameReader(unwrap(submitted)));
 }
 
 /**

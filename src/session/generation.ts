@@ -1,14 +1,66 @@
-/** One generation: reads a provider's event stream into an answer, and can be cancelled at once. */
+/**
+ * One generation (one step of an answer): reads a provider's event stream into session
+ * events and the message's parts, and can be cancelled at once.
+ */
 import type { ErrorCode } from "../errors.ts";
 import { toSluiceError } from "../errors.ts";
-import type { CallReport, ChatMessage, Provider, Usage } from "../providers/types.ts";
+import type { MessagePart, RequestOptions, ToolDefinition } from "../protocol.ts";
+import type {
+  CallReport,
+  ChatMessage,
+  Provider,
+  UpstreamEvent,
+  Usage,
+} from "../providers/types.ts";
 import { StallWatchdog } from "../streams/stall-watchdog.ts";
+import { type PartEvent, PartsAssembler, partsText } from "./parts.ts";
 import type { MessageOutcome } from "./store.ts";
+
+/** What a step sends upstream besides the conversation. */
+export interface StepRequest {
+  tools?: ToolDefinition[] | undefined;
+  options?: RequestOptions | undefined;
+}
+
+/** The session event of one upstream event, or undefined for usage, finish and error. */
+export function partEvent(event: UpstreamEvent, step: number): PartEvent | undefined {
+  switch (event.type) {
+    case "text":
+      return { type: "chunk", content: event.text };
+    case "reasoning-start":
+      return { type: "reasoning-start", partId: `s${step}-${event.id}` };
+    case "reasoning-delta":
+      return { type: "reasoning-delta", partId: `s${step}-${event.id}`, content: event.text };
+    case "reasoning-end": {
+      const end: PartEvent = { type: "reasoning-end", partId: `s${step}-${event.id}` };
+      if (event.signature !== undefined) end.signature = event.signature;
+      if (event.redactedData !== undefined) end.redactedData = event.redactedData;
+      return end;
+    }
+    case "tool-call-start":
+      return { type: "tool-call-start", toolCallId: event.id, toolName: event.name };
+    case "tool-call-delta":
+      return { type: "tool-call-delta", toolCallId: event.id, inputDelta: event.arguments };
+    case "tool-call-end":
+      return { type: "tool-call", toolCallId: event.id, toolName: event.name, input: event.input };
+    case "tool-call-invalid":
+      return {
+        type: "tool-call-error",
+        toolCallId: event.id,
+        toolName: event.name,
+        inputText: event.arguments,
+        message: event.message,
+      };
+    default:
+      return undefined;
+  }
+}
 
 export class Generation {
   /** Aborts the upstream call: fired by cancel, the stall watchdog or shutdown. */
   readonly controller = new AbortController();
-  private text = "";
+  /** The whole message's parts: earlier steps' (a continuation), then this step's. */
+  readonly assembler: PartsAssembler;
   private usage: Usage | undefined;
   private finish: string | undefined;
   private failure: { code: ErrorCode; message: string } | undefined;
@@ -18,7 +70,17 @@ export class Generation {
   /** When its first text arrived (ms since the epoch), for the time to first token. */
   firstTextAt: number | undefined;
 
-  constructor(readonly messageId: string) {}
+  /**
+   * `step` 0 is an answer's first upstream call; a continuation after tool results is 1, 2, ...
+   * and starts from the message's stored `parts`.
+   */
+  constructor(
+    readonly messageId: string,
+    readonly step = 0,
+    parts: readonly MessagePart[] = [],
+  ) {
+    this.assembler = new PartsAssembler(parts);
+  }
 
   /** Stops the upstream call; no text read after this is used. */
   cancel(): void {
@@ -33,7 +95,8 @@ export class Generation {
   }
 
   /**
-   * Streams the answer, calling `onText` for each piece; resolves when the generation ends.
+   * Streams the answer, calling `onEvent` for each part event (text is `chunk`); resolves
+   * when the generation ends.
    * Once `provider.stream()` resolved, no upstream byte for `stallMs` fails it with
    * `upstream_stalled`. The wait before that is the provider's: the one from `createProvider`
    * resolves at the first text and bounds the wait with its connect and first-token timeouts.
@@ -42,7 +105,8 @@ export class Generation {
     provider: Provider,
     messages: ChatMessage[],
     stallMs: number,
-    onText: (text: string) => void,
+    onEvent: (event: PartEvent) => void,
+    extra: StepRequest = {},
   ): Promise<void> {
     const watchdog = new StallWatchdog(stallMs, () =>
       this.fail(
@@ -53,6 +117,8 @@ export class Generation {
     try {
       const events = await provider.stream({
         messages,
+        ...(extra.tools === undefined ? {} : { tools: extra.tools }),
+        ...(extra.options === undefined ? {} : { options: extra.options }),
         signal: this.controller.signal,
         onActivity: () => watchdog.poke(),
         report: this.call,
@@ -63,12 +129,14 @@ export class Generation {
       for (;;) {
         const event = await events.next();
         if (event === undefined || this.controller.signal.aborted) break;
+        const part = partEvent(event, this.step);
+        if (part) {
+          if (part.type === "chunk") this.firstTextAt ??= Date.now();
+          this.assembler.apply(part);
+          onEvent(part);
+          continue;
+        }
         switch (event.type) {
-          case "text":
-            this.firstTextAt ??= Date.now();
-            this.text += event.text;
-            onText(event.text);
-            break;
           case "usage":
             this.usage = event.usage;
             break;
@@ -78,14 +146,14 @@ export class Generation {
           case "error":
             this.failure ??= { code: event.code, message: event.message };
             break;
-          default: // Reasoning and tool-call parts are not stored yet (issue 12).
+          default:
         }
       }
     } catch (error) {
       if (this.controller.signal.aborted) return;
       const failure = toSluiceError(error);
       if (failure.code === "internal") console.error("generation failed", error);
-      // Also stops the upstream, which a throw from `onText` would otherwise leave streaming.
+      // Also stops the upstream, which a throw from `onEvent` would otherwise leave streaming.
       this.fail(failure.code, failure.message);
     } finally {
       watchdog.stop();
@@ -97,17 +165,25 @@ export class Generation {
     return this.failure;
   }
 
+  /** The answer's text so far, every step's. */
+  get text(): string {
+    return partsText(this.assembler.parts);
+  }
+
   /** How the answer ended, as it is stored. */
   outcome(): MessageOutcome {
+    const parts = this.assembler.parts;
+    const produced = parts.some((part) => part.type !== "step-start");
     const status = this.cancelled
       ? "cancelled"
       : this.failure
-        ? this.text === ""
-          ? "error"
-          : "incomplete"
+        ? produced
+          ? "incomplete"
+          : "error"
         : "complete";
     return {
-      content: this.text,
+      content: partsText(parts),
+      parts,
       status,
       finish: this.finish,
       errorCode: this.failure?.code,

@@ -1,6 +1,7 @@
 /** What a session does after a restart or eviction cut its generation short. */
 import type { SessionEvent } from "../protocol.ts";
 import type { Unsequenced } from "./event-log.ts";
+import { PartsAssembler, partsText } from "./parts.ts";
 import type { SessionStore } from "./store.ts";
 
 const MESSAGE = "The relay restarted during this answer; the text up to the restart is kept.";
@@ -18,12 +19,18 @@ export function recoverInterrupted(
   if (orphans.length === 0) return;
   const stored = store.eventsAfter(0);
   for (const { position, id: messageId } of orphans) {
-    const content = stored
-      .map((event) =>
-        event.type === "chunk" && event.messageId === messageId ? event.content : "",
-      )
-      .join("");
-    store.finishMessage(position, { content, status: "incomplete", errorCode: "interrupted" });
+    // Its parts from its stored events (every step's: events are pruned only at a new prompt).
+    const assembler = new PartsAssembler();
+    for (const event of stored) if (event.messageId === messageId) assembler.apply(event);
+    const parts =
+      assembler.parts.length > 0 ? assembler.parts : (store.messageAt(position)?.parts ?? []);
+    const content = partsText(parts);
+    store.finishMessage(position, {
+      content,
+      parts,
+      status: "incomplete",
+      errorCode: "interrupted",
+    });
     emit({ type: "error", messageId, code: "interrupted", message: MESSAGE });
     emit({ type: "done", messageId, status: "incomplete" });
   }

@@ -10,9 +10,21 @@
  */
 import type { ErrorCode } from "../errors.ts";
 import { ERROR_STATUS } from "../errors.ts";
-import type { MessageStatus, SessionEvent, SessionOptions, StoredMessage } from "../protocol.ts";
+import type {
+  MessagePart,
+  MessageStatus,
+  SessionEvent,
+  SessionOptions,
+  StoredMessage,
+} from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
-import { boundBytes, MAX_BOUND_BYTES, MAX_SQL_ROW_BYTES, splitUtf8 } from "./row-limit.ts";
+import {
+  boundBytes,
+  MAX_BOUND_BYTES,
+  MAX_PIECE_BYTES,
+  MAX_SQL_ROW_BYTES,
+  splitUtf8,
+} from "./row-limit.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,11 +57,28 @@ CREATE TABLE IF NOT EXISTS event_pieces (
   piece INTEGER NOT NULL,
   frames TEXT NOT NULL,
   PRIMARY KEY (first_seq, piece)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS message_part_pieces (
+  position INTEGER NOT NULL,
+  piece INTEGER NOT NULL,
+  parts TEXT NOT NULL,
+  PRIMARY KEY (position, piece)
 ) WITHOUT ROWID;`;
+
+/**
+ * Columns added after the first schema, each with the statement that adds it: a database
+ * written before them gets them when it opens (old rows read them as NULL).
+ */
+const ADDED_COLUMNS = {
+  /** An assistant message's parts as JSON (its first piece; the rest in message_part_pieces). NULL: one text part. */
+  parts: "ALTER TABLE messages ADD COLUMN parts TEXT",
+} as const;
 
 /** How an assistant message ended. */
 export interface MessageOutcome {
   content: string;
+  /** The answer's parts; left out, the message is one text part (`content`). */
+  parts?: MessagePart[];
   status: Exclude<MessageStatus, "streaming">;
   finish?: string;
   errorCode?: ErrorCode;
@@ -68,12 +97,23 @@ function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && value in ERROR_STATUS;
 }
 
+/** Stored parts JSON (our own rows), or the one text part of a row written without parts. */
+function partsOf(json: SqlStorageValue | undefined, content: string): MessagePart[] {
+  if (typeof json === "string") {
+    const parsed: unknown = JSON.parse(json);
+    if (Array.isArray(parsed)) return parsed;
+  }
+  return content === "" ? [] : [{ type: "text", text: content }];
+}
+
 function toMessage(row: Row): StoredMessage {
   const role = row.role === "assistant" ? "assistant" : "user";
+  const content = String(row.content);
   const message: StoredMessage = {
     id: String(row.id),
     role,
-    content: String(row.content),
+    content,
+    parts: partsOf(row.parts, content),
     status: isStatus(row.status) ? row.status : "incomplete",
     createdAt: Number(row.created_at),
   };
@@ -95,6 +135,15 @@ export class SessionStore {
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
     this.sql.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Adds the columns a database written by an older schema lacks (docs/storage.md "Migrations"). */
+  private migrate(): void {
+    const have = new Set(this.rows("PRAGMA table_info(messages)").map((row) => String(row.name)));
+    for (const [column, statement] of Object.entries(ADDED_COLUMNS)) {
+      if (!have.has(column)) this.sql.exec(statement);
+    }
   }
 
   /**
@@ -199,12 +248,46 @@ export class SessionStore {
 
   /** The whole history, oldest first. */
   history(): StoredMessage[] {
-    const rows = this.rows("SELECT * FROM messages ORDER BY position");
+    return this.messages("SELECT * FROM messages ORDER BY position");
+  }
+
+  /** The message at `position`, if there is one. */
+  messageAt(position: number): StoredMessage | undefined {
+    return this.messages("SELECT * FROM messages WHERE position = ?", position)[0];
+  }
+
+  private messages(query: string, ...bindings: SqlStorageValue[]): StoredMessage[] {
+    const rows = this.rows(query, ...bindings);
+    if (rows.length === 0) return [];
     const rest = this.pieces("SELECT position AS key, content AS text FROM message_pieces");
+    const partsRest = this.pieces("SELECT position AS key, parts AS text FROM message_part_pieces");
     return rows.map((row) => {
-      const more = rest.get(Number(row.position));
-      return toMessage(more ? { ...row, content: String(row.content) + more } : row);
+      const key = Number(row.position);
+      const more = rest.get(key);
+      const moreParts = partsRest.get(key);
+      return toMessage({
+        ...row,
+        content: String(row.content) + (more ?? ""),
+        parts: typeof row.parts === "string" ? row.parts + (moreParts ?? "") : null,
+      });
     });
+  }
+
+  /** A meta value (the tool wait, settings), if set. */
+  meta(key: string): string | undefined {
+    const [row] = this.rows("SELECT value FROM meta WHERE key = ?", key);
+    return row === undefined ? undefined : String(row.value);
+  }
+
+  /** Sets (or with `undefined`, deletes) a meta value; one row. */
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.write("DELETE FROM meta WHERE key = ?", key);
+    else this.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  /** Marks the finished message at `position` as `streaming` again: a continuation writes it. */
+  reopenMessage(position: number): void {
+    this.write("UPDATE messages SET status = 'streaming' WHERE position = ?", position);
   }
 
   /** The pieces after the first of each long text, joined per key (`key`, `text` columns). */
@@ -241,14 +324,22 @@ export class SessionStore {
     });
   }
 
-  /** Records how the assistant message at `position` ended; a long answer in pieces. */
+  /**
+   * Records how the assistant message at `position` ended; a long answer in pieces. With
+   * parts, the text and the parts JSON share the row, so each is cut at half a piece.
+   */
   finishMessage(position: number, outcome: MessageOutcome): void {
-    const [first = "", ...rest] = splitUtf8(outcome.content);
+    const pieceBytes = outcome.parts ? MAX_PIECE_BYTES / 2 : MAX_PIECE_BYTES;
+    const [first = "", ...rest] = splitUtf8(outcome.content, pieceBytes);
+    const [firstParts, ...restParts] = outcome.parts
+      ? splitUtf8(JSON.stringify(outcome.parts), pieceBytes)
+      : [null];
     this.storage.transactionSync(() => {
       this.write(
-        `UPDATE messages SET content = ?, status = ?, finish = ?, error_code = ?, input_tokens = ?,
-         output_tokens = ? WHERE position = ?`,
+        `UPDATE messages SET content = ?, parts = ?, status = ?, finish = ?, error_code = ?,
+         input_tokens = ?, output_tokens = ? WHERE position = ?`,
         first,
+        firstParts ?? null,
         outcome.status,
         outcome.finish ?? null,
         outcome.errorCode ?? null,
@@ -261,6 +352,17 @@ export class SessionStore {
       for (const [index, piece] of rest.entries()) {
         this.write(
           "INSERT INTO message_pieces (position, piece, content) VALUES (?, ?, ?)",
+          position,
+          index + 1,
+          piece,
+        );
+      }
+      if (restParts.length > 0 || outcome.parts) {
+        this.write("DELETE FROM message_part_pieces WHERE position = ?", position);
+      }
+      for (const [index, piece] of restParts.entries()) {
+        this.write(
+          "INSERT INTO message_part_pieces (position, piece, parts) VALUES (?, ?, ?)",
           position,
           index + 1,
           piece,

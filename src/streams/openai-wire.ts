@@ -16,6 +16,34 @@ export interface OpenAIUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** The reasoning share of `completion_tokens`, when the upstream reported it. */
+  completion_tokens_details?: { reasoning_tokens: number };
+}
+
+/**
+ * A streamed tool call piece. The first piece of each call has `id`, `type` and
+ * `function.name` (and `arguments: ""`); the later ones only `index` and argument text.
+ */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
+
+/** A whole tool call (non-streaming `message.tool_calls`). */
+export interface MessageToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** What one chunk adds to the message. `reasoning_content` is DeepSeek's name for reasoning. */
+export interface ChunkDelta {
+  role?: "assistant";
+  content?: string;
+  reasoning_content?: string;
+  tool_calls?: ToolCallDelta[];
 }
 
 /** A `chat.completion.chunk`: one piece of a streamed answer. */
@@ -28,7 +56,7 @@ export interface ChatCompletionChunk {
   /** One choice while the answer streams; none on the usage chunk. */
   choices: Array<{
     index: 0;
-    delta: { role?: "assistant"; content?: string };
+    delta: ChunkDelta;
     logprobs: null;
     finish_reason: OpenAIFinishReason | null;
   }>;
@@ -44,7 +72,14 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: 0;
-    message: { role: "assistant"; content: string; refusal: null };
+    message: {
+      role: "assistant";
+      /** Null when the answer is only tool calls, as OpenAI sends it. */
+      content: string | null;
+      refusal: null;
+      reasoning_content?: string;
+      tool_calls?: MessageToolCall[];
+    };
     logprobs: null;
     finish_reason: OpenAIFinishReason;
   }>;
@@ -73,12 +108,16 @@ export function openaiFinishReason(finish: string | undefined): OpenAIFinishReas
 }
 
 function openaiUsage(usage: Usage): OpenAIUsage {
-  const { inputTokens, outputTokens } = usage;
-  return {
+  const { inputTokens, outputTokens, reasoningTokens } = usage;
+  const counted: OpenAIUsage = {
     prompt_tokens: inputTokens,
     completion_tokens: outputTokens,
     total_tokens: inputTokens + outputTokens,
   };
+  if (reasoningTokens !== undefined) {
+    counted.completion_tokens_details = { reasoning_tokens: reasoningTokens };
+  }
+  return counted;
 }
 
 function errorType(code: ErrorCode): string {
@@ -112,25 +151,63 @@ export function openaiErrorResponse(error: SluiceError, retry = true): Response 
 
 /** A whole answer as a `chat.completion`. */
 export function openaiCompletion(meta: CompletionMeta, answer: CollectedAnswer): ChatCompletion {
+  const calls = answer.toolCalls;
+  const message: ChatCompletion["choices"][number]["message"] = {
+    role: "assistant",
+    content: answer.text === "" && calls.length > 0 ? null : answer.text,
+    refusal: null,
+  };
+  if (answer.reasoning !== "") message.reasoning_content = answer.reasoning;
+  if (calls.length > 0) {
+    message.tool_calls = calls.map(({ id, name, arguments: args }) => ({
+      id,
+      type: "function",
+      function: { name, arguments: args },
+    }));
+  }
   const completion: ChatCompletion = {
     ...meta,
     object: "chat.completion",
     choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: answer.text, refusal: null },
-        logprobs: null,
-        finish_reason: openaiFinishReason(answer.finish),
-      },
+      { index: 0, message, logprobs: null, finish_reason: openaiFinishReason(answer.finish) },
     ],
   };
   if (answer.usage) completion.usage = openaiUsage(answer.usage);
   return completion;
 }
 
+/** Where each tool call of one answer stands: its `index`, and whether argument text went out. */
+class ToolCallIndexes {
+  private readonly calls = new Map<string, { index: number; sent: boolean }>();
+
+  /** The call's first delta, or undefined when it already started. */
+  start(toolCallId: string, name: string, args = ""): ToolCallDelta | undefined {
+    if (this.calls.has(toolCallId)) return undefined;
+    const index = this.calls.size;
+    this.calls.set(toolCallId, { index, sent: args !== "" });
+    return { index, id: toolCallId, type: "function", function: { name, arguments: args } };
+  }
+
+  /** A later delta with argument text only; undefined for a call that never started. */
+  arguments(toolCallId: string, args: string): ToolCallDelta | undefined {
+    const call = this.calls.get(toolCallId);
+    if (!call || args === "") return undefined;
+    call.sent = true;
+    return { index: call.index, function: { arguments: args } };
+  }
+
+  /** At a call's end: the whole arguments if none went out yet (a call that came in one piece). */
+  end(toolCallId: string, name: string, args: string): ToolCallDelta | undefined {
+    const call = this.calls.get(toolCallId);
+    if (!call) return this.start(toolCallId, name, args);
+    return call.sent ? undefined : this.arguments(toolCallId, args);
+  }
+}
+
 /**
  * An answer as `chat.completion.chunk` SSE, event by event (the text each event becomes, one
- * encoder per answer): a role chunk, a chunk per piece of text, a finish
+ * encoder per answer): a role chunk, a chunk per piece of text, reasoning
+ * (`reasoning_content`) or tool call (`tool_calls`, numbered by `index` in start order), a finish
  * chunk, the usage chunk when asked for (and known), then `data: [DONE]`. The chunks' `id` is
  * the answer's message id, from its `start`. An error becomes one `data: {"error": ...}`
  * message, which the official clients raise as an APIError, and the stream ends there without
@@ -141,10 +218,7 @@ export function openaiChunks(
   includeUsage: boolean,
 ): (event: AnswerEvent) => string {
   const meta: CompletionMeta = { id: "", created, model };
-  const chunk = (
-    delta: ChatCompletionChunk["choices"][number]["delta"],
-    finish: OpenAIFinishReason | null = null,
-  ): string => {
+  const chunk = (delta: ChunkDelta, finish: OpenAIFinishReason | null = null): string => {
     const body: ChatCompletionChunk = {
       ...meta,
       object: "chat.completion.chunk",
@@ -154,6 +228,9 @@ export function openaiChunks(
     return jsonFrame(body);
   };
   let failed = false;
+  const calls = new ToolCallIndexes();
+  const toolCall = (delta: ToolCallDelta | undefined) =>
+    delta ? chunk({ tool_calls: [delta] }) : "";
   return (event) => {
     if (failed) return "";
     switch (event.type) {
@@ -162,6 +239,16 @@ export function openaiChunks(
         return chunk({ role: "assistant", content: "" });
       case "text":
         return chunk({ content: event.text });
+      case "reasoning-delta":
+        return chunk({ reasoning_content: event.text });
+      case "tool-call-start":
+        return toolCall(calls.start(event.toolCallId, event.toolName));
+      case "tool-call-delta":
+        return toolCall(calls.arguments(event.toolCallId, event.inputDelta));
+      case "tool-call":
+        return toolCall(calls.end(event.toolCallId, event.toolName, JSON.stringify(event.input)));
+      case "tool-call-error":
+        return toolCall(calls.end(event.toolCallId, event.toolName, event.inputText));
       case "error":
         failed = true;
         return jsonFrame(openaiErrorBody(event.code, event.message));
@@ -178,6 +265,8 @@ export function openaiChunks(
         }
         return text + DONE_FRAME;
       }
+      default:
+        return "";
     }
   };
 }

@@ -8,6 +8,7 @@ import type { MessageStatus } from "../protocol.ts";
 import type {
   CallReport,
   ChatMessage,
+  GenerationRequest,
   Provider,
   UpstreamEvent,
   UpstreamEvents,
@@ -19,6 +20,8 @@ import { StallWatchdog } from "./stall-watchdog.ts";
 export interface ProviderAnswerOptions {
   provider: Provider;
   messages: ChatMessage[];
+  /** Tools, options and pass-through fields of the request, sent upstream by the provider. */
+  request?: Pick<GenerationRequest, "tools" | "options" | "openaiPassThrough">;
   /** The answer's id (the `start` event's messageId). */
   messageId: string;
   /** Milliseconds without an upstream byte before the answer fails as `upstream_stalled`. */
@@ -35,6 +38,11 @@ export interface EndedAnswer {
   call: CallReport;
   firstTextAt: number | undefined;
   answerChars: number;
+}
+
+/** A stateless answer is one step: its parts are named as a session's step 0 names them. */
+function partId(id: string): string {
+  return `s0-${id}`;
 }
 
 /**
@@ -69,6 +77,7 @@ export async function providerAnswer(
   let events: UpstreamEvents;
   try {
     events = await provider.stream({
+      ...options.request,
       messages,
       signal: abort.signal,
       onActivity: () => watchdog.poke(),
@@ -118,6 +127,48 @@ export async function providerAnswer(
               text += event.text;
               controller.enqueue({ type: "text", text: event.text });
               return;
+            case "reasoning-start":
+              return controller.enqueue({ type: "reasoning-start", id: partId(event.id) });
+            case "reasoning-delta":
+              return controller.enqueue({
+                type: "reasoning-delta",
+                id: partId(event.id),
+                text: event.text,
+              });
+            case "reasoning-end":
+              return controller.enqueue({
+                type: "reasoning-end",
+                id: partId(event.id),
+                signature: event.signature,
+                redactedData: event.redactedData,
+              });
+            case "tool-call-start":
+              return controller.enqueue({
+                type: "tool-call-start",
+                toolCallId: event.id,
+                toolName: event.name,
+              });
+            case "tool-call-delta":
+              return controller.enqueue({
+                type: "tool-call-delta",
+                toolCallId: event.id,
+                inputDelta: event.arguments,
+              });
+            case "tool-call-end":
+              return controller.enqueue({
+                type: "tool-call",
+                toolCallId: event.id,
+                toolName: event.name,
+                input: event.input,
+              });
+            case "tool-call-invalid":
+              return controller.enqueue({
+                type: "tool-call-error",
+                toolCallId: event.id,
+                toolName: event.name,
+                inputText: event.arguments,
+                message: event.message,
+              });
             case "usage":
               usage = event.usage;
               break;

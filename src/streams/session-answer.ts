@@ -12,7 +12,23 @@ import type { AnswerEvent, AnswerStatus } from "./answer-events.ts";
 /** The frames this module understands; the others (history, pong) are skipped. */
 export type SessionFrame = Extract<
   ServerEvent,
-  { type: "session" | "start" | "chunk" | "error" | "done" }
+  {
+    type:
+      | "session"
+      | "start"
+      | "chunk"
+      | "reasoning-start"
+      | "reasoning-delta"
+      | "reasoning-end"
+      | "tool-call-start"
+      | "tool-call-delta"
+      | "tool-call"
+      | "tool-call-error"
+      | "tool-result"
+      | "step"
+      | "error"
+      | "done";
+  }
 >;
 
 const STATUSES: readonly string[] = ["complete", "incomplete", "error", "cancelled"];
@@ -52,6 +68,75 @@ export function parseSessionFrame(data: string): SessionFrame | undefined {
       if (seq === undefined || messageId === undefined || content === undefined) break;
       return { type: "chunk", seq, messageId, content };
     }
+    case "reasoning-start": {
+      const partId = readString(frame, "partId");
+      if (seq === undefined || messageId === undefined || !partId) break;
+      return { type: "reasoning-start", seq, messageId, partId };
+    }
+    case "reasoning-delta": {
+      const partId = readString(frame, "partId");
+      const content = readString(frame, "content");
+      if (seq === undefined || messageId === undefined || !partId || content === undefined) break;
+      return { type: "reasoning-delta", seq, messageId, partId, content };
+    }
+    case "reasoning-end": {
+      const partId = readString(frame, "partId");
+      if (seq === undefined || messageId === undefined || !partId) break;
+      const { signature, redactedData } = frame;
+      if (signature !== undefined && typeof signature !== "string") break;
+      if (redactedData !== undefined && typeof redactedData !== "string") break;
+      const end: SessionFrame = { type: "reasoning-end", seq, messageId, partId };
+      if (signature !== undefined) end.signature = signature;
+      if (redactedData !== undefined) end.redactedData = redactedData;
+      return end;
+    }
+    case "tool-call-start": {
+      const toolCallId = readString(frame, "toolCallId");
+      const toolName = readString(frame, "toolName");
+      if (seq === undefined || messageId === undefined || !toolCallId || !toolName) break;
+      return { type: "tool-call-start", seq, messageId, toolCallId, toolName };
+    }
+    case "tool-call-delta": {
+      const toolCallId = readString(frame, "toolCallId");
+      const inputDelta = readString(frame, "inputDelta");
+      if (seq === undefined || messageId === undefined || !toolCallId) break;
+      if (inputDelta === undefined) break;
+      return { type: "tool-call-delta", seq, messageId, toolCallId, inputDelta };
+    }
+    case "tool-call": {
+      const toolCallId = readString(frame, "toolCallId");
+      const toolName = readString(frame, "toolName");
+      const input = readObject(frame, "input");
+      if (seq === undefined || messageId === undefined || !toolCallId || !toolName) break;
+      if (input === undefined) break;
+      return { type: "tool-call", seq, messageId, toolCallId, toolName, input };
+    }
+    case "tool-call-error": {
+      const toolCallId = readString(frame, "toolCallId");
+      const toolName = readString(frame, "toolName");
+      const inputText = readString(frame, "inputText");
+      const message = readString(frame, "message");
+      if (seq === undefined || messageId === undefined || !toolCallId || !toolName) break;
+      if (inputText === undefined || message === undefined) break;
+      return { type: "tool-call-error", seq, messageId, toolCallId, toolName, inputText, message };
+    }
+    case "tool-result": {
+      const toolCallId = readString(frame, "toolCallId");
+      if (seq === undefined || messageId === undefined || !toolCallId) break;
+      // Exactly one of the two: a result is its output or the tool's error.
+      const hasOutput = Object.hasOwn(frame, "output");
+      const errorText = readString(frame, "errorText");
+      if (hasOutput === (errorText !== undefined)) break;
+      if (errorText !== undefined) {
+        return { type: "tool-result", seq, messageId, toolCallId, errorText };
+      }
+      return { type: "tool-result", seq, messageId, toolCallId, output: frame.output };
+    }
+    case "step": {
+      const step = readCount(frame, "step");
+      if (seq === undefined || messageId === undefined || step === undefined || step < 1) break;
+      return { type: "step", seq, messageId, step };
+    }
     case "error": {
       const { code } = frame;
       const message = readString(frame, "message") ?? "";
@@ -82,7 +167,54 @@ function readUsage(usage: Record<string, unknown> | undefined): Usage | undefine
   const inputTokens = readCount(usage, "inputTokens");
   const outputTokens = readCount(usage, "outputTokens");
   if (inputTokens === undefined || outputTokens === undefined) return undefined;
-  return { inputTokens, outputTokens };
+  const reasoningTokens = readCount(usage, "reasoningTokens");
+  return reasoningTokens === undefined
+    ? { inputTokens, outputTokens }
+    : { inputTokens, outputTokens, reasoningTokens };
+}
+
+/** The answer event of one of the answer's own part frames (text, reasoning, tool calls, results). */
+function partEvent(frame: SessionFrame): AnswerEvent | undefined {
+  switch (frame.type) {
+    case "chunk":
+      return { type: "text", text: frame.content };
+    case "reasoning-start":
+      return { type: "reasoning-start", id: frame.partId };
+    case "reasoning-delta":
+      return { type: "reasoning-delta", id: frame.partId, text: frame.content };
+    case "reasoning-end": {
+      const { partId: id, signature, redactedData } = frame;
+      return { type: "reasoning-end", id, signature, redactedData };
+    }
+    case "tool-call-start": {
+      const { toolCallId, toolName } = frame;
+      return { type: "tool-call-start", toolCallId, toolName };
+    }
+    case "tool-call-delta": {
+      const { toolCallId, inputDelta } = frame;
+      return { type: "tool-call-delta", toolCallId, inputDelta };
+    }
+    case "tool-call": {
+      const { toolCallId, toolName, input } = frame;
+      return { type: "tool-call", toolCallId, toolName, input };
+    }
+    case "tool-call-error": {
+      const { toolCallId, toolName, inputText, message } = frame;
+      return { type: "tool-call-error", toolCallId, toolName, inputText, message };
+    }
+    case "tool-result":
+      return "errorText" in frame
+        ? { type: "tool-result", toolCallId: frame.toolCallId, errorText: frame.errorText }
+        : { type: "tool-result", toolCallId: frame.toolCallId, output: frame.output };
+    case "step":
+      return { type: "step", step: frame.step };
+    case "error":
+      return "seq" in frame
+        ? { type: "error", code: frame.code, message: frame.message }
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -130,9 +262,11 @@ export class FrameReader {
 
 /**
  * The first answer in `frames`, as answer events: from its `start` to its `done`, after which
- * the stream ends (and the session's stream is cancelled, so a live `follow` closes). Frames of
- * other messages are ignored. A connection-level error (events no longer kept) ends the answer;
- * a stream that stops before `done` ends it as `interrupted`.
+ * the stream ends (and the session's stream is cancelled, so a live `follow` closes). A stream
+ * that is a continuation (tool results sent) begins with `step` instead: the answer then
+ * starts there, as `start` then `step`. Frames of other messages are ignored. A
+ * connection-level error (events no longer kept) ends the answer; a stream that stops before
+ * `done` ends it as `interrupted`.
  */
 export function sessionAnswer(frames: FrameReader): ReadableStream<AnswerEvent> {
   let messageId: string | undefined;
@@ -159,25 +293,19 @@ export function sessionAnswer(frames: FrameReader): ReadableStream<AnswerEvent> 
             controller.enqueue({ type: "error", code: frame.code, message: frame.message });
             return end(controller, { type: "end", status: messageId ? "incomplete" : "error" });
           }
-          if (frame.type === "start" && messageId === undefined) {
+          if (messageId === undefined && (frame.type === "start" || frame.type === "step")) {
             messageId = frame.messageId;
-            return controller.enqueue({ type: "start", messageId });
+            controller.enqueue({ type: "start", messageId });
+            if (frame.type === "step") controller.enqueue({ type: "step", step: frame.step });
+            return;
           }
           if (!("messageId" in frame) || frame.messageId !== messageId) continue;
-          switch (frame.type) {
-            case "chunk":
-              return controller.enqueue({ type: "text", text: frame.content });
-            case "error":
-              return controller.enqueue({
-                type: "error",
-                code: frame.code,
-                message: frame.message,
-              });
-            case "done": {
-              const { status, finish, usage } = frame;
-              return end(controller, { type: "end", status, finish, usage });
-            }
+          if (frame.type === "done") {
+            const { status, finish, usage } = frame;
+            return end(controller, { type: "end", status, finish, usage });
           }
+          const event = partEvent(frame);
+          if (event) return controller.enqueue(event);
         }
       },
       cancel: (reason) => frames.cancel(reason),

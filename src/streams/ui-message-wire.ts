@@ -17,16 +17,40 @@ export type UIFinishReason =
   | "interrupted"
   | "other";
 
+/** Provider data a reasoning part carries back (Anthropic's thinking signature). */
+export type UIReasoningMetadata = {
+  /** `signature` and/or `redactedData`; a type, not an interface, so it fits the SDK's records. */
+  anthropic: Record<string, string>;
+};
+
 /** The chunks we emit. */
 export type UIChunk =
   /** The message begins; the id is the answer's id in the session's history. */
   | { type: "start"; messageId?: string }
-  /** One model call begins (a `step-start` part). Sluice makes exactly one per answer. */
+  /** One model call begins (a `step-start` part): one per step of the answer. */
   | { type: "start-step" }
   /** A text part begins; its deltas and end carry the same id. */
   | { type: "text-start"; id: string }
   | { type: "text-delta"; id: string; delta: string }
   | { type: "text-end"; id: string }
+  /** A reasoning part, like a text part; its end carries Anthropic's signature when there is one. */
+  | { type: "reasoning-start"; id: string }
+  | { type: "reasoning-delta"; id: string; delta: string }
+  | { type: "reasoning-end"; id: string; providerMetadata?: UIReasoningMetadata }
+  /** A tool call begins; argument text follows, then the parsed input (or why it is invalid). */
+  | { type: "tool-input-start"; toolCallId: string; toolName: string }
+  | { type: "tool-input-delta"; toolCallId: string; inputTextDelta: string }
+  | { type: "tool-input-available"; toolCallId: string; toolName: string; input: unknown }
+  | {
+      type: "tool-input-error";
+      toolCallId: string;
+      toolName: string;
+      input: unknown;
+      errorText: string;
+    }
+  /** A client's result of a call. */
+  | { type: "tool-output-available"; toolCallId: string; output: unknown }
+  | { type: "tool-output-error"; toolCallId: string; errorText: string }
   | { type: "finish-step" }
   /** The message is complete. */
   | { type: "finish"; finishReason?: UIFinishReason }
@@ -38,8 +62,19 @@ export type UIChunk =
 /** The header that tells the AI SDK this is a UI message stream, on top of the SSE headers. */
 export const UI_MESSAGE_STREAM_HEADERS = { "x-vercel-ai-ui-message-stream": "v1" } as const;
 
-/** The one text part of an answer. */
-const TEXT_ID = "text";
+/** A text part's id: `text` for the first of an answer's stream, then `text-1`, `text-2`, ... */
+function textId(count: number): string {
+  return count === 0 ? "text" : `text-${count}`;
+}
+
+function reasoningEnd(event: Extract<AnswerEvent, { type: "reasoning-end" }>): UIChunk {
+  const { id, signature, redactedData } = event;
+  if (signature === undefined && redactedData === undefined) return { type: "reasoning-end", id };
+  const anthropic: Record<string, string> = {};
+  if (signature !== undefined) anthropic.signature = signature;
+  if (redactedData !== undefined) anthropic.redactedData = redactedData;
+  return { type: "reasoning-end", id, providerMetadata: { anthropic } };
+}
 
 /** An upstream's finish reason in the AI SDK's set. */
 export function uiFinishReason(finish: string | undefined): UIFinishReason {
@@ -51,15 +86,22 @@ export function uiFinishReason(finish: string | undefined): UIFinishReason {
 
 /**
  * The UI message chunks of one answer, event by event: the returned function takes the
- * answer's events in order and returns the chunks each one becomes (`start` opens the message
- * and its step, the first text also opens the text part, `end` closes all three). It keeps the
- * message's state, so one encoder serves one answer. The same events always give the same
- * chunks, which is what lets the WebSocket route number chunks by their position in the
- * message and resume after any of them.
+ * answer's events in order and returns the chunks each one becomes. `start` opens the message
+ * and its step; a `step` after some parts closes the step and opens the next (right after
+ * `start`, as a continuation's stream begins, it adds nothing); text opens a text part that the next part or the end
+ * closes; reasoning and tool calls map one to one; `end` closes the step and the message. A
+ * tool result is sent only for a call this stream showed (the client of a continuation has
+ * its own calls' results already). It keeps the message's state, so one encoder serves one
+ * answer. The same events always give the same chunks, which is what lets the WebSocket route
+ * number chunks by their position in the message and resume after any of them.
  */
 export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
   let started = false;
-  let textOpen = false;
+  // Nothing was shown since the step's `start-step`: a `step` here opens no new step.
+  let stepEmpty = false;
+  let textOpen: string | undefined;
+  let texts = 0;
+  const calls = new Set<string>();
   return (event) => {
     const chunks: UIChunk[] = [];
     const begin = (messageId?: string) => {
@@ -67,16 +109,97 @@ export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
       started = true;
       chunks.push(messageId === undefined ? { type: "start" } : { type: "start", messageId });
       chunks.push({ type: "start-step" });
+      stepEmpty = true;
+    };
+    const closeText = () => {
+      if (textOpen !== undefined) chunks.push({ type: "text-end", id: textOpen });
+      textOpen = undefined;
     };
     switch (event.type) {
       case "start":
         begin(event.messageId);
-        break;
+        return chunks;
+      case "step":
+        if (started && !stepEmpty) {
+          closeText();
+          chunks.push({ type: "finish-step" }, { type: "start-step" });
+          stepEmpty = true;
+        }
+        begin();
+        return chunks;
       case "text":
         begin();
-        if (!textOpen) chunks.push({ type: "text-start", id: TEXT_ID });
-        textOpen = true;
-        chunks.push({ type: "text-delta", id: TEXT_ID, delta: event.text });
+        if (textOpen === undefined) {
+          textOpen = textId(texts++);
+          chunks.push({ type: "text-start", id: textOpen });
+        }
+        chunks.push({ type: "text-delta", id: textOpen, delta: event.text });
+        break;
+      case "reasoning-start":
+        begin();
+        closeText();
+        chunks.push({ type: "reasoning-start", id: event.id });
+        break;
+      case "reasoning-delta":
+        begin();
+        chunks.push({ type: "reasoning-delta", id: event.id, delta: event.text });
+        break;
+      case "reasoning-end":
+        begin();
+        chunks.push(reasoningEnd(event));
+        break;
+      case "tool-call-start":
+        begin();
+        closeText();
+        calls.add(event.toolCallId);
+        chunks.push({
+          type: "tool-input-start",
+          toolCallId: event.toolCallId,
+          toolName: event.toolName,
+        });
+        break;
+      case "tool-call-delta":
+        begin();
+        chunks.push({
+          type: "tool-input-delta",
+          toolCallId: event.toolCallId,
+          inputTextDelta: event.inputDelta,
+        });
+        break;
+      case "tool-call": {
+        begin();
+        closeText();
+        calls.add(event.toolCallId);
+        const { toolCallId, toolName, input } = event;
+        chunks.push({ type: "tool-input-available", toolCallId, toolName, input });
+        break;
+      }
+      case "tool-call-error": {
+        begin();
+        closeText();
+        calls.add(event.toolCallId);
+        const { toolCallId, toolName, inputText, message } = event;
+        chunks.push({
+          type: "tool-input-error",
+          toolCallId,
+          toolName,
+          input: inputText,
+          errorText: message,
+        });
+        break;
+      }
+      case "tool-result":
+        begin();
+        if (!calls.has(event.toolCallId)) break;
+        chunks.push(
+          "errorText" in event
+            ? {
+                type: "tool-output-error",
+                toolCallId: event.toolCallId,
+                errorText: event.errorText,
+              }
+            : { type: "tool-output-available", toolCallId: event.toolCallId, output: event.output },
+        );
         break;
       case "error":
         begin();
@@ -84,8 +207,7 @@ export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
         break;
       case "end":
         begin();
-        if (textOpen) chunks.push({ type: "text-end", id: TEXT_ID });
-        textOpen = false;
+        closeText();
         chunks.push({ type: "finish-step" });
         if (event.status === "cancelled") {
           chunks.push({ type: "abort", reason: "cancelled" });
@@ -98,6 +220,7 @@ export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
         }
         break;
     }
+    stepEmpty = false;
     return chunks;
   };
 }

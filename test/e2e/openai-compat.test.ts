@@ -250,7 +250,7 @@ const MALFORMED: Array<[string, Refused, ErrorCode]> = [
   ["a body over the limit", post("x".repeat(1024 * 1024 + 1)), "frame_too_large"],
   ["stream as a string", withUser({ stream: "yes" }), "invalid_request"],
   ["a numeric model", withUser({ model: 5 }), "invalid_request"],
-  ["tools", withUser({ tools: [{ type: "function" }] }), "invalid_request"],
+  ["a tool without a function", withUser({ tools: [{ type: "function" }] }), "invalid_tools"],
   ["n above 1", withUser({ n: 2 }), "invalid_request"],
   [
     "a numeric include_usage",

@@ -26,8 +26,20 @@ describe("Transcript", () => {
     const transcript = new Transcript();
     for (const event of answer(1, "a", ["Hel", "lo ", "wörld"])) transcript.apply(event);
     expect(transcript.messages).toEqual([
-      { id: "a-q", role: "user", content: "question a", status: "complete" },
-      { id: "a", role: "assistant", content: "Hello wörld", status: "complete" },
+      {
+        id: "a-q",
+        role: "user",
+        content: "question a",
+        parts: [{ type: "text", text: "question a" }],
+        status: "complete",
+      },
+      {
+        id: "a",
+        role: "assistant",
+        content: "Hello wörld",
+        parts: [{ type: "step-start" }, { type: "text", text: "Hello wörld" }],
+        status: "complete",
+      },
     ]);
     expect(transcript.lastSeq).toBe(5);
     expect(transcript.streaming).toBeUndefined();
@@ -96,5 +108,93 @@ describe("Transcript", () => {
       errorCode: "upstream_dropped",
       errorMessage: "gone",
     });
+  });
+});
+
+describe("Transcript parts", () => {
+  const events: SessionEvent[] = [
+    { type: "start", seq: 1, messageId: "a", userMessageId: "q", prompt: "weather?" },
+    { type: "reasoning-start", seq: 2, messageId: "a", partId: "s0-reasoning-0" },
+    {
+      type: "reasoning-delta",
+      seq: 3,
+      messageId: "a",
+      partId: "s0-reasoning-0",
+      content: "Let me ",
+    },
+    {
+      type: "reasoning-delta",
+      seq: 4,
+      messageId: "a",
+      partId: "s0-reasoning-0",
+      content: "check.",
+    },
+    { type: "reasoning-end", seq: 5, messageId: "a", partId: "s0-reasoning-0", signature: "sig" },
+    { type: "tool-call-start", seq: 6, messageId: "a", toolCallId: "c1", toolName: "weather" },
+    { type: "tool-call-delta", seq: 7, messageId: "a", toolCallId: "c1", inputDelta: '{"city":' },
+    { type: "tool-call-delta", seq: 8, messageId: "a", toolCallId: "c1", inputDelta: '"Paris"}' },
+    {
+      type: "tool-call",
+      seq: 9,
+      messageId: "a",
+      toolCallId: "c1",
+      toolName: "weather",
+      input: { city: "Paris" },
+    },
+    { type: "done", seq: 10, messageId: "a", status: "complete", finish: "tool_calls" },
+    { type: "tool-result", seq: 11, messageId: "a", toolCallId: "c1", output: { temp: 21 } },
+    { type: "step", seq: 12, messageId: "a", step: 1 },
+    { type: "chunk", seq: 13, messageId: "a", content: "Sunny." },
+    { type: "done", seq: 14, messageId: "a", status: "complete", finish: "stop" },
+  ];
+  const finalParts = [
+    { type: "step-start" },
+    { type: "reasoning", text: "Let me check.", signature: "sig" },
+    {
+      type: "tool-call",
+      toolCallId: "c1",
+      toolName: "weather",
+      state: "output-available",
+      input: { city: "Paris" },
+      output: { temp: 21 },
+    },
+    { type: "step-start" },
+    { type: "text", text: "Sunny." },
+  ];
+
+  it("assembles reasoning, a streamed tool call, its result and the next step", () => {
+    const transcript = new Transcript();
+    for (const event of events.slice(0, 10)) transcript.apply(event);
+    expect(transcript.pendingToolCalls("a").map((part) => part.toolCallId)).toEqual(["c1"]);
+    for (const event of events.slice(10)) transcript.apply(event);
+    expect(transcript.messages[1]?.parts).toEqual(finalParts);
+    expect(transcript.pendingToolCalls("a")).toEqual([]);
+  });
+
+  it("continues from stored parts: history loaded during the wait, then the continuation", () => {
+    const transcript = new Transcript();
+    transcript.load([
+      { id: "q", role: "user", content: "weather?", status: "complete", createdAt: 0 },
+      {
+        id: "a",
+        role: "assistant",
+        content: "",
+        parts: finalParts
+          .slice(0, 3)
+          .map((part) =>
+            part.type === "tool-call"
+              ? { ...part, state: "input-available", output: undefined }
+              : part,
+          ) as StoredMessage["parts"],
+        status: "complete",
+        finish: "tool_calls",
+        createdAt: 0,
+      },
+    ]);
+    for (const event of events.slice(10)) transcript.apply(event);
+    const parts = transcript.messages[1]?.parts;
+    expect(parts?.[2]).toMatchObject({ state: "output-available", output: { temp: 21 } });
+    expect(parts?.slice(3)).toEqual(finalParts.slice(3));
+    expect(transcript.messages[0]?.parts).toEqual([{ type: "text", text: "weather?" }]);
   });
 });

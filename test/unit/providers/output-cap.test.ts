@@ -86,3 +86,48 @@ describe("the output cap", () => {
     },
   );
 });
+
+describe("Workers AI request inputs with tools and options", () => {
+  function recording() {
+    const calls: unknown[][] = [];
+    const ai = {
+      async run(...args: unknown[]) {
+        calls.push(args);
+        return new Response("data: [DONE]\n\n").body;
+      },
+    };
+    return { ai, calls };
+  }
+
+  it("sends tools in the Chat Completions shape, its sampling options, the smaller cap and the model", async () => {
+    const { ai, calls } = recording();
+    const provider = createWorkersAiProvider({ AI: ai, MAX_OUTPUT_TOKENS: "12", MODEL: "@cf/a" });
+    const tools = [{ name: "weather", inputSchema: { type: "object" } }];
+    const options = { model: "@cf/b", temperature: 0.2, top_p: 0.9, seed: 7, max_tokens: 5 };
+    await collectEvents(await provider.stream({ messages, signal, tools, options }));
+    expect(calls[0]?.[0]).toBe("@cf/b");
+    expect(calls[0]?.[1]).toEqual({
+      messages,
+      stream: true,
+      tools: [{ type: "function", function: { name: "weather", parameters: { type: "object" } } }],
+      temperature: 0.2,
+      top_p: 0.9,
+      seed: 7,
+      max_tokens: 5,
+    });
+  });
+
+  it.each([
+    { stop: ["x"] },
+    { tool_choice: "auto" as const },
+    { reasoning_effort: "low" as const },
+    { thinking_budget: 2048 },
+  ])("refuses %o with invalid_option, calling nothing", async (options) => {
+    const { ai, calls } = recording();
+    const provider = createWorkersAiProvider({ AI: ai });
+    await expect(provider.stream({ messages, signal, options })).rejects.toMatchObject({
+      code: "invalid_option",
+    });
+    expect(calls).toHaveLength(0);
+  });
+});

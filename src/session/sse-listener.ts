@@ -106,14 +106,15 @@ export class SseListener {
       this.backlog.push(text);
       if (replayed) this.replayEnd = this.backlog.length;
       else if (this.backlog.length - Math.max(this.head, this.replayEnd) > SSE_QUEUE_LIMIT) {
-        return this.dropSlow();
+        this.dropSlow();
+        return;
       }
       this.drain();
       return;
     }
     const desired = this.controller.desiredSize;
-    if (desired !== null && desired <= 0) return this.dropSlow();
-    this.controller.enqueue(encoder.encode(text));
+    if (desired !== null && desired <= 0) this.dropSlow();
+    else this.controller.enqueue(encoder.encode(text));
   }
 
   /** Moves backlog into the stream while the reader has room; ends it if it was told to. */

@@ -45,6 +45,11 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Whether `value` is one of our error codes (its own key: `"toString"` is not one). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_STATUS, value);
+}
+
 /** An error meant for a client: its `code` is stable, its `message` says what to do. */
 export class SluiceError extends Error {
   readonly code: ErrorCode;

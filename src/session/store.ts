@@ -8,8 +8,7 @@
  * their position alone (no AUTOINCREMENT, whose counter table is another row, and no index on
  * the message id, which is random and only read back with the whole history).
  */
-import type { ErrorCode } from "../errors.ts";
-import { ERROR_STATUS } from "../errors.ts";
+import { type ErrorCode, isErrorCode } from "../errors.ts";
 import type {
   MessagePart,
   MessageStatus,
@@ -91,10 +90,6 @@ const STATUSES: readonly string[] = ["streaming", "complete", "incomplete", "err
 
 function isStatus(value: unknown): value is MessageStatus {
   return typeof value === "string" && STATUSES.includes(value);
-}
-
-function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && value in ERROR_STATUS;
 }
 
 /** Stored parts JSON (our own rows), or the one text part of a row written without parts. */

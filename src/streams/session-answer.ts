@@ -3,7 +3,7 @@
  * into typed frames, and one answer's frames into answer events, in one read loop. The frames
  * come from our own object, but they crossed a wire: each field is checked, not cast.
  */
-import { ERROR_STATUS, type ErrorCode } from "../errors.ts";
+import { isErrorCode } from "../errors.ts";
 import type { ServerEvent } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 import { parseObject, readCount, readObject, readString } from "../providers/wire.ts";
@@ -32,11 +32,6 @@ export type SessionFrame = Extract<
 >;
 
 const STATUSES: readonly string[] = ["complete", "incomplete", "error", "cancelled"];
-
-/** Whether `value` is one of our error codes. */
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && Object.hasOwn(ERROR_STATUS, value);
-}
 
 function isStatus(value: unknown): value is AnswerStatus {
   return typeof value === "string" && STATUSES.includes(value);

@@ -5,66 +5,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartsAssembler } from "../../src/client/parts.ts";
 import {
-  FIXTURE_INDEX,
-  type FixtureEntry,
-  type FixtureUpstream,
-  startFixtureUpstream,
-} from "../helpers/fixture-upstream.ts";
+  COMPLETE_FIXTURES,
+  expectedCalls,
+  type FixtureRelays,
+  startFixtureRelays,
+  storedAnswer,
+} from "../helpers/fixture-relays.ts";
+import type { FixtureEntry } from "../helpers/fixture-upstream.ts";
 import { joined, storedParts, toolCalls } from "../helpers/parts-shape.ts";
-import { type Relay, startRelay } from "../helpers/relay.ts";
-import { SECRETS } from "../helpers/secrets.ts";
+import type { Relay } from "../helpers/relay.ts";
 import { TestSocket } from "../helpers/socket.ts";
 import { openSse, readAll } from "../helpers/sse.ts";
 
-let upstreams: Record<FixtureEntry["provider"], FixtureUpstream>;
-const relays: Partial<Record<FixtureEntry["provider"], Relay>> = {};
-
+let fixtures: FixtureRelays;
 beforeAll(async () => {
-  const [openai, anthropic] = await Promise.all([startFixtureUpstream(), startFixtureUpstream()]);
-  upstreams = { openai, anthropic };
-  [relays.openai, relays.anthropic] = await Promise.all([
-    startRelay({
-      PROVIDER: "openai",
-      MODEL: "gpt-test",
-      OPENAI_BASE_URL: openai.baseUrl,
-      OPENAI_API_KEY: SECRETS.openaiKey,
-    }),
-    startRelay({
-      PROVIDER: "anthropic",
-      MODEL: "claude-test",
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-      ANTHROPIC_API_KEY: SECRETS.anthropicKey,
-    }),
-  ]);
+  fixtures = await startFixtureRelays();
 });
-afterAll(async () => {
-  await Promise.all([relays.openai?.dispose(), relays.anthropic?.dispose()]);
-  await Promise.all([upstreams.openai.close(), upstreams.anthropic.close()]);
-});
+afterAll(() => fixtures.dispose());
 
-const COMPLETE = FIXTURE_INDEX.filter((entry) => entry.error === null);
-
-function relayFor(entry: FixtureEntry): Relay {
-  upstreams[entry.provider].serve = entry.file;
-  const relay = relays[entry.provider];
-  if (!relay) throw new Error("relay not started");
-  return relay;
-}
-
-async function storedAnswer(relay: Relay, session: string) {
-  const response = await fetch(`${relay.url}/sessions/${session}`);
-  const { messages } = (await response.json()) as {
-    messages: Array<{ role: string; content: string; parts: Array<Record<string, unknown>> }>;
-  };
-  return messages.filter((message) => message.role === "assistant").at(-1);
-}
-
-const expectedCalls = (entry: FixtureEntry) =>
-  entry.expected_tool_calls.map((call) => ({
-    id: call.id,
-    name: call.name,
-    input: call.arguments === "" ? {} : JSON.parse(call.arguments),
-  }));
+const COMPLETE = COMPLETE_FIXTURES;
+const relayFor = (entry: FixtureEntry) => fixtures.relayFor(entry);
 
 /** The answer's session events (those with a seq), assembled as a browser client would. */
 function assemble(events: Array<Record<string, unknown>>) {

@@ -465,15 +465,8 @@ export class ChatSession extends DurableObject<Env> {
     }
     const arrivedAt = Date.now();
     const provider = createProvider(this.env);
-    const principal = this.store.owner() ?? "";
     const messageId = newMessageId();
-    let usageKey: string | undefined;
-    this.starting = true;
-    try {
-      usageKey = await admitPrompt(this.env, { id: principal, limitKey }, messageId);
-    } finally {
-      this.starting = false;
-    }
+    const usageKey = await this.admit(limitKey, messageId);
     const userMessageId = newMessageId();
     let position: number;
     try {
@@ -483,26 +476,15 @@ export class ChatSession extends DurableObject<Env> {
       this.freeSlot(limitKey, messageId);
       throw error;
     }
-    const running: Running = {
-      run: new Generation(messageId),
+    const running = this.running(new Generation(messageId), {
       extras,
       continuing: false,
       limitKey,
-      // The `start` event is the next one the log numbers.
-      startSeq: this.log.lastSeq + 1,
       position,
-      ended: false,
-      report: {
-        route: "session",
-        session: this.store.sessionId(),
-        principal,
-        usageKey,
-        provider: provider.name,
-        model: provider.model,
-        startedAt: arrivedAt,
-        contextChars: 0,
-      },
-    };
+      provider,
+      usageKey,
+      startedAt: arrivedAt,
+    });
     this.generation = running;
     const start: Unsequenced<SessionEvent> = { type: "start", messageId, userMessageId, prompt };
     // answer() settles every outcome itself; the catch is for what runs after it.
@@ -530,16 +512,7 @@ export class ChatSession extends DurableObject<Env> {
     }
     const { state, complete } = this.toolWait.accept(results);
     const message = this.toolWait.message(state);
-    const principal = this.store.owner() ?? "";
-    let usageKey: string | undefined;
-    if (complete) {
-      this.starting = true;
-      try {
-        usageKey = await admitPrompt(this.env, { id: principal, limitKey }, state.messageId);
-      } finally {
-        this.starting = false;
-      }
-    }
+    const usageKey = complete ? await this.admit(limitKey, state.messageId) : undefined;
     const { messageId, position } = state;
     attach?.(messageId);
     const { parts, events } = this.toolWait.record(state, message, results);
@@ -553,29 +526,62 @@ export class ChatSession extends DurableObject<Env> {
     this.store.reopenMessage(position);
     const provider = createProvider(this.env);
     const step = state.step + 1;
-    const running: Running = {
-      run: new Generation(messageId, step, parts),
+    const running = this.running(new Generation(messageId, step, parts), {
       extras: { tools: state.tools, options: state.options },
       continuing: true,
       limitKey,
-      startSeq: this.log.lastSeq + 1,
       position,
-      ended: false,
-      report: {
-        route: "session",
-        session: this.store.sessionId(),
-        principal,
-        usageKey,
-        provider: provider.name,
-        model: state.options?.model ?? provider.model,
-        startedAt: Date.now(),
-        contextChars: 0,
-      },
-    };
+      provider,
+      usageKey,
+      startedAt: Date.now(),
+    });
     this.generation = running;
     this.answer(running, provider, { type: "step", messageId, step }).catch((error: unknown) =>
       console.error("after an answer", error),
     );
+  }
+
+  /**
+   * Takes the caller's generation slot and checks its quota (`rate_limited`, `quota_exceeded`);
+   * a second prompt meanwhile is `busy`. Returns the key its usage is counted under.
+   */
+  private async admit(limitKey: string, lease: string): Promise<string | undefined> {
+    this.starting = true;
+    try {
+      return await admitPrompt(this.env, { id: this.store.owner() ?? "", limitKey }, lease);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** A generation about to run, with what its end and its report need. */
+  private running(
+    run: Generation,
+    from: Pick<Running, "extras" | "continuing" | "limitKey" | "position"> & {
+      provider: Provider;
+      usageKey: string | undefined;
+      startedAt: number;
+    },
+  ): Running {
+    const { provider, usageKey, startedAt, ...kept } = from;
+    return {
+      run,
+      ...kept,
+      // The generation's first event is the next one the log numbers.
+      startSeq: this.log.lastSeq + 1,
+      ended: false,
+      report: {
+        route: "session",
+        session: this.store.sessionId(),
+        principal: this.store.owner() ?? "",
+        usageKey,
+        provider: provider.name,
+        // A prompt's chosen model is the one its log line and usage name.
+        model: kept.extras?.options?.model ?? provider.model,
+        startedAt,
+        contextChars: 0,
+      },
+    };
   }
 
   /** Prunes expired events and stores the prompt with its (empty) answer; returns its position. */

@@ -105,6 +105,8 @@ describe("the demo page", () => {
 
   it("starts over when the stored session is unknown to the relay", async () => {
     const { page, context, errors } = await openPage(browser, `${relay.url}/`);
+    // Once open, the page has stored its own new session: setting ours now cannot be overwritten.
+    await page.waitForSelector('#status[data-state="open"]');
     await page.evaluate(() => localStorage.setItem("sluice.session", "s_forgotten"));
     await page.reload();
     await page.waitForSelector('#status[data-state="open"]');

@@ -187,6 +187,8 @@ describe("the demo page shows an answer's parts", () => {
     });
     expect(await asked.text()).toContain("tool_calls");
     const { page, context, errors } = await openPage(browser, `${relay.url}/`);
+    // Once open, the page has stored its own new session: setting ours now cannot be overwritten.
+    await page.waitForSelector('#status[data-state="open"]');
     await page.evaluate((id) => localStorage.setItem("sluice.session", id), session);
     await page.reload();
     await page.waitForFunction(() => document.querySelector(".tool-call ~ .text") !== null);

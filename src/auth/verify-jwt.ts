@@ -71,7 +71,9 @@ async function keyFor(
     // fetch keeps the set: its other keys go on verifying while the endpoint is down.
     const broken = keys.fresh && keys.jwks()?.keys.some((key) => key.kid === header.kid);
     if (broken && remote?.keys === keys) remote = undefined;
-    console.error("JWKS unavailable:", error instanceof Error ? error.name : "unknown");
+    // jose's code (ERR_JWKS_TIMEOUT, ...), not its class name: the bundle does not keep names.
+    const why = error instanceof errors.JOSEError ? error.code : "not a jose error";
+    console.error("JWKS unavailable:", why);
     throw new SluiceError(
       "auth_unavailable",
       "The relay cannot read the token issuer's signing keys (AUTH_JWKS_URL) right now; try again shortly.",

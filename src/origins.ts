@@ -8,8 +8,10 @@ import { SluiceError } from "./errors.ts";
 
 const LOCALHOST = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
+// Every method a route takes (src/index.ts ROUTES): a page on another origin renames a chat
+// with PATCH and deletes it with DELETE (SluiceChats), which a preflight must allow.
 const CORS_ALLOW = {
-  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
   "access-control-allow-headers": "authorization, content-type, last-event-id, x-sluice-session",
   "access-control-max-age": "600",
 } as const;

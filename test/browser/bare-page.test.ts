@@ -1,5 +1,6 @@
 // The seed protocol from a page of another origin: a hand-written client of a dozen lines, on
-// its own port, talks to the relay's /chat over a plain WebSocket and shows chunks and done.
+// its own port, talks to the relay's /chat over a plain WebSocket and shows chunks and done; and
+// the same page renames and deletes a chat with fetch, through Chromium's CORS preflight.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
@@ -62,6 +63,26 @@ describe("a bare page on another origin", () => {
     );
     expect(await page.locator("#state").textContent()).toBe("done: complete");
     expect(await page.locator("#answer").textContent()).toBe(tokens(30));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("renames and deletes a chat over cross-origin fetch (PATCH and DELETE pass the preflight)", async () => {
+    const { page, context, errors } = await openPage(browser, siteUrl);
+    const relayUrl = relay.url.replace("127.0.0.1", "localhost");
+    const seen = await page.evaluate(async (base) => {
+      const json = { "content-type": "application/json" };
+      const { session } = await (await fetch(`${base}/sessions`, { method: "POST" })).json();
+      const renamed = await fetch(`${base}/sessions/${session}`, {
+        method: "PATCH",
+        headers: json,
+        body: JSON.stringify({ title: "From another origin" }),
+      });
+      const deleted = await fetch(`${base}/sessions/${session}`, { method: "DELETE" });
+      const after = await fetch(`${base}/sessions/${session}`);
+      return [renamed.status, (await renamed.json()).title, deleted.status, after.status];
+    }, relayUrl);
+    expect(seen).toEqual([200, "From another origin", 204, 404]);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -14,15 +14,20 @@ const bearer = { authorization: `Bearer ${SECRETS.tokenAlpha}` };
 /** Every route of the ROUTES table in src/index.ts, plus the /v1 routes and an unknown path. */
 const ROUTES: Array<[method: string, path: string]> = [
   ["GET", "/chat"],
+  ["GET", "/sessions"],
   ["POST", "/sessions"],
   ["GET", `/sessions/${SESSION}`],
+  ["PATCH", `/sessions/${SESSION}`],
+  ["DELETE", `/sessions/${SESSION}`],
   ["POST", `/sessions/${SESSION}/messages`],
+  ["POST", `/sessions/${SESSION}/tool-results`],
   ["GET", `/sessions/${SESSION}/events`],
   ["POST", `/sessions/${SESSION}/cancel`],
   ["POST", "/api/chat"],
   ["GET", "/api/chat/ws"],
   ["GET", "/api/chat/some-chat/stream"],
   ["POST", "/api/chat/some-chat/stop"],
+  ["GET", "/usage"],
   ["POST", "/v1/chat/completions"],
   ["GET", "/v1/models"],
   ["GET", "/v1/unknown"],
@@ -36,7 +41,7 @@ beforeAll(async () => {
 afterAll(() => relay.dispose());
 
 async function call(method: string, path: string, headers: Record<string, string>) {
-  const body = method === "POST" ? "{}" : undefined;
+  const body = method === "POST" || method === "PATCH" ? "{}" : undefined;
   const response = await fetch(`${relay.url}${path}`, { method, headers, body });
   const text = await response.text();
   record(`${response.status} ${[...response.headers].join(" ")} ${text}`);
@@ -91,6 +96,8 @@ describe("an allowed origin", () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe(GOOD);
+    // A browser sends the request only when the preflight lists its method.
+    expect(preflight.headers.get("access-control-allow-methods")?.split(", ")).toContain(method);
     const request = await call(method, path, { ...bearer, origin: GOOD });
     expect(request.headers.get("access-control-allow-origin")).toBe(GOOD);
   });

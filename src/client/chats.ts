@@ -5,14 +5,14 @@
  */
 import type { ChatPage } from "../protocol.ts";
 import { pageAddress } from "./environment.ts";
-import { RelayHttp } from "./http.ts";
+import { RelayHttp, type TokenSource } from "./http.ts";
 
 /** Options of {@link SluiceChats}. */
 export interface SluiceChatsOptions {
   /** The relay's base URL; defaults to the page's origin. */
   url?: string;
-  /** The relay's access token, sent as a Bearer header. */
-  token?: string;
+  /** The relay's access token, sent as a Bearer header: a string, or a function giving the current one. */
+  token?: TokenSource;
 }
 
 /** The chats of the caller (the principal of its token). */

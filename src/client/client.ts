@@ -14,7 +14,7 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts
 import { type Connection, openEventSource, openWebSocket } from "./connection.ts";
 import { onOnline, pageAddress } from "./environment.ts";
 import { type ClientListener, type ConnectionState, Listeners } from "./events.ts";
-import { RelayError, RelayHttp } from "./http.ts";
+import { currentToken, RelayError, RelayHttp, type TokenSource } from "./http.ts";
 import type { SessionSnapshot } from "./parse.ts";
 import { ResumeCursor } from "./resume-cursor.ts";
 
@@ -31,8 +31,10 @@ export interface SluiceClientOptions {
   /**
    * The relay's access token, when it has AUTH_TOKENS set: a Bearer header over HTTP, a
    * subprotocol on a WebSocket, and `?token=` for EventSource (which cannot send headers).
+   * A function is asked again before each connection and request: give one for short-lived
+   * JWTs, and a socket closed for an expired token (4401) reconnects with a fresh one.
    */
-  token?: string;
+  token?: TokenSource;
   /** Milliseconds between WebSocket keep-alive pings (default 25000; 0 for none). */
   pingIntervalMs?: number;
 }
@@ -184,10 +186,15 @@ export class SluiceClient {
       onEvent: (event: ServerEvent) => this.receive(event),
       onDrop: () => void this.dropped(epoch),
     };
-    const { token } = this.options;
+    const token = await currentToken(this.options.token).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    if (epoch !== this.epoch) return;
+    if ("error" in token) return this.failed(token.error);
     const query = new URLSearchParams();
     if (!sse) query.set("session", this.sessionId);
-    if (sse && token !== undefined) query.set("token", token);
+    if (sse && token.value !== undefined) query.set("token", token.value);
     const after = this.cursor.next();
     if (after !== undefined) query.set("after", String(after));
     const path = sse ? `/sessions/${this.sessionId}/events` : "/chat";
@@ -196,7 +203,7 @@ export class SluiceClient {
     const interval = this.options.pingIntervalMs ?? 25_000;
     this.connection = sse
       ? openEventSource(url, handlers)
-      : openWebSocket(url.replace(/^http/, "ws"), handlers, interval, token);
+      : openWebSocket(url.replace(/^http/, "ws"), handlers, interval, token.value);
   }
 
   private receive(frame: ServerEvent): void {

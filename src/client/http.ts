@@ -18,6 +18,24 @@ export class RelayError extends Error {
   }
 }
 
+/**
+ * The access token: a fixed string, or a function asked before each connection and each HTTP
+ * request (e.g. a short-lived JWT from the app's backend; cache it there until shortly before
+ * its `exp`). A socket the relay closes with 4401 (`token_expired`) reconnects with the next one.
+ */
+export type TokenSource = string | (() => string | undefined | Promise<string | undefined>);
+
+/** The token to send now; a function that throws rejects with RelayError `network` (retried). */
+export async function currentToken(source: TokenSource | undefined): Promise<string | undefined> {
+  if (typeof source !== "function") return source;
+  try {
+    return await source();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RelayError("network", `Could not get a token: ${reason}`, 0);
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
@@ -37,7 +55,7 @@ async function failure(response: Response): Promise<RelayError> {
 export class RelayHttp {
   constructor(
     private readonly base: URL,
-    private readonly token?: string,
+    private readonly token?: TokenSource,
   ) {}
 
   /** An absolute URL of the relay. */
@@ -120,7 +138,8 @@ export class RelayHttp {
   /** Sends a request; returns the response if it succeeded, else throws RelayError. */
   private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.token !== undefined) headers.set("authorization", `Bearer ${this.token}`);
+    const token = await currentToken(this.token);
+    if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
     let response: Response;
     try {
       response = await fetch(this.url(path), { ...init, headers });

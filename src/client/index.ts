@@ -29,7 +29,7 @@ export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts
 export { SluiceChats, type SluiceChatsOptions } from "./chats.ts";
 export { type SendExtras, SluiceClient, type SluiceClientOptions } from "./client.ts";
 export type { ClientEvent, ClientListener, ConnectionState } from "./events.ts";
-export { RelayError } from "./http.ts";
+export { RelayError, type TokenSource } from "./http.ts";
 export { parseChatPage, parseServerEvent, type SessionSnapshot } from "./parse.ts";
 export { PartsAssembler, partsText } from "./parts.ts";
 export { type ChatMessage, Transcript } from "./transcript.ts";

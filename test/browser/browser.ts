@@ -47,6 +47,19 @@ export async function openPage(
   return { context, page, errors };
 }
 
+/**
+ * Loads public/client.js into the page as `window.__lib`. A module script, not `import()` in
+ * evaluate, which the test runner would rewrite; the page's CSP forbids inline scripts, so the
+ * page's context must be opened with `bypassCSP: true`.
+ */
+export async function loadClientLibrary(page: Page): Promise<void> {
+  await page.addScriptTag({
+    type: "module",
+    content: 'import * as lib from "/client.js"; window.__lib = lib;',
+  });
+  await page.waitForFunction(() => Reflect.has(window, "__lib"));
+}
+
 /** `t0 t1 … t<n-1> `: the demo model's exact answer to `/tokens n`. */
 export function tokens(n: number, from = 0): string {
   return Array.from({ length: n - from }, (_, i) => `t${from + i} `).join("");

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../helpers/relay.ts";
-import { ask, launchBrowser, openPage, waitForAnswer } from "./browser.ts";
+import { ask, launchBrowser, loadClientLibrary, openPage, waitForAnswer } from "./browser.ts";
 import { SERVED } from "./global-setup.ts";
 
 const TOKEN = "chat-list-token";
@@ -145,11 +145,7 @@ describe("the demo page's chat list", () => {
 describe("SluiceClient and SluiceChats in the page", () => {
   it("rename and delete over SSE (HTTP) and list over HTTP", async () => {
     const { page, context, errors } = await openPage(browser, `${relay.url}/`, { bypassCSP: true });
-    await page.addScriptTag({
-      type: "module",
-      content: 'import * as lib from "/client.js"; window.__lib = lib;',
-    });
-    await page.waitForFunction(() => Reflect.has(window, "__lib"));
+    await loadClientLibrary(page);
     const result = await page.evaluate(async (token) => {
       const { SluiceClient, SluiceChats } = Reflect.get(window, "__lib");
       const client = new SluiceClient({ transport: "sse", token });

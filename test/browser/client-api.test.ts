@@ -3,7 +3,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../helpers/relay.ts";
-import { launchBrowser, openPage, tokens } from "./browser.ts";
+import { launchBrowser, loadClientLibrary, openPage, tokens } from "./browser.ts";
 import { SERVED } from "./global-setup.ts";
 
 const TOKEN = "browser-test-token";
@@ -24,13 +24,7 @@ afterAll(async () => {
 
 /** Runs one prompt through a fresh SluiceClient in the page; returns what it assembled. */
 async function converse(page: Page, transport: string, token: string | undefined) {
-  // A module script, not `import()` in evaluate, which the test runner would rewrite; the
-  // page's CSP forbids inline scripts, so these tests' contexts bypass it.
-  await page.addScriptTag({
-    type: "module",
-    content: 'import * as lib from "/client.js"; window.__lib = lib;',
-  });
-  await page.waitForFunction(() => Reflect.has(window, "__lib"));
+  await loadClientLibrary(page);
   return page.evaluate(
     async ({ transport, token }) => {
       const { SluiceClient, Transcript } = Reflect.get(window, "__lib");

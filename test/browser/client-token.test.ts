@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUDIENCE, claimsFor, ISSUER, mint, nowS } from "../helpers/jwt.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";
-import { launchBrowser, openPage, tokens } from "./browser.ts";
+import { launchBrowser, loadClientLibrary, openPage, tokens } from "./browser.ts";
 import { SERVED } from "./global-setup.ts";
 
 /** Each token minted here is accepted for about 3 s more: expired 27 s ago, in the 30 s tolerance. */
@@ -36,11 +36,7 @@ afterAll(async () => {
 
 /** Loads the client into the page with a token function backed by `mintToken` in Node. */
 async function clientWithTokenFunction(page: Page, transport: string): Promise<void> {
-  await page.addScriptTag({
-    type: "module",
-    content: 'import * as lib from "/client.js"; window.__lib = lib;',
-  });
-  await page.waitForFunction(() => Reflect.has(window, "__lib"));
+  await loadClientLibrary(page);
   await page.evaluate((transport) => {
     const { SluiceClient } = Reflect.get(window, "__lib");
     const mintToken: () => Promise<string> = Reflect.get(window, "mintToken");

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessagePart } from "../../src/protocol.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";
-import { launchBrowser, openPage } from "./browser.ts";
+import { launchBrowser, loadClientLibrary, openPage } from "./browser.ts";
 import { SERVED } from "./global-setup.ts";
 import {
   FINAL_TEXT,
@@ -53,12 +53,7 @@ interface RoundTrip {
 
 /** One prompt with the weather tool through a fresh SluiceClient; the page runs the calls. */
 async function roundTrip(page: Page, transport: string): Promise<RoundTrip> {
-  // A module script, not `import()` in evaluate, which the test runner would rewrite.
-  await page.addScriptTag({
-    type: "module",
-    content: 'import * as lib from "/client.js"; window.__lib = lib;',
-  });
-  await page.waitForFunction(() => Reflect.has(window, "__lib"));
+  await loadClientLibrary(page);
   return page.evaluate(
     async ({ transport, tool, weather }) => {
       const { SluiceClient, Transcript } = Reflect.get(window, "__lib");

@@ -8,7 +8,7 @@ import * as v from "valibot";
 import type { Principal } from "../auth.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId } from "../ids.ts";
-import { object, text } from "../schema/fields.ts";
+import { matching, object, text } from "../schema/fields.ts";
 import { parseWith, whole } from "../schema/issues.ts";
 import { readJsonObject } from "../schema/json-object.ts";
 import { parseRequestOptions } from "../schema/options.ts";
@@ -41,7 +41,7 @@ const CHAT_ID_MESSAGE = whole(
 );
 
 /** The chat ids we accept: the AI SDK's own (`generateId`, nanoid-style), UUIDs, session ids. */
-const chatId = v.pipe(v.string(CHAT_ID_MESSAGE), v.regex(/^[A-Za-z0-9_-]{1,64}$/, CHAT_ID_MESSAGE));
+const chatId = matching(/^[A-Za-z0-9_-]{1,64}$/, CHAT_ID_MESSAGE);
 
 /** Checks a chat id (body `id` or the resume route's `:id`). */
 export function parseChatId(value: unknown): string {

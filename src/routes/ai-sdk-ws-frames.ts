@@ -5,10 +5,10 @@
  * accepts; the chat part of a `send` is read by `parseChatRequest`, as for `POST /api/chat`.
  */
 import * as v from "valibot";
-import { type SluiceError, toSluiceError } from "../errors.ts";
-import { keyed, object, record, text } from "../schema/fields.ts";
+import { SluiceError, toSluiceError } from "../errors.ts";
+import { integerIn, keyed, object, text } from "../schema/fields.ts";
 import { parseWith, whole } from "../schema/issues.ts";
-import { readJsonObject } from "../schema/json-object.ts";
+import { isRecord, readJsonObject } from "../schema/json-object.ts";
 import { parseRequestOptions } from "../schema/options.ts";
 import { parseToolDefinitions } from "../schema/tools.ts";
 import type { ResumePoint } from "../streams/ui-chunk-sequence.ts";
@@ -66,42 +66,36 @@ const requestIdField = keyed(
   "must be an object.",
 );
 
-const HEADERS_MESSAGE = "must be an object of strings.";
+const HEADERS_MESSAGE = '"headers" must be an object of strings.';
 const SEQUENCE_MESSAGE = "must be a whole number of 0 or more.";
-const sequence = v.pipe(
-  v.number(SEQUENCE_MESSAGE),
-  v.check((n) => Number.isSafeInteger(n) && n >= 0, SEQUENCE_MESSAGE),
-);
+const sequence = integerIn(0, undefined, SEQUENCE_MESSAGE);
+
+function isHeaders(value: unknown): value is Record<string, string> {
+  return isRecord(value) && Object.values(value).every((header) => typeof header === "string");
+}
 
 /** What a `send` or `resume` has besides its type: `headers` (strings) and `body` (an object). */
-const carried = {
-  headers: v.pipe(
-    record(HEADERS_MESSAGE),
-    // The error names `headers`, not the one header that is not a string.
-    v.record(v.string(), v.string(whole(`"headers" ${HEADERS_MESSAGE}`))),
-  ),
-  body: object(
-    {
-      lastSequence: v.optional(sequence),
-      messageId: v.optional(text()),
-      tools: v.optional(v.unknown()),
-      options: v.optional(v.unknown()),
-    },
-    "must be an object.",
-  ),
-};
-
-const request = v.variant(
-  "type",
-  [
-    v.object({ type: v.literal("abort") }),
-    keyed({ type: v.literal("send"), ...carried }, "must be an object."),
-    keyed(
-      { type: v.literal("resume"), ...carried, lastSequence: v.optional(sequence) },
-      "must be an object.",
+const carried = keyed(
+  {
+    type: v.picklist(
+      ["send", "resume", "abort"],
+      whole('"type" must be "send", "resume" or "abort".'),
     ),
-  ],
-  whole('"type" must be "send", "resume" or "abort".'),
+    headers: v.optional(v.custom<Record<string, string>>(isHeaders, whole(HEADERS_MESSAGE))),
+    body: v.optional(
+      object(
+        {
+          lastSequence: v.optional(sequence),
+          messageId: v.optional(text()),
+          tools: v.optional(v.unknown()),
+          options: v.optional(v.unknown()),
+        },
+        "must be an object.",
+      ),
+    ),
+    lastSequence: v.optional(sequence),
+  },
+  "must be an object.",
 );
 
 /** The `authorization` header of a frame's `headers`, whatever its case. */
@@ -127,10 +121,12 @@ function readRequest(
   requestId: string,
   policy: OptionPolicy | undefined,
 ): WsChatRequest {
-  const frame = parseWith(request, value, "invalid_request");
+  const frame = parseWith(carried, value, "invalid_request");
   if (frame.type === "abort") return { type: "abort", requestId };
-  const authorization = authorizationOf(frame.headers);
-  const { body } = frame;
+  const { headers, body } = frame;
+  if (headers === undefined) throw new SluiceError("invalid_request", HEADERS_MESSAGE);
+  if (body === undefined) throw new SluiceError("invalid_request", '"body" must be an object.');
+  const authorization = authorizationOf(headers);
   if (frame.type === "resume") {
     const chatId = parseChatId(value.id);
     const from = resumePoint(frame.lastSequence, body.lastSequence);

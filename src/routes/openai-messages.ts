@@ -3,8 +3,10 @@
  * `tool` messages) and its reading into the one message vocabulary sent upstream.
  */
 import * as v from "valibot";
+import { SluiceError } from "../errors.ts";
 import type { ChatMessage, ContextPart, ToolInput } from "../providers/types.ts";
-import { keyed, object, record } from "../schema/fields.ts";
+import { keyed, matching, object, record } from "../schema/fields.ts";
+import { parseWith } from "../schema/issues.ts";
 import { isRecord } from "../schema/json-object.ts";
 
 /** Messages in one request: a stateless request carries its whole conversation. */
@@ -14,25 +16,17 @@ const PART_MESSAGE = 'must be a text part ({"type":"text","text":"..."}).';
 const CONTENT_MESSAGE = "must be a string or an array of text parts.";
 
 /** A message's content: a string, or an array of text parts (joined). */
-const content = v.union(
-  [
-    v.string(CONTENT_MESSAGE),
-    v.pipe(
-      v.array(
-        object(
-          { type: v.literal("text", PART_MESSAGE), text: v.string(PART_MESSAGE) },
-          PART_MESSAGE,
-        ),
-        CONTENT_MESSAGE,
-      ),
-      v.transform((parts) => parts.map((part) => part.text).join("")),
-    ),
-  ],
-  CONTENT_MESSAGE,
+const content = v.pipe(
+  v.unknown(),
+  v.transform((given) => (typeof given === "string" ? [{ type: "text", text: given }] : given)),
+  v.array(
+    object({ type: v.literal("text", PART_MESSAGE), text: v.string(PART_MESSAGE) }, PART_MESSAGE),
+    CONTENT_MESSAGE,
+  ),
+  v.transform((parts) => parts.map((part) => part.text).join("")),
 );
 
-const NAME_MESSAGE = "must be a string.";
-const nonEmpty = v.pipe(v.string(NAME_MESSAGE), v.nonEmpty(NAME_MESSAGE));
+const nonEmpty = matching(/./, "must be a string.");
 const CALL_MESSAGE = 'must be {"id", "type": "function", "function": {"name", "arguments"}}.';
 
 /** An assistant message's tool call; arguments are kept as the text sent. */
@@ -51,18 +45,27 @@ const toolCall = object(
   CALL_MESSAGE,
 );
 
-const ROLE_MESSAGE = 'must be "system", "developer", "user", "assistant" or "tool".';
+const role = keyed(
+  {
+    role: v.picklist(
+      ["system", "developer", "user", "assistant", "tool"],
+      'must be "system", "developer", "user", "assistant" or "tool".',
+    ),
+  },
+  "must be an object.",
+);
+
+const said = keyed({ content }, "must be an object.");
+
+const TOOL_ID_MESSAGE = "must name a tool call of an earlier assistant message.";
+const toolReply = keyed({ tool_call_id: v.string(TOOL_ID_MESSAGE), content }, "must be an object.");
 
 const assistant = v.pipe(
-  keyed(
-    {
-      role: v.literal("assistant"),
-      // An assistant message that only calls tools has `content: null`, as OpenAI sends it.
-      content: v.nullish(content),
-      tool_calls: v.nullish(v.array(toolCall, "must be an array of tool calls.")),
-    },
-    "must be an object.",
-  ),
+  v.object({
+    // An assistant message that only calls tools has `content: null`, as OpenAI sends it.
+    content: v.nullish(content),
+    tool_calls: v.nullish(v.array(toolCall, "must be an array of tool calls.")),
+  }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const { content: text, tool_calls: calls } = dataset.value;
@@ -79,69 +82,15 @@ const assistant = v.pipe(
   }),
 );
 
-const message = v.pipe(
-  record('must be an object with "role" and "content".'),
-  v.variant(
-    "role",
-    [
-      keyed({ role: v.picklist(["system", "developer", "user"]), content }, "must be an object."),
-      assistant,
-      keyed(
-        {
-          role: v.literal("tool"),
-          tool_call_id: v.string("must name a tool call of an earlier assistant message."),
-          content,
-        },
-        "must be an object.",
-      ),
-    ],
-    ROLE_MESSAGE,
-  ),
-);
-
-type Message = v.InferOutput<typeof message>;
-
 const NOT_MESSAGES = "must be a non-empty array.";
 
-/** `messages`: at most 1,000, one of them the user's; a `tool` message answers an earlier call. */
-export const messagesSchema = v.pipe(
-  v.array(message, NOT_MESSAGES),
+const list = v.pipe(
+  v.array(record('must be an object with "role" and "content".'), NOT_MESSAGES),
   v.check((messages) => messages.length > 0, NOT_MESSAGES),
   v.check(
     (messages) => messages.length <= MAX_MESSAGES,
     (issue) => `holds ${issue.input.length} messages; the limit is ${MAX_MESSAGES}.`,
   ),
-  v.check(
-    (messages) => messages.some((entry) => entry.role === "user"),
-    "must contain a user message.",
-  ),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const calls = new Set<string>();
-    for (const [index, entry] of dataset.value.entries()) {
-      if (entry.role === "assistant") for (const call of entry.tool_calls ?? []) calls.add(call.id);
-      if (entry.role !== "tool" || calls.has(entry.tool_call_id)) continue;
-      const at: v.ArrayPathItem = {
-        type: "array",
-        origin: "value",
-        input: dataset.value,
-        key: index,
-        value: entry,
-      };
-      const id: v.ObjectPathItem = {
-        type: "object",
-        origin: "value",
-        input: entry,
-        key: "tool_call_id",
-        value: entry.tool_call_id,
-      };
-      addIssue({
-        message: "must name a tool call of an earlier assistant message.",
-        path: [at, id],
-      });
-      return;
-    }
-  }),
 );
 
 /** The parsed arguments; text that is not a JSON object goes upstream as `{}` plus its text. */
@@ -155,40 +104,51 @@ function argsInput(args: string): ToolInput {
   }
 }
 
-/** Checked messages in the one vocabulary (`developer` is `system`; a tool message names its tool). */
-export function chatMessages(messages: Message[]): ChatMessage[] {
+const invalid = (message: string) => new SluiceError("invalid_request", message);
+
+/**
+ * `messages`, checked, in the one vocabulary: at most 1,000, one of them the user's; `developer`
+ * is `system`; a `tool` message answers a call of an earlier assistant message, and names its tool.
+ */
+export function parseMessages(value: unknown): ChatMessage[] {
   const names = new Map<string, string>();
-  return messages.map((entry): ChatMessage => {
-    if (entry.role === "tool") {
-      const name = names.get(entry.tool_call_id);
-      const reply: ChatMessage = {
-        role: "tool",
-        content: entry.content,
-        toolCallId: entry.tool_call_id,
-      };
-      if (name !== undefined) reply.toolName = name;
-      return reply;
-    }
-    if (entry.role !== "assistant") {
-      // Newer OpenAI clients send `developer` where older ones sent `system`.
-      return { role: entry.role === "developer" ? "system" : entry.role, content: entry.content };
-    }
-    const calls = (entry.tool_calls ?? []).map(
-      (call): ContextPart => ({
-        type: "tool-call",
-        id: call.id,
-        name: call.function.name,
-        arguments: call.function.arguments,
-        input: argsInput(call.function.arguments),
-      }),
-    );
-    const said = entry.content ?? "";
-    const answer: ChatMessage = { role: "assistant", content: said };
-    if (calls.length > 0) {
-      for (const call of entry.tool_calls ?? []) names.set(call.id, call.function.name);
-      const texts: ContextPart[] = said === "" ? [] : [{ type: "text", text: said }];
-      answer.parts = [...texts, ...calls];
-    }
-    return answer;
-  });
+  const messages = parseWith(list, value, "invalid_request", "messages").map(
+    (entry, index): ChatMessage => {
+      const at = `messages[${index}]`;
+      const kind = parseWith(role, entry, "invalid_request", at).role;
+      if (kind === "tool") {
+        const reply = parseWith(toolReply, entry, "invalid_request", at);
+        const name = names.get(reply.tool_call_id);
+        if (name === undefined) throw invalid(`"${at}.tool_call_id" ${TOOL_ID_MESSAGE}`);
+        return {
+          role: "tool",
+          content: reply.content,
+          toolCallId: reply.tool_call_id,
+          toolName: name,
+        };
+      }
+      if (kind !== "assistant") {
+        // Newer OpenAI clients send `developer` where older ones sent `system`.
+        const text = parseWith(said, entry, "invalid_request", at).content;
+        return { role: kind === "developer" ? "system" : kind, content: text };
+      }
+      const answer = parseWith(assistant, entry, "invalid_request", at);
+      const calls = (answer.tool_calls ?? []).map((call): ContextPart => {
+        names.set(call.id, call.function.name);
+        const { name, arguments: args } = call.function;
+        return { type: "tool-call", id: call.id, name, arguments: args, input: argsInput(args) };
+      });
+      const text = answer.content ?? "";
+      const message: ChatMessage = { role: "assistant", content: text };
+      if (calls.length > 0) {
+        const texts: ContextPart[] = text === "" ? [] : [{ type: "text", text }];
+        message.parts = [...texts, ...calls];
+      }
+      return message;
+    },
+  );
+  if (!messages.some((message) => message.role === "user")) {
+    throw invalid('"messages" must contain a user message.');
+  }
+  return messages;
 }

@@ -15,7 +15,7 @@ import { parseRequestOptions } from "../schema/options.ts";
 import { checkPrompt } from "../schema/prompt.ts";
 import { inputSchema, toolList, toolName } from "../schema/tools.ts";
 import type { OptionPolicy, RequestOptions, ToolDefinition, ToolResult } from "../tools-options.ts";
-import { chatMessages, MAX_MESSAGES, messagesSchema } from "./openai-messages.ts";
+import { MAX_MESSAGES, parseMessages } from "./openai-messages.ts";
 
 /** Limits of this route: a stateless request carries its whole conversation. */
 export const OPENAI_LIMITS = {
@@ -181,7 +181,6 @@ const completion = v.object({
     object({ include_usage: v.nullish(v.boolean(BOOLEAN)) }, "must be an object."),
   ),
   sluice_session: v.optional(text("must be a session id.")),
-  messages: v.pipe(v.unknown(), messagesSchema),
   stream: v.nullish(v.boolean(BOOLEAN)),
 });
 
@@ -192,7 +191,7 @@ const completion = v.object({
 export function parseCompletionRequest(text: string, policy: CompletionPolicy): CompletionRequest {
   const body = readJsonObject(text, OPENAI_LIMITS.bodyChars, "body");
   const request = parseWith(completion, body, "invalid_request");
-  const messages = chatMessages(request.messages);
+  const messages = parseMessages(body.messages);
   const last = messages.findLastIndex((message) => message.role === "user");
   return {
     messages,

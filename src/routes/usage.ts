@@ -5,7 +5,8 @@
 import * as v from "valibot";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
-import { parseWith, pathOf, whole } from "../schema/issues.ts";
+import { matching, onlyKeys, record } from "../schema/fields.ts";
+import { parseWith, whole } from "../schema/issues.ts";
 import { quotaLimits } from "../usage/quota.ts";
 import { RETAIN_DAYS, type UsageRow } from "../usage/UsageLedger.ts";
 import { dayNumber, isoDay, monthStartDay, nextDayStart, nextMonthStart } from "../usage/utc.ts";
@@ -35,23 +36,24 @@ function sum(rows: readonly UsageRow[]): UsageTotals {
 
 const DAYS_MESSAGE = `must be a whole number from 1 to ${RETAIN_DAYS}.`;
 
-const usageQuery = v.strictObject(
-  {
-    days: v.optional(
-      v.pipe(
-        v.string(DAYS_MESSAGE),
-        v.regex(/^\d{1,3}$/, DAYS_MESSAGE),
-        v.transform(Number),
-        v.check((days) => days >= 1 && days <= RETAIN_DAYS, DAYS_MESSAGE),
-      ),
-      String(DEFAULT_USAGE_DAYS),
+const queryEntries = {
+  days: v.optional(
+    v.pipe(
+      matching(/^\d{1,3}$/, DAYS_MESSAGE),
+      v.transform(Number),
+      v.check((days) => days >= 1 && days <= RETAIN_DAYS, DAYS_MESSAGE),
     ),
-    token: v.optional(v.string()),
-  },
-  (issue) =>
-    whole(
-      `Unknown query parameter ${JSON.stringify(pathOf(issue))}; GET /usage takes only "days".`,
-    ),
+    String(DEFAULT_USAGE_DAYS),
+  ),
+  token: v.optional(v.string()),
+};
+
+const usageQuery = v.pipe(
+  record("must be an object."),
+  onlyKeys(queryEntries, (name) =>
+    whole(`Unknown query parameter ${JSON.stringify(name)}; GET /usage takes only "days".`),
+  ),
+  v.object(queryEntries),
 );
 
 /** `?days=` (1 to RETAIN_DAYS, default 30); any other parameter but `token` is refused. */

@@ -2,46 +2,30 @@
 import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { type ClientFrame, LIMITS, type OptionPolicy } from "../protocol.ts";
-import { keyed, text } from "./fields.ts";
+import { text } from "./fields.ts";
 import { parseWith } from "./issues.ts";
 import { readJsonObject } from "./json-object.ts";
 import { parseRequestOptions } from "./options.ts";
-import { promptText, titleText } from "./prompt.ts";
+import { checkPrompt, parseTitle } from "./prompt.ts";
 import { listLimit, seqNumber } from "./query.ts";
 import { parseToolDefinitions, parseToolResults } from "./tools.ts";
 
 const FRAME_TYPES = "prompt, tool-results, cancel, resume, history, ping, rename, delete or list";
 
-const bare = <const T extends string>(type: T) => v.object({ type: v.literal(type) });
+// Each frame's fields are read by their own parsers below: tools, options and results have
+// codes and limits of their own.
+const frameType = v.object({
+  type: v.optional(
+    v.picklist(
+      ["prompt", "tool-results", "cancel", "resume", "history", "ping", "rename", "delete", "list"],
+      (issue) =>
+        `is ${JSON.stringify(issue.input)?.slice(0, 40)}, not a frame type; expected ${FRAME_TYPES}.`,
+    ),
+    "prompt",
+  ),
+});
 
-// Tools, options and results have codes and limits of their own: their parsers read them next.
-const frame = v.variant(
-  "type",
-  [
-    keyed(
-      {
-        type: v.optional(v.literal("prompt")),
-        prompt: promptText,
-        tools: v.optional(v.unknown()),
-        options: v.optional(v.unknown()),
-      },
-      "must be an object.",
-    ),
-    v.object({ type: v.literal("tool-results"), results: v.optional(v.unknown()) }),
-    bare("cancel"),
-    bare("history"),
-    bare("ping"),
-    bare("delete"),
-    keyed({ type: v.literal("rename"), title: titleText }, "must be an object."),
-    keyed(
-      { type: v.literal("list"), limit: v.optional(listLimit), cursor: v.optional(text()) },
-      "must be an object.",
-    ),
-    keyed({ type: v.literal("resume"), after: seqNumber }, "must be an object."),
-  ],
-  (issue) =>
-    `is ${JSON.stringify(issue.input)?.slice(0, 40)}, not a frame type; expected ${FRAME_TYPES}.`,
-);
+const list = v.object({ limit: v.optional(listLimit), cursor: v.optional(text()) });
 
 /**
  * Turns a raw WebSocket frame into a typed client frame, or throws the error to send back.
@@ -55,30 +39,30 @@ export function parseClientFrame(raw: string | ArrayBuffer, policy?: OptionPolic
       `Frames are limited to ${LIMITS.frameChars} characters (tool-results: ${LIMITS.toolResultsChars}).`,
     );
   }
-  const parsed = parseWith(frame, value, "invalid_request");
-  switch (parsed.type) {
-    case undefined:
+  const { type } = parseWith(frameType, value, "invalid_request");
+  switch (type) {
     case "prompt": {
-      const prompt: ClientFrame = { type: "prompt", prompt: parsed.prompt };
-      const tools = parseToolDefinitions(parsed.tools, "tools");
-      const options = parseRequestOptions(parsed.options, "options", policy);
-      if (tools !== undefined) prompt.tools = tools;
-      if (options !== undefined) prompt.options = options;
-      return prompt;
+      const frame: ClientFrame = { type, prompt: checkPrompt(value.prompt, "prompt") };
+      const tools = parseToolDefinitions(value.tools, "tools");
+      const options = parseRequestOptions(value.options, "options", policy);
+      if (tools !== undefined) frame.tools = tools;
+      if (options !== undefined) frame.options = options;
+      return frame;
     }
     case "tool-results":
-      return { type: "tool-results", results: parseToolResults(parsed.results, "results") };
+      return { type, results: parseToolResults(value.results, "results") };
     case "rename":
-      return { type: "rename", title: parsed.title };
+      return { type, title: parseTitle(value.title) };
     case "list": {
-      const list: ClientFrame = { type: "list" };
-      if (parsed.limit !== undefined) list.limit = parsed.limit;
-      if (parsed.cursor !== undefined) list.cursor = parsed.cursor;
-      return list;
+      const { limit, cursor } = parseWith(list, value, "invalid_request");
+      const frame: ClientFrame = { type };
+      if (limit !== undefined) frame.limit = limit;
+      if (cursor !== undefined) frame.cursor = cursor;
+      return frame;
     }
     case "resume":
-      return { type: "resume", after: parsed.after };
+      return { type, after: parseWith(seqNumber, value.after, "invalid_request", "after") };
     default:
-      return { type: parsed.type };
+      return { type };
   }
 }

@@ -27,6 +27,43 @@ export function object<const E extends v.ObjectEntries>(entries: E, message: str
   return v.pipe(record(message), keyed(entries, message));
 }
 
+/**
+ * The value checked by `shape`, kept as it came (unknown keys and all, where `v.object` would
+ * drop them): a JSON Schema goes upstream unchanged.
+ */
+export function checkedBy<T>(shape: v.GenericSchema) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    const result = v.safeParse(shape, dataset.value, { abortEarly: true });
+    const issue = result.issues?.[0];
+    if (issue) addIssue({ message: issue.message, path: issue.path });
+  });
+}
+
+/** A string matching `pattern`, with `message` when it does not. */
+export function matching(pattern: RegExp, message: string) {
+  return v.pipe(
+    v.string(message),
+    v.check((text) => pattern.test(text), message),
+  );
+}
+
+/** Refuses a key `entries` does not have, with `message(key)` naming it: a closed set of keys. */
+export function onlyKeys(entries: object, message: (key: string) => string) {
+  return v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const key = Object.keys(dataset.value).find((name) => !Object.hasOwn(entries, name));
+    if (key === undefined) return;
+    const at: v.ObjectPathItem = {
+      type: "object",
+      origin: "key",
+      input: dataset.value,
+      key,
+      value: dataset.value[key],
+    };
+    addIssue({ message: message(key), path: [at] });
+  });
+}
+
 /** A JSON object, any keys. */
 export function record(message: string) {
   return v.custom<Record<string, unknown>>(isRecord, message);

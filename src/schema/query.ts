@@ -2,7 +2,7 @@
 import * as v from "valibot";
 import { decodeCursor } from "../directory/cursor.ts";
 import { LIST_LIMITS, type ListRequest, type SessionOptions } from "../protocol.ts";
-import { integerIn } from "./fields.ts";
+import { integerIn, matching } from "./fields.ts";
 import { parseWith } from "./issues.ts";
 
 const SEQ_MESSAGE = "must be a sequence number (an integer >= 0).";
@@ -10,11 +10,7 @@ const SEQ_MESSAGE = "must be a sequence number (an integer >= 0).";
 /** A sequence number given as a JSON number (`resume`'s `after`). */
 export const seqNumber = integerIn(0, undefined, SEQ_MESSAGE);
 
-const seqText = v.pipe(
-  v.string(SEQ_MESSAGE),
-  v.regex(/^\d{1,15}$/, SEQ_MESSAGE),
-  v.transform(Number),
-);
+const seqText = v.pipe(matching(/^\d{1,15}$/, SEQ_MESSAGE), v.transform(Number));
 
 /** Parses a sequence number given as text (`?after=`, `Last-Event-ID`). */
 export function parseSeq(text: string, field: string): number {
@@ -32,12 +28,7 @@ export const listLimit = v.pipe(
   ),
 );
 
-const limitText = v.pipe(
-  v.string(LIMIT_MESSAGE),
-  v.regex(/^\d{1,6}$/, LIMIT_MESSAGE),
-  v.transform(Number),
-  listLimit,
-);
+const limitText = v.pipe(matching(/^\d{1,6}$/, LIMIT_MESSAGE), v.transform(Number), listLimit);
 
 const cursor = v.pipe(
   v.string("must be a string."),

@@ -1,28 +1,27 @@
 /** Schemas of client tools: their definitions (any protocol's shape) and the results a client sends. */
 import * as v from "valibot";
 import { TOOL_LIMITS, type ToolDefinition, type ToolResult } from "../tools-options.ts";
-import { object, record, text } from "./fields.ts";
+import { checkedBy, keyed, matching, object, record, text } from "./fields.ts";
 import { coded, parseWith } from "./issues.ts";
 
 const NAME_MESSAGE = "must match /^[A-Za-z0-9_-]{1,64}$/.";
 
 /** A tool name both OpenAI and Anthropic accept. */
-export const toolName = v.pipe(
-  v.string(NAME_MESSAGE),
-  v.regex(/^[A-Za-z0-9_-]{1,64}$/, NAME_MESSAGE),
-);
+export const toolName = matching(/^[A-Za-z0-9_-]{1,64}$/, NAME_MESSAGE);
 
 const SCHEMA_MESSAGE = 'must be a JSON Schema object with "type": "object".';
 
 /** A tool's input schema: a JSON Schema object, sent upstream unchanged. */
 export const inputSchema = v.pipe(
   record(SCHEMA_MESSAGE),
-  v.looseObject(
-    {
-      type: v.literal("object", SCHEMA_MESSAGE),
-      properties: v.optional(record("must be an object.")),
-    },
-    SCHEMA_MESSAGE,
+  checkedBy<Record<string, unknown>>(
+    keyed(
+      {
+        type: v.literal("object", 'must be "object".'),
+        properties: v.optional(record("must be an object.")),
+      },
+      SCHEMA_MESSAGE,
+    ),
   ),
 );
 
@@ -96,11 +95,12 @@ export function parseToolDefinitions(value: unknown, field: string): ToolDefinit
 }
 
 const RESULT_MESSAGE = 'must be an object with a "toolCallId" string.';
+const ID_MESSAGE = "must be a non-empty string.";
 
 const result = v.pipe(
   object(
     {
-      toolCallId: v.pipe(v.string(RESULT_MESSAGE), v.nonEmpty(RESULT_MESSAGE)),
+      toolCallId: matching(/./, ID_MESSAGE),
       output: v.optional(v.unknown()),
       errorText: v.optional(text()),
     },

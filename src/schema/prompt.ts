@@ -5,7 +5,7 @@ import { LIMITS } from "../protocol.ts";
 import { coded, parseWith, whole } from "./issues.ts";
 
 /** A prompt: a string, not blank (`prompt_empty`), at most 32,000 characters (`prompt_too_large`). */
-export const promptText = v.pipe(
+const promptText = v.pipe(
   v.string("must be a string."),
   v.check((text) => text.trim() !== "", coded("prompt_empty", "is empty.")),
   v.check(
@@ -24,7 +24,7 @@ export function checkPrompt(value: unknown, field: string): string {
 }
 
 /** A title a user chose: one line, trimmed, bounded (the rules of `checkTitle`, shared with the client). */
-export const titleText = v.pipe(
+const titleText = v.pipe(
   v.string("must be a string."),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const checked = checkTitle(dataset.value);

@@ -1,23 +1,12 @@
 /**
  * The wire protocol, one source of truth: what clients send, what the server sends, and the
  * SSE event names. The seed protocol (`{"prompt"}` in, `chunk` frames then `done` out) is a
- * subset of it and must never change shape.
+ * subset of it and must never change shape. Its parsers are in src/schema/.
  */
-import { checkTitle } from "./directory/chat-text.ts";
-import { type ChatCursor, decodeCursor } from "./directory/cursor.ts";
+import type { ChatCursor } from "./directory/cursor.ts";
 import type { ErrorCode } from "./errors.ts";
-import { SluiceError } from "./errors.ts";
 import type { Usage } from "./providers/types.ts";
-import {
-  type OptionPolicy,
-  parseRequestOptions,
-  parseToolDefinitions,
-  parseToolResults,
-  type RequestOptions,
-  TOOL_LIMITS,
-  type ToolDefinition,
-  type ToolResult,
-} from "./tools-options.ts";
+import type { RequestOptions, ToolDefinition, ToolResult } from "./tools-options.ts";
 
 export type {
   OptionPolicy,
@@ -26,7 +15,6 @@ export type {
   ToolDefinition,
   ToolResult,
 } from "./tools-options.ts";
-export { parseRequestOptions, parseToolDefinitions, parseToolResults, TOOL_LIMITS };
 
 /** Limits on what a client may send. */
 export const LIMITS = {
@@ -39,7 +27,15 @@ export const LIMITS = {
 } as const;
 
 /** How a stored message ended, or `streaming` while it is being written. */
-export type MessageStatus = "streaming" | "complete" | "incomplete" | "error" | "cancelled";
+export const STATUSES = ["streaming", "complete", "incomplete", "error", "cancelled"] as const;
+
+/** How a stored message ended, or `streaming` while it is being written. */
+export type MessageStatus = (typeof STATUSES)[number];
+
+/** Whether `value` is a message status (`streaming` included). */
+export function isStatus(value: unknown): value is MessageStatus {
+  return STATUSES.some((status) => status === value);
+}
 
 /**
  * The state of a tool call part: its input streaming (stored only when the answer broke off
@@ -279,215 +275,9 @@ export type ConnectionFrame =
 /** Everything the server sends. */
 export type ServerEvent = SessionEvent | ConnectionFrame;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Checks a prompt's text; returns it unchanged or throws the error the client should see. */
-export function checkPrompt(value: unknown, field: string): string {
-  if (typeof value !== "string") {
-    throw new SluiceError("invalid_request", `"${field}" must be a string.`);
-  }
-  if (value.trim() === "") throw new SluiceError("prompt_empty", `"${field}" is empty.`);
-  if (value.length > LIMITS.promptChars) {
-    throw new SluiceError(
-      "prompt_too_large",
-      `"${field}" has ${value.length} characters; the limit is ${LIMITS.promptChars}.`,
-    );
-  }
-  return value;
-}
-
-/** Parses JSON text, throwing `invalid_json` with the parser's reason. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : "unreadable";
-    throw new SluiceError("invalid_json", `The body is not valid JSON: ${reason}`);
-  }
-}
-
-/** A frame or body as a JSON object, within the size limit, or the error the client should see. */
-function parseObject(
-  text: string,
-  what: "frame" | "body",
-  limit: number = LIMITS.frameChars,
-): Record<string, unknown> {
-  if (text.length > limit) {
-    const noun = what === "frame" ? "Frames" : "Bodies";
-    throw new SluiceError("frame_too_large", `${noun} are limited to ${limit} characters.`);
-  }
-  const value = parseJson(text);
-  if (!isRecord(value))
-    throw new SluiceError("invalid_request", `The ${what} must be a JSON object.`);
-  return value;
-}
-
 /** A prompt with its optional tools and options, as a frame or body carries them. */
 export interface PromptRequest {
   prompt: string;
   tools?: ToolDefinition[];
   options?: RequestOptions;
-}
-
-function promptRequest(
-  value: Record<string, unknown>,
-  field: "prompt" | "content",
-  policy: OptionPolicy | undefined,
-): PromptRequest {
-  const request: PromptRequest = { prompt: checkPrompt(value[field], field) };
-  const tools = parseToolDefinitions(value.tools, "tools");
-  const options = parseRequestOptions(value.options, "options", policy);
-  if (tools !== undefined) request.tools = tools;
-  if (options !== undefined) request.options = options;
-  return request;
-}
-
-/**
- * Turns a raw WebSocket frame into a typed client frame, or throws the error to send back.
- * `policy` bounds a prompt's options (allowed models, output cap).
- */
-export function parseClientFrame(raw: string | ArrayBuffer, policy?: OptionPolicy): ClientFrame {
-  if (typeof raw !== "string") {
-    throw new SluiceError("invalid_request", "Binary frames are not supported; send JSON text.");
-  }
-  const value = parseObject(raw, "frame", LIMITS.toolResultsChars);
-  const type = value.type ?? "prompt";
-  if (type !== "tool-results" && raw.length > LIMITS.frameChars) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Frames are limited to ${LIMITS.frameChars} characters (tool-results: ${LIMITS.toolResultsChars}).`,
-    );
-  }
-  switch (type) {
-    case "prompt":
-      return { type: "prompt", ...promptRequest(value, "prompt", policy) };
-    case "tool-results":
-      return { type: "tool-results", results: parseToolResults(value.results, "results") };
-    case "cancel":
-      return { type: "cancel" };
-    case "history":
-      return { type: "history" };
-    case "ping":
-      return { type: "ping" };
-    case "rename":
-      return { type: "rename", title: parseTitle(value.title) };
-    case "delete":
-      return { type: "delete" };
-    case "list": {
-      const limit = value.limit === undefined ? undefined : checkLimit(value.limit);
-      if (value.cursor !== undefined && typeof value.cursor !== "string") {
-        throw new SluiceError("invalid_request", '"cursor" must be a string.');
-      }
-      const frame: ClientFrame = { type: "list" };
-      if (limit !== undefined) frame.limit = limit;
-      if (value.cursor !== undefined) frame.cursor = value.cursor;
-      return frame;
-    }
-    case "resume": {
-      const after = value.after;
-      if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0) {
-        throw new SluiceError(
-          "invalid_request",
-          '"after" must be a sequence number (an integer >= 0).',
-        );
-      }
-      return { type: "resume", after };
-    }
-    default:
-      throw new SluiceError(
-        "invalid_request",
-        `Unknown frame type ${JSON.stringify(type).slice(0, 40)}; expected prompt, tool-results, cancel, resume, history, ping, rename, delete or list.`,
-      );
-  }
-}
-
-/** Parses a sequence number given as text (`?after=`, `Last-Event-ID`). */
-export function parseSeq(text: string, field: string): number {
-  if (!/^\d{1,15}$/.test(text)) {
-    throw new SluiceError(
-      "invalid_request",
-      `"${field}" must be a sequence number (an integer >= 0).`,
-    );
-  }
-  return Number(text);
-}
-
-/** Parses the optional `onAbandon` setting of a new session (query parameter or JSON field). */
-export function parseOnAbandon(value: unknown): SessionOptions {
-  if (value === undefined || value === null || value === "continue")
-    return { onAbandon: "continue" };
-  if (value === "cancel") return { onAbandon: "cancel" };
-  throw new SluiceError("invalid_request", '"onAbandon" must be "continue" or "cancel".');
-}
-
-/** Parses the optional body of `POST /sessions`: empty, or `{"onAbandon": ...}`. */
-export function parseSessionBody(text: string): SessionOptions {
-  if (text.trim() === "") return parseOnAbandon(undefined);
-  return parseOnAbandon(parseObject(text, "body").onAbandon);
-}
-
-/** Parses the body of `POST /sessions/:id/messages`: `{"content": "..."}`. */
-export function parseMessageBody(text: string): string {
-  return checkPrompt(parseObject(text, "body").content, "content");
-}
-
-/** Parses the body of `POST /sessions/:id/messages` with its tools and options: `{"content", "tools"?, "options"?}`. */
-export function parseMessageRequest(text: string, policy?: OptionPolicy): PromptRequest {
-  return promptRequest(parseObject(text, "body"), "content", policy);
-}
-
-/** Parses the body of `POST /sessions/:id/tool-results`: `{"results": [...]}`. */
-export function parseToolResultsBody(text: string): ToolResult[] {
-  return parseToolResults(parseObject(text, "body", LIMITS.toolResultsChars).results, "results");
-}
-
-/** A title a user chose, checked (one line, trimmed, bounded), or `invalid_request`. */
-export function parseTitle(value: unknown): string {
-  const checked = checkTitle(value);
-  if ("problem" in checked) throw new SluiceError("invalid_request", checked.problem);
-  return checked.title;
-}
-
-/** Parses the body of `PATCH /sessions/:id`: `{"title": "..."}`. */
-export function parseRenameBody(text: string): string {
-  return parseTitle(parseObject(text, "body").title);
-}
-
-function checkLimit(value: unknown): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new SluiceError("invalid_request", '"limit" must be an integer >= 1.');
-  }
-  if (value > LIST_LIMITS.max) {
-    throw new SluiceError(
-      "invalid_request",
-      `"limit" is ${value}; the most is ${LIST_LIMITS.max}.`,
-    );
-  }
-  return value;
-}
-
-/**
- * Parses a request for a page of the chat list: `limit` (1-100, default 20) and the `cursor`
- * of the previous page, given as `?limit=&cursor=` text or as the `list` frame's fields.
- */
-export function parseListRequest(limit: string | number | undefined, cursor?: string): ListRequest {
-  let count: number = LIST_LIMITS.default;
-  if (typeof limit === "number") count = checkLimit(limit);
-  else if (limit !== undefined) {
-    if (!/^\d{1,6}$/.test(limit)) {
-      throw new SluiceError("invalid_request", '"limit" must be an integer >= 1.');
-    }
-    count = checkLimit(Number(limit));
-  }
-  if (cursor === undefined) return { limit: count };
-  const decoded = decodeCursor(cursor);
-  if (!decoded) {
-    throw new SluiceError(
-      "invalid_request",
-      '"cursor" is not one this relay handed out; pass the previous page\'s cursor unchanged.',
-    );
-  }
-  return { limit: count, cursor: decoded };
 }

@@ -4,29 +4,20 @@
  * parsed into what Sluice uses: the chat's session and the prompt.
  * The chat id names the session; see `chatSession` for ids the SDK generates itself.
  */
+import * as v from "valibot";
 import type { Principal } from "../auth.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId } from "../ids.ts";
-import { checkPrompt, parseJson } from "../protocol.ts";
-import { isObject, type JsonObject } from "../providers/wire.ts";
-import {
-  type OptionPolicy,
-  parseRequestOptions,
-  parseToolDefinitions,
-  parseToolResults,
-  type RequestOptions,
-  type ToolDefinition,
-  type ToolResult,
-} from "../tools-options.ts";
+import { matching, object, text } from "../schema/fields.ts";
+import { parseWith, whole } from "../schema/issues.ts";
+import { readJsonObject } from "../schema/json-object.ts";
+import { parseRequestOptions } from "../schema/options.ts";
+import { checkPrompt } from "../schema/prompt.ts";
+import { parseToolDefinitions, parseToolResults } from "../schema/tools.ts";
+import type { OptionPolicy, RequestOptions, ToolDefinition, ToolResult } from "../tools-options.ts";
 
 /** Characters in a request body: `useChat` sends the whole conversation every time. */
 export const CHAT_BODY_CHARS = 1024 * 1024;
-
-/** The chat ids we accept: the AI SDK's own (`generateId`, nanoid-style), UUIDs, session ids. */
-const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-const ROLES: readonly unknown[] = ["system", "user", "assistant"];
-const TRIGGERS: readonly unknown[] = ["submit-message", "regenerate-message"];
 
 /** A parsed `POST /api/chat` body. */
 export interface ChatRequest {
@@ -45,106 +36,136 @@ export interface ChatRequest {
   toolResults: ToolResult[] | undefined;
 }
 
-function invalid(message: string): SluiceError {
-  return new SluiceError("invalid_request", message);
-}
+const CHAT_ID_MESSAGE = whole(
+  'The chat "id" must be 1 to 64 characters of A-Z, a-z, 0-9, "_" and "-".',
+);
+
+/** The chat ids we accept: the AI SDK's own (`generateId`, nanoid-style), UUIDs, session ids. */
+const chatId = matching(/^[A-Za-z0-9_-]{1,64}$/, CHAT_ID_MESSAGE);
 
 /** Checks a chat id (body `id` or the resume route's `:id`). */
 export function parseChatId(value: unknown): string {
-  if (typeof value !== "string" || !CHAT_ID.test(value)) {
-    throw invalid('The chat "id" must be 1 to 64 characters of A-Z, a-z, 0-9, "_" and "-".');
-  }
-  return value;
+  return parseWith(chatId, value, "invalid_request", "id");
 }
+
+const UI_MESSAGE = 'must be a UI message with "role" and "parts".';
+const NOT_MESSAGES = "must be a non-empty array of UI messages.";
+
+const uiMessages = v.pipe(
+  v.array(
+    object(
+      {
+        role: v.picklist(
+          ["system", "user", "assistant"],
+          'must be "system", "user" or "assistant".',
+        ),
+        parts: v.array(v.unknown(), "must be an array of parts."),
+      },
+      UI_MESSAGE,
+    ),
+    NOT_MESSAGES,
+  ),
+  v.check((messages) => messages.length > 0, NOT_MESSAGES),
+  v.check(
+    (messages) => messages.some((message) => message.role === "user"),
+    "must contain a user message.",
+  ),
+);
+
+type UIMessage = v.InferOutput<typeof uiMessages>[number];
+
+const textPart = v.object({ type: v.literal("text"), text: v.string() });
 
 /** The prompt: the last user message's text parts. Other parts (files, data) are ignored. */
-function lastUserText(messages: unknown): string {
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw invalid('"messages" must be a non-empty array of UI messages.');
-  }
-  let last: { index: number; parts: unknown[] } | undefined;
-  for (const [index, message] of messages.entries()) {
-    if (!isObject(message) || !ROLES.includes(message.role) || !Array.isArray(message.parts)) {
-      throw invalid(`"messages[${index}]" must be a UI message with "role" and "parts".`);
-    }
-    if (message.role === "user") last = { index, parts: message.parts };
-  }
-  if (!last) throw invalid('"messages" must contain a user message.');
-  const texts = last.parts.flatMap((part: unknown) =>
-    isObject(part) && part.type === "text" && typeof part.text === "string" ? [part.text] : [],
+function lastUserText(messages: UIMessage[]): string {
+  const index = messages.findLastIndex((message) => message.role === "user");
+  const texts = (messages[index]?.parts ?? []).flatMap((part) =>
+    v.is(textPart, part) ? [part.text] : [],
   );
-  return checkPrompt(texts.join("\n"), `messages[${last.index}].parts`);
+  return checkPrompt(texts.join("\n"), `messages[${index}].parts`);
 }
 
-/** Whether a UI message part is a tool call (`tool-<name>`, or `dynamic-tool`). */
-function isToolPart(part: JsonObject): boolean {
-  return (
-    typeof part.type === "string" && (part.type.startsWith("tool-") || part.type === "dynamic-tool")
-  );
-}
+/** A tool call part (`tool-<name>`, or `dynamic-tool`) that has its output, or its error. */
+const toolOutputPart = v.object({
+  type: v.custom<string>(
+    (type) => typeof type === "string" && (type.startsWith("tool-") || type === "dynamic-tool"),
+  ),
+  state: v.picklist(["output-available", "output-error"]),
+  // Checked as tool results next, where a bad one is named.
+  toolCallId: v.optional(v.unknown()),
+  output: v.optional(v.unknown()),
+  errorText: v.optional(v.unknown()),
+});
+
+const stepStart = v.object({ type: v.literal("step-start") });
 
 /**
  * The tool results of the last message, if it is the assistant's: the outputs (or errors) of
  * the tool parts of its last step, as `addToolOutput` left them. Parts still waiting for
  * their output are not sent; the session refuses the continuation until all are in.
  */
-function lastToolResults(messages: unknown[]): ToolResult[] | undefined {
+function lastToolResults(messages: UIMessage[]): ToolResult[] | undefined {
   const index = messages.length - 1;
   const last = messages[index];
-  if (!isObject(last) || last.role !== "assistant" || !Array.isArray(last.parts)) return undefined;
-  const parts = last.parts.filter(isObject);
-  const stepStart = parts.findLastIndex((part) => part.type === "step-start");
-  const results = parts
-    .slice(stepStart + 1)
-    .filter(isToolPart)
-    .filter((part) => part.state === "output-available" || part.state === "output-error")
+  if (last?.role !== "assistant") return undefined;
+  const step = last.parts.findLastIndex((part) => v.is(stepStart, part));
+  const results = last.parts
+    .slice(step + 1)
+    .filter((part) => v.is(toolOutputPart, part))
     .map((part) =>
       part.state === "output-error"
         ? { toolCallId: part.toolCallId, errorText: part.errorText }
         : { toolCallId: part.toolCallId, output: part.output },
     );
   if (results.length === 0) {
-    throw invalid(
+    throw new SluiceError(
+      "invalid_request",
       `"messages[${index}]" is an assistant message with no tool output to send; the last message must be the user's, or the assistant's after addToolOutput.`,
     );
   }
   return parseToolResults(results, `messages[${index}].parts`);
 }
 
+const chatBody = v.object({
+  trigger: v.nullish(
+    v.picklist(
+      ["submit-message", "regenerate-message"],
+      "must be one of submit-message, regenerate-message.",
+    ),
+    "submit-message",
+  ),
+  messageId: v.optional(text()),
+  messages: v.optional(v.unknown()),
+  message: v.optional(v.unknown()),
+});
+
 /**
- * Parses the request body text; throws a SluiceError naming the first bad field. `policy`
- * says which models `body.options.model` may name.
+ * Reads a `POST /api/chat` body (or the same fields of a WebSocket `send` frame); throws a
+ * SluiceError naming the first bad field. `policy` says which models `options.model` may name.
  */
-export function parseChatRequest(text: string, policy?: OptionPolicy): ChatRequest {
-  if (text.length > CHAT_BODY_CHARS) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Bodies are limited to ${CHAT_BODY_CHARS} characters.`,
-    );
-  }
-  const body = parseJson(text);
-  if (!isObject(body)) throw invalid("The body must be a JSON object.");
-  const trigger = body.trigger ?? "submit-message";
-  if (trigger !== "submit-message" && trigger !== "regenerate-message") {
-    throw invalid(`"trigger" must be one of ${TRIGGERS.join(", ")}.`);
-  }
-  if (body.messageId !== undefined && typeof body.messageId !== "string") {
-    throw invalid('"messageId" must be a string.');
-  }
+export function readChatRequest(body: Record<string, unknown>, policy?: OptionPolicy): ChatRequest {
+  const { trigger, messages, message } = parseWith(chatBody, body, "invalid_request");
   // `message` alone is the AI SDK guide's way to send only the new message; the session has the rest.
-  const messages =
-    body.messages === undefined && isObject(body.message) ? [body.message] : body.messages;
-  const prompt = lastUserText(messages);
-  const toolResults =
-    trigger === "submit-message" && Array.isArray(messages) ? lastToolResults(messages) : undefined;
+  const list = parseWith(
+    uiMessages,
+    messages === undefined && message !== undefined ? [message] : messages,
+    "invalid_request",
+    "messages",
+  );
+  const prompt = lastUserText(list);
   return {
     chatId: parseChatId(body.id),
     prompt,
     trigger,
     tools: parseToolDefinitions(body.tools, "tools"),
     options: parseRequestOptions(body.options, "options", policy),
-    toolResults,
+    toolResults: trigger === "submit-message" ? lastToolResults(list) : undefined,
   };
+}
+
+/** Parses the request body text: `readChatRequest` of a JSON object of at most 1 MiB. */
+export function parseChatRequest(text: string, policy?: OptionPolicy): ChatRequest {
+  return readChatRequest(readJsonObject(text, CHAT_BODY_CHARS, "body"), policy);
 }
 
 const encoder = new TextEncoder();

@@ -4,15 +4,20 @@
  * request or a typed error. It accepts what `safeValidateWebSocketChatTransportRequest`
  * accepts; the chat part of a `send` is read by `parseChatRequest`, as for `POST /api/chat`.
  */
+import * as v from "valibot";
 import { SluiceError, toSluiceError } from "../errors.ts";
-import { isObject, type JsonObject } from "../providers/wire.ts";
+import { integerIn, keyed, object, text } from "../schema/fields.ts";
+import { parseWith, whole } from "../schema/issues.ts";
+import { isRecord, readJsonObject } from "../schema/json-object.ts";
+import { parseRequestOptions } from "../schema/options.ts";
+import { parseToolDefinitions } from "../schema/tools.ts";
 import type { ResumePoint } from "../streams/ui-chunk-sequence.ts";
-import { type OptionPolicy, parseRequestOptions, parseToolDefinitions } from "../tools-options.ts";
+import type { OptionPolicy } from "../tools-options.ts";
 import {
   CHAT_BODY_CHARS,
   type ChatRequest,
   parseChatId,
-  parseChatRequest,
+  readChatRequest,
 } from "./ai-sdk-request.ts";
 
 /** Characters in a `requestId`; the transport's own ids have 16. */
@@ -50,49 +55,53 @@ export type ParsedFrame =
   | { ok: true; request: WsChatRequest }
   | { ok: false; requestId: string; error: SluiceError };
 
-function invalid(message: string): SluiceError {
-  return new SluiceError("invalid_request", message);
+const REQUEST_ID_MESSAGE = `must be a string of 1 to ${REQUEST_ID_CHARS} characters.`;
+const requestIdField = keyed(
+  {
+    requestId: v.pipe(
+      v.string(REQUEST_ID_MESSAGE),
+      v.check((id) => id !== "" && id.length <= REQUEST_ID_CHARS, REQUEST_ID_MESSAGE),
+    ),
+  },
+  "must be an object.",
+);
+
+const HEADERS_MESSAGE = '"headers" must be an object of strings.';
+const SEQUENCE_MESSAGE = "must be a whole number of 0 or more.";
+const sequence = integerIn(0, undefined, SEQUENCE_MESSAGE);
+
+function isHeaders(value: unknown): value is Record<string, string> {
+  return isRecord(value) && Object.values(value).every((header) => typeof header === "string");
 }
 
-function readObjectFrame(raw: string | ArrayBuffer): { text: string; value: JsonObject } {
-  if (typeof raw !== "string") throw invalid("Binary frames are not supported; send JSON text.");
-  if (raw.length > CHAT_BODY_CHARS) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Frames are limited to ${CHAT_BODY_CHARS} characters.`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new SluiceError("invalid_json", "The frame is not valid JSON.");
-  }
-  if (!isObject(value)) throw invalid("The frame must be a JSON object.");
-  return { text: raw, value };
-}
+/** What a `send` or `resume` has besides its type: `headers` (strings) and `body` (an object). */
+const carried = keyed(
+  {
+    type: v.picklist(
+      ["send", "resume", "abort"],
+      whole('"type" must be "send", "resume" or "abort".'),
+    ),
+    headers: v.optional(v.custom<Record<string, string>>(isHeaders, whole(HEADERS_MESSAGE))),
+    body: v.optional(
+      object(
+        {
+          lastSequence: v.optional(sequence),
+          messageId: v.optional(text()),
+          tools: v.optional(v.unknown()),
+          options: v.optional(v.unknown()),
+        },
+        "must be an object.",
+      ),
+    ),
+    lastSequence: v.optional(sequence),
+  },
+  "must be an object.",
+);
 
-/** The `authorization` header of a frame's `headers`, which must be an object of strings. */
-function readAuthorization(frame: JsonObject): string | undefined {
-  const { headers } = frame;
-  if (!isObject(headers) || !Object.values(headers).every((value) => typeof value === "string")) {
-    throw invalid('"headers" must be an object of strings.');
-  }
+/** The `authorization` header of a frame's `headers`, whatever its case. */
+function authorizationOf(headers: Record<string, string>): string | undefined {
   const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
-  const value = name === undefined ? undefined : headers[name];
-  return typeof value === "string" ? value : undefined;
-}
-
-function readBody(frame: JsonObject): JsonObject {
-  if (!isObject(frame.body)) throw invalid('"body" must be an object.');
-  return frame.body;
-}
-
-function readSequence(value: unknown, field: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw invalid(`"${field}" must be a whole number of 0 or more.`);
-  }
-  return value;
+  return name === undefined ? undefined : headers[name];
 }
 
 /**
@@ -101,63 +110,45 @@ function readSequence(value: unknown, field: string): number {
  * `prepareReconnectToStreamRequest` or `reconnectToStream({ body })`) is read too, and its
  * chunks are renumbered from 0, which is all that transport accepts.
  */
-function readResumePoint(frame: JsonObject, body: JsonObject): ResumePoint | undefined {
-  if (frame.lastSequence !== undefined) {
-    return { after: readSequence(frame.lastSequence, "lastSequence"), renumber: false };
-  }
-  if (body.lastSequence !== undefined) {
-    return { after: readSequence(body.lastSequence, "body.lastSequence"), renumber: true };
-  }
+function resumePoint(frame: number | undefined, body: number | undefined): ResumePoint | undefined {
+  if (frame !== undefined) return { after: frame, renumber: false };
+  if (body !== undefined) return { after: body, renumber: true };
   return undefined;
 }
 
 function readRequest(
-  text: string,
-  frame: JsonObject,
+  value: Record<string, unknown>,
   requestId: string,
   policy: OptionPolicy | undefined,
 ): WsChatRequest {
-  switch (frame.type) {
-    case "abort":
-      return { type: "abort", requestId };
-    case "send": {
-      const authorization = readAuthorization(frame);
-      const body = readBody(frame);
-      // The frame is a superset of POST /api/chat's body: one reader for both keeps them alike.
-      const chat = parseChatRequest(text, policy);
-      // The transport carries the page's `body` as a field of its own: tools and options are there.
-      const tools = parseToolDefinitions(body.tools, "body.tools");
-      const options = parseRequestOptions(body.options, "body.options", policy);
-      if (tools !== undefined) chat.tools = tools;
-      if (options !== undefined) chat.options = options;
-      return { type: "send", requestId, chat, authorization };
-    }
-    case "resume": {
-      const authorization = readAuthorization(frame);
-      const body = readBody(frame);
-      const chatId = parseChatId(frame.id);
-      const from = readResumePoint(frame, body);
-      if (body.messageId !== undefined && typeof body.messageId !== "string") {
-        throw invalid('"body.messageId" must be a string.');
-      }
-      return { type: "resume", requestId, chatId, authorization, from, messageId: body.messageId };
-    }
-    default:
-      throw invalid('"type" must be "send", "resume" or "abort".');
+  const frame = parseWith(carried, value, "invalid_request");
+  if (frame.type === "abort") return { type: "abort", requestId };
+  const { headers, body } = frame;
+  if (headers === undefined) throw new SluiceError("invalid_request", HEADERS_MESSAGE);
+  if (body === undefined) throw new SluiceError("invalid_request", '"body" must be an object.');
+  const authorization = authorizationOf(headers);
+  if (frame.type === "resume") {
+    const chatId = parseChatId(value.id);
+    const from = resumePoint(frame.lastSequence, body.lastSequence);
+    return { type: "resume", requestId, chatId, authorization, from, messageId: body.messageId };
   }
+  // The frame is a superset of POST /api/chat's body: one reader for both keeps them alike.
+  const chat: ChatRequest = readChatRequest(value, policy);
+  // The transport carries the page's `body` as a field of its own: tools and options are there.
+  const tools = parseToolDefinitions(body.tools, "body.tools");
+  const options = parseRequestOptions(body.options, "body.options", policy);
+  if (tools !== undefined) chat.tools = tools;
+  if (options !== undefined) chat.options = options;
+  return { type: "send", requestId, chat, authorization };
 }
 
 /** Turns a raw frame into a request, or into the error to send back and the id to send it to. */
 export function parseWsChatFrame(raw: string | ArrayBuffer, policy?: OptionPolicy): ParsedFrame {
   let requestId = "";
   try {
-    const { text, value } = readObjectFrame(raw);
-    const id = value.requestId;
-    if (typeof id !== "string" || id === "" || id.length > REQUEST_ID_CHARS) {
-      throw invalid(`"requestId" must be a string of 1 to ${REQUEST_ID_CHARS} characters.`);
-    }
-    requestId = id;
-    return { ok: true, request: readRequest(text, value, requestId, policy) };
+    const value = readJsonObject(raw, CHAT_BODY_CHARS, "frame");
+    requestId = parseWith(requestIdField, value, "invalid_request").requestId;
+    return { ok: true, request: readRequest(value, requestId, policy) };
   } catch (error) {
     return { ok: false, requestId, error: toSluiceError(error) };
   }

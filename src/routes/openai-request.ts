@@ -5,25 +5,24 @@
  * (checked by the one options parser, under OpenAI's names), `model` against the allowlist,
  * and the fields passed upstream as they are (`response_format`, `parallel_tool_calls`).
  */
+import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
-import { checkPrompt, parseJson } from "../protocol.ts";
-import type { ChatMessage, ContextPart, ToolInput } from "../providers/types.ts";
-import { isObject, type JsonObject } from "../providers/wire.ts";
-import {
-  type OptionPolicy,
-  parseRequestOptions,
-  parseToolDefinitions,
-  type RequestOptions,
-  type ToolDefinition,
-  type ToolResult,
-} from "../tools-options.ts";
+import type { ChatMessage } from "../providers/types.ts";
+import { object, record, text } from "../schema/fields.ts";
+import { parseWith, whole } from "../schema/issues.ts";
+import { readJsonObject } from "../schema/json-object.ts";
+import { parseRequestOptions } from "../schema/options.ts";
+import { checkPrompt } from "../schema/prompt.ts";
+import { inputSchema, toolList, toolName } from "../schema/tools.ts";
+import type { OptionPolicy, RequestOptions, ToolDefinition, ToolResult } from "../tools-options.ts";
+import { MAX_MESSAGES, parseMessages } from "./openai-messages.ts";
 
 /** Limits of this route: a stateless request carries its whole conversation. */
 export const OPENAI_LIMITS = {
   /** Characters in the body. */
   bodyChars: 1024 * 1024,
   /** Messages in one request. */
-  messages: 1_000,
+  messages: MAX_MESSAGES,
 } as const;
 
 /** A parsed Chat Completions request. */
@@ -57,164 +56,62 @@ export interface CompletionPolicy extends OptionPolicy {
 
 /** Fields only OpenAI-compatible upstreams know; other providers refuse them (see the route). */
 export interface OpenAIPassThrough {
-  response_format?: JsonObject;
+  response_format?: Record<string, unknown>;
   parallel_tool_calls?: boolean;
 }
 
-const ROLES: Record<string, ChatMessage["role"]> = {
-  system: "system",
-  // Newer OpenAI clients send `developer` where older ones sent `system`.
-  developer: "system",
-  user: "user",
-  assistant: "assistant",
-  tool: "tool",
-};
-
-function invalid(message: string): SluiceError {
-  return new SluiceError("invalid_request", message);
-}
-
-/** A message's content: a string, or an array of text parts (joined). */
-function parseContent(value: unknown, field: string): string {
-  if (typeof value === "string") return value;
-  if (!Array.isArray(value))
-    throw invalid(`"${field}" must be a string or an array of text parts.`);
-  return value
-    .map((part: unknown, index) => {
-      if (isObject(part) && part.type === "text" && typeof part.text === "string") return part.text;
-      throw invalid(`"${field}[${index}]" must be a text part ({"type":"text","text":"..."}).`);
-    })
-    .join("");
-}
-
-/** An assistant message's `tool_calls`, as tool-call parts (arguments kept as the text sent). */
-function parseToolCalls(value: unknown, field: string): ContextPart[] {
-  if (!Array.isArray(value)) throw invalid(`"${field}" must be an array of tool calls.`);
-  return value.map((call: unknown, index) => {
-    const at = `${field}[${index}]`;
-    if (!isObject(call) || (call.type !== undefined && call.type !== "function")) {
-      throw invalid(
-        `"${at}" must be {"id", "type": "function", "function": {"name", "arguments"}}.`,
-      );
-    }
-    const fn = call.function;
-    if (typeof call.id !== "string" || call.id === "")
-      throw invalid(`"${at}.id" must be a string.`);
-    if (!isObject(fn) || typeof fn.name !== "string" || fn.name === "") {
-      throw invalid(`"${at}.function.name" must be a string.`);
-    }
-    const args = fn.arguments ?? "";
-    if (typeof args !== "string") throw invalid(`"${at}.function.arguments" must be JSON text.`);
-    return {
-      type: "tool-call",
-      id: call.id,
-      name: fn.name,
-      arguments: args,
-      input: argsInput(args),
-    };
-  });
-}
-
-/** The parsed arguments; text that is not a JSON object goes upstream as `{}` plus its text. */
-function argsInput(args: string): ToolInput {
-  if (args.trim() === "") return {};
-  try {
-    const value: unknown = JSON.parse(args);
-    return isObject(value) ? value : {};
-  } catch {
-    return {};
-  }
-}
-
-function parseMessage(value: unknown, index: number, names: Map<string, string>): ChatMessage {
-  const field = `messages[${index}]`;
-  if (!isObject(value)) throw invalid(`"${field}" must be an object with "role" and "content".`);
-  const role =
-    typeof value.role === "string" && Object.hasOwn(ROLES, value.role)
-      ? ROLES[value.role]
-      : undefined;
-  if (role === undefined) {
-    throw invalid(`"${field}.role" must be "system", "developer", "user", "assistant" or "tool".`);
-  }
-  if (role === "tool") {
-    const id = value.tool_call_id;
-    if (typeof id !== "string" || !names.has(id)) {
-      throw invalid(
-        `"${field}.tool_call_id" must name a tool call of an earlier assistant message.`,
-      );
-    }
-    const message: ChatMessage = {
-      role,
-      content: parseContent(value.content, `${field}.content`),
-      toolCallId: id,
-    };
-    const name = names.get(id);
-    if (name !== undefined) message.toolName = name;
-    return message;
-  }
-  const calls =
-    role === "assistant" && value.tool_calls !== undefined && value.tool_calls !== null
-      ? parseToolCalls(value.tool_calls, `${field}.tool_calls`)
-      : [];
-  // An assistant message that only calls tools has `content: null`, as OpenAI sends it.
-  const content =
-    calls.length > 0 && (value.content === null || value.content === undefined)
-      ? ""
-      : parseContent(value.content, `${field}.content`);
-  const message: ChatMessage = { role, content };
-  if (calls.length > 0) {
-    for (const call of calls) if (call.type === "tool-call") names.set(call.id, call.name);
-    const text: ContextPart[] = content === "" ? [] : [{ type: "text", text: content }];
-    message.parts = [...text, ...calls];
-  }
-  return message;
-}
-
-function parseMessages(value: unknown): ChatMessage[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw invalid('"messages" must be a non-empty array.');
-  }
-  if (value.length > OPENAI_LIMITS.messages) {
-    throw invalid(
-      `"messages" holds ${value.length} messages; the limit is ${OPENAI_LIMITS.messages}.`,
-    );
-  }
-  const names = new Map<string, string>();
-  return value.map((message: unknown, index) => parseMessage(message, index, names));
-}
+const TOOL_MESSAGE = 'must be {"type": "function", "function": {"name", "parameters"}}.';
 
 /** OpenAI's `tools` (`{type: "function", function: {name, description, parameters}}`). */
+const tools = toolList(
+  v.pipe(
+    object(
+      {
+        type: v.literal("function", TOOL_MESSAGE),
+        function: object(
+          {
+            name: toolName,
+            description: v.optional(text()),
+            // OpenAI lets a function without parameters take none.
+            parameters: v.nullish(inputSchema, () => ({ type: "object", properties: {} })),
+          },
+          'must be {"name", "parameters"}.',
+        ),
+      },
+      TOOL_MESSAGE,
+    ),
+    v.transform(({ function: fn }): ToolDefinition => {
+      const tool: ToolDefinition = { name: fn.name, inputSchema: fn.parameters };
+      if (fn.description !== undefined) tool.description = fn.description;
+      return tool;
+    }),
+  ),
+  "must be an array of function tools.",
+  ["function", "name"],
+);
+
 function parseTools(value: unknown): ToolDefinition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) {
-    throw new SluiceError("invalid_tools", '"tools" must be an array of function tools.');
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
+    return undefined;
   }
-  if (value.length === 0) return undefined;
-  const definitions = value.map((tool: unknown, index) => {
-    const fn = isObject(tool) && tool.type === "function" ? tool.function : undefined;
-    if (!isObject(fn)) {
-      throw new SluiceError(
-        "invalid_tools",
-        `"tools[${index}]" must be {"type": "function", "function": {"name", "parameters"}}.`,
-      );
-    }
-    // OpenAI lets a function without parameters take none.
-    const inputSchema = fn.parameters ?? { type: "object", properties: {} };
-    return { name: fn.name, description: fn.description, inputSchema };
-  });
-  return parseToolDefinitions(definitions, "tools");
+  return parseWith(tools, value, "invalid_tools", "tools");
 }
+
+const namedChoice = v.object({
+  type: v.literal("function"),
+  function: v.object({ name: v.unknown() }),
+});
 
 /** OpenAI's `tool_choice`, in the one vocabulary ({"name"} for a named function). */
 function toolChoice(value: unknown): unknown {
-  if (isObject(value) && value.type === "function" && isObject(value.function)) {
-    return { name: value.function.name };
-  }
-  return value;
+  return v.is(namedChoice, value) ? { name: value.function.name } : value;
 }
 
 /** The options under OpenAI's names; `max_completion_tokens` is the newer `max_tokens`. */
-function parseOptions(body: JsonObject, policy: CompletionPolicy): RequestOptions | undefined {
+function parseOptions(
+  body: Record<string, unknown>,
+  policy: CompletionPolicy,
+): RequestOptions | undefined {
   const given = (key: string) => body[key] !== undefined && body[key] !== null;
   if (given("max_tokens") && given("max_completion_tokens")) {
     throw new SluiceError(
@@ -233,7 +130,7 @@ function parseOptions(body: JsonObject, policy: CompletionPolicy): RequestOption
   if (given("max_completion_tokens")) raw.max_tokens = body.max_completion_tokens;
   if (given("tool_choice")) raw.tool_choice = toolChoice(body.tool_choice);
   // OpenAI's effort has a "minimal" the one vocabulary does not; it is refused, not rounded.
-  const options = parseRequestOptions(raw, "body", policy);
+  const options = parseRequestOptions(raw, "", policy);
   return options && Object.keys(options).length > 0 ? options : undefined;
 }
 
@@ -247,71 +144,61 @@ function trailingResults(messages: ChatMessage[]): ToolResult[] | undefined {
   return results.length > 0 ? results : undefined;
 }
 
-function parsePassThrough(body: JsonObject): OpenAIPassThrough {
+const FORMAT_MESSAGE = whole(
+  '"response_format.type" must be "text", "json_object" or "json_schema".',
+);
+
+const passThrough = v.object({
+  response_format: v.nullish(
+    v.pipe(
+      record(FORMAT_MESSAGE),
+      v.check(
+        (format) => ["text", "json_object", "json_schema"].includes(String(format.type)),
+        FORMAT_MESSAGE,
+      ),
+    ),
+  ),
+  parallel_tool_calls: v.nullish(v.boolean("must be a boolean.")),
+});
+
+function parsePassThrough(body: Record<string, unknown>): OpenAIPassThrough {
+  const given = parseWith(passThrough, body, "invalid_option");
   const through: OpenAIPassThrough = {};
-  const format = body.response_format;
-  if (format !== undefined && format !== null) {
-    const kinds: unknown[] = ["text", "json_object", "json_schema"];
-    if (!isObject(format) || !kinds.includes(format.type)) {
-      throw new SluiceError(
-        "invalid_option",
-        '"response_format.type" must be "text", "json_object" or "json_schema".',
-      );
-    }
-    through.response_format = format;
-  }
-  const parallel = body.parallel_tool_calls;
-  if (parallel !== undefined && parallel !== null) {
-    if (typeof parallel !== "boolean") {
-      throw new SluiceError("invalid_option", '"parallel_tool_calls" must be a boolean.');
-    }
-    through.parallel_tool_calls = parallel;
+  if (given.response_format) through.response_format = given.response_format;
+  if (typeof given.parallel_tool_calls === "boolean") {
+    through.parallel_tool_calls = given.parallel_tool_calls;
   }
   return through;
 }
 
-function optionalBoolean(value: unknown, field: string): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw invalid(`"${field}" must be a boolean.`);
-  return value;
-}
+const BOOLEAN = "must be a boolean.";
+
+/** The fields of the body this route reads itself (tools, options and pass-through aside). */
+const completion = v.object({
+  model: v.optional(text()),
+  n: v.nullish(v.literal(1, "must be 1: the relay streams one answer per request.")),
+  stream_options: v.nullish(
+    object({ include_usage: v.nullish(v.boolean(BOOLEAN)) }, "must be an object."),
+  ),
+  sluice_session: v.optional(text("must be a session id.")),
+  stream: v.nullish(v.boolean(BOOLEAN)),
+});
 
 /**
  * Parses the request body text; throws a SluiceError naming the first bad field. `policy`
  * says which models may be named.
  */
 export function parseCompletionRequest(text: string, policy: CompletionPolicy): CompletionRequest {
-  if (text.length > OPENAI_LIMITS.bodyChars) {
-    throw new SluiceError(
-      "frame_too_large",
-      `Bodies are limited to ${OPENAI_LIMITS.bodyChars} characters.`,
-    );
-  }
-  const body = parseJson(text);
-  if (!isObject(body)) throw invalid("The body must be a JSON object.");
-  if (body.model !== undefined && typeof body.model !== "string") {
-    throw invalid('"model" must be a string.');
-  }
-  if (body.n !== undefined && body.n !== null && body.n !== 1) {
-    throw invalid('"n" must be 1: the relay streams one answer per request.');
-  }
-  const streamOptions = body.stream_options;
-  if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) {
-    throw invalid('"stream_options" must be an object.');
-  }
-  const session = body.sluice_session;
-  if (session !== undefined && typeof session !== "string") {
-    throw invalid('"sluice_session" must be a session id.');
-  }
+  const body = readJsonObject(text, OPENAI_LIMITS.bodyChars, "body");
+  const request = parseWith(completion, body, "invalid_request");
   const messages = parseMessages(body.messages);
   const last = messages.findLastIndex((message) => message.role === "user");
-  if (last === -1) throw invalid('"messages" must contain a user message.');
   return {
     messages,
     prompt: checkPrompt(messages[last]?.content, `messages[${last}].content`),
-    stream: optionalBoolean(body.stream, "stream"),
-    includeUsage: optionalBoolean(streamOptions?.include_usage, "stream_options.include_usage"),
-    session,
+    stream: request.stream ?? false,
+    includeUsage: request.stream_options?.include_usage ?? false,
+    session: request.sluice_session,
     tools: parseTools(body.tools),
     options: parseOptions(body, policy),
     passThrough: parsePassThrough(body),

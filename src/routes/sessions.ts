@@ -4,15 +4,13 @@ import { listChats } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId, newSessionId } from "../ids.ts";
+import { parseListRequest, parseOnAbandon, parseSeq } from "../schema/query.ts";
 import {
-  parseListRequest,
   parseMessageRequest,
-  parseOnAbandon,
   parseRenameBody,
-  parseSeq,
   parseSessionBody,
   parseToolResultsBody,
-} from "../protocol.ts";
+} from "../schema/session-bodies.ts";
 import { CALLER_HEADER, callerOf, sessionStub, unwrap } from "../session/calls.ts";
 import { SSE_HEADERS } from "../streams/sse.ts";
 import { policyOf } from "../tools-options.ts";

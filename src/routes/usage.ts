@@ -2,8 +2,11 @@
  * `GET /usage`: the caller's own token usage, from its ledger (src/usage/UsageLedger.ts).
  * The response shape is documented in docs/operations.md, "GET /usage".
  */
+import * as v from "valibot";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
+import { matching, onlyKeys, record } from "../schema/fields.ts";
+import { parseWith, whole } from "../schema/issues.ts";
 import { quotaLimits } from "../usage/quota.ts";
 import { RETAIN_DAYS, type UsageRow } from "../usage/UsageLedger.ts";
 import { dayNumber, isoDay, monthStartDay, nextDayStart, nextMonthStart } from "../usage/utc.ts";
@@ -31,26 +34,31 @@ function sum(rows: readonly UsageRow[]): UsageTotals {
   return totals;
 }
 
+const DAYS_MESSAGE = `must be a whole number from 1 to ${RETAIN_DAYS}.`;
+
+const queryEntries = {
+  days: v.optional(
+    v.pipe(
+      matching(/^\d{1,3}$/, DAYS_MESSAGE),
+      v.transform(Number),
+      v.check((days) => days >= 1 && days <= RETAIN_DAYS, DAYS_MESSAGE),
+    ),
+    String(DEFAULT_USAGE_DAYS),
+  ),
+  token: v.optional(v.string()),
+};
+
+const usageQuery = v.pipe(
+  record("must be an object."),
+  onlyKeys(queryEntries, (name) =>
+    whole(`Unknown query parameter ${JSON.stringify(name)}; GET /usage takes only "days".`),
+  ),
+  v.object(queryEntries),
+);
+
 /** `?days=` (1 to RETAIN_DAYS, default 30); any other parameter but `token` is refused. */
 export function parseUsageQuery(url: URL): number {
-  for (const name of url.searchParams.keys()) {
-    if (name !== "days" && name !== "token") {
-      throw new SluiceError(
-        "invalid_request",
-        `Unknown query parameter "${name}"; GET /usage takes only "days".`,
-      );
-    }
-  }
-  const raw = url.searchParams.get("days");
-  if (raw === null) return DEFAULT_USAGE_DAYS;
-  const days = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(days >= 1 && days <= RETAIN_DAYS)) {
-    throw new SluiceError(
-      "invalid_request",
-      `"days" must be a whole number from 1 to ${RETAIN_DAYS}.`,
-    );
-  }
-  return days;
+  return parseWith(usageQuery, Object.fromEntries(url.searchParams), "invalid_request").days;
 }
 
 /** The body of `GET /usage` from the ledger's rows, at `now`. */

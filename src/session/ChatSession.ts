@@ -19,9 +19,10 @@ import type {
   SessionSnapshot,
   ToolResult,
 } from "../protocol.ts";
-import { parseClientFrame, parseListRequest, parseSeq } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
+import { parseClientFrame } from "../schema/client-frame.ts";
+import { parseListRequest, parseSeq } from "../schema/query.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { policyOf } from "../tools-options.ts";
 import { admitPrompt } from "../usage/admit.ts";

@@ -9,12 +9,13 @@
  * the message id, which is random and only read back with the whole history).
  */
 import { type ErrorCode, isErrorCode } from "../errors.ts";
-import type {
-  MessagePart,
-  MessageStatus,
-  SessionEvent,
-  SessionOptions,
-  StoredMessage,
+import {
+  isStatus,
+  type MessagePart,
+  type MessageStatus,
+  type SessionEvent,
+  type SessionOptions,
+  type StoredMessage,
 } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 import {
@@ -85,12 +86,6 @@ export interface MessageOutcome {
 }
 
 type Row = Record<string, SqlStorageValue>;
-
-const STATUSES: readonly string[] = ["streaming", "complete", "incomplete", "error", "cancelled"];
-
-function isStatus(value: unknown): value is MessageStatus {
-  return typeof value === "string" && STATUSES.includes(value);
-}
 
 /** Stored parts JSON (our own rows), or the one text part of a row written without parts. */
 function partsOf(json: SqlStorageValue | undefined, content: string): MessagePart[] {

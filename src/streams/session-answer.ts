@@ -4,10 +4,10 @@
  * come from our own object, but they crossed a wire: each field is checked, not cast.
  */
 import { isErrorCode } from "../errors.ts";
-import type { ServerEvent } from "../protocol.ts";
+import { isStatus, type ServerEvent } from "../protocol.ts";
 import type { Usage } from "../providers/types.ts";
 import { parseObject, readCount, readObject, readString } from "../providers/wire.ts";
-import type { AnswerEvent, AnswerStatus } from "./answer-events.ts";
+import type { AnswerEvent } from "./answer-events.ts";
 
 /** The frames this module understands; the others (history, pong) are skipped. */
 export type SessionFrame = Extract<
@@ -30,12 +30,6 @@ export type SessionFrame = Extract<
       | "done";
   }
 >;
-
-const STATUSES: readonly string[] = ["complete", "incomplete", "error", "cancelled"];
-
-function isStatus(value: unknown): value is AnswerStatus {
-  return typeof value === "string" && STATUSES.includes(value);
-}
 
 /** One SSE `data` field as a frame, or undefined for frames we do not use or cannot read. */
 export function parseSessionFrame(data: string): SessionFrame | undefined {
@@ -144,7 +138,8 @@ export function parseSessionFrame(data: string): SessionFrame | undefined {
     }
     case "done": {
       const { status } = frame;
-      if (seq === undefined || messageId === undefined || !isStatus(status)) break;
+      if (seq === undefined || messageId === undefined) break;
+      if (!isStatus(status) || status === "streaming") break;
       return {
         type: "done",
         seq,

@@ -10,8 +10,9 @@ import {
   chatCompletionsOptions,
   outputTokens,
 } from "../../../src/providers/request-shapes.ts";
+import { parseRequestOptions } from "../../../src/schema/options.ts";
+import { parseToolDefinitions } from "../../../src/schema/tools.ts";
 import { buildContext, messageChars } from "../../../src/session/context.ts";
-import { parseRequestOptions, parseToolDefinitions } from "../../../src/tools-options.ts";
 
 const user = (id: string, content: string): StoredMessage => ({
   id,

@@ -11,7 +11,8 @@
  */
 import type { SessionEvent } from "../src/protocol.ts";
 import { sseEvents } from "../src/providers/fetch-upstream.ts";
-import { openaiEvents, readOpenAIChunk } from "../src/providers/openai.ts";
+import { openaiEvents } from "../src/providers/openai.ts";
+import { readOpenAIChunk } from "../src/providers/openai-chunk.ts";
 import { SseDecoder } from "../src/providers/sse-decoder.ts";
 import { parseObject } from "../src/providers/wire.ts";
 import { encodeSse } from "../src/streams/sse.ts";

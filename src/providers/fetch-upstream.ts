@@ -118,7 +118,7 @@ export function sseEvents(
 ): UpstreamEvents {
   const source = body.getReader();
   // `SseDecoder` drops the BOM itself, as the SSE spec says: only one, at the very start.
-  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
   // What the last read made that `next()` has not handed out yet.
   const queue: UpstreamEvent[] = [];
   // Set once the last event is queued, or by a cancel or abort: nothing more is read or made.

@@ -95,7 +95,10 @@ export class SseDecoder {
   }
 
   private line(text: string, start: number, end: number): void {
-    if (start === end) return this.dispatch();
+    if (start === end) {
+      this.dispatch();
+      return;
+    }
     const colon = text.indexOf(":", start);
     if (colon === start) return;
     let field: string;

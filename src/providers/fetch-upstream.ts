@@ -1,14 +1,17 @@
 /** Starts an upstream HTTP call and reads its SSE body; every failure gets one of our error codes. */
+
+import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { parseRetryAfter, UpstreamFailure } from "./retry-policy.ts";
 import { SseDecoder, type SseMessage, SseOverflow } from "./sse-decoder.ts";
 import type { GenerationRequest, UpstreamEvent, UpstreamEvents } from "./types.ts";
 import {
   droppedEvent,
+  lenient,
   malformedEvent,
   parseObject,
-  readObject,
-  readString,
+  readWith,
+  Text,
   truncate,
 } from "./wire.ts";
 
@@ -241,14 +244,18 @@ function retryHint(value: string | null): string {
   return `; Retry-After says ${new Date(Date.parse(trimmed)).toISOString()}`;
 }
 
+/** A JSON error body: OpenAI's and Anthropic's `error.message`, or a bare `error` / `message`. */
+const ErrorBody = v.object({
+  error: lenient(v.union([v.string(), v.object({ message: Text })])),
+  message: Text,
+});
+
 /** `error.message` (or a bare `error` / `message` string) from a JSON error body. */
 async function errorMessage(response: Response): Promise<string | undefined> {
   const body = parseObject(await readPrefix(response, MAX_ERROR_BODY));
-  return (
-    readString(readObject(body, "error"), "message") ??
-    readString(body, "error") ??
-    readString(body, "message")
-  );
+  if (!body) return undefined;
+  const { error, message } = readWith(ErrorBody, body);
+  return (typeof error === "string" ? error : error?.message) ?? message ?? undefined;
 }
 
 /** Up to `max` bytes of the body as text; the rest is cancelled, never downloaded. */

@@ -1,7 +1,7 @@
 // SseDecoder against the WHATWG "Parsing an event stream" rules, whole and cut at every byte.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import { type SseMessage, SseDecoder, SseOverflow } from "../../../src/providers/sse-decoder.ts";
+import { SseDecoder, type SseMessage, SseOverflow } from "../../../src/providers/sse-decoder.ts";
 
 /** Every event `pieces` make, fed one after another. */
 function decode(...pieces: string[]): SseMessage[] {
@@ -24,17 +24,37 @@ describe("SseDecoder", () => {
     ["a colon in the value", 'data: {"a":"b:c"}\n\n', [message('{"a":"b:c"}')]],
     ["CR line ends", "data: a\rdata: b\r\r", [message("a\nb")]],
     ["CRLF line ends", "data: a\r\ndata: b\r\n\r\n", [message("a\nb")]],
-    ["mixed line ends", "data: a\r\n\ndata: b\r\rdata: c\n\r\n", [message("a"), message("b"), message("c")]],
+    [
+      "mixed line ends",
+      "data: a\r\n\ndata: b\r\rdata: c\n\r\n",
+      [message("a"), message("b"), message("c")],
+    ],
     ["a comment is ignored", ": keep-alive\ndata: x\n: more\n\n", [message("x")]],
     ["a comment alone dispatches nothing", ": ping\n\n", []],
     ["no data, no event", "event: foo\nid: 1\n\n", []],
     ["the event type", "event: delta\ndata: x\n\n", [message("x", "delta")]],
     ["an empty event type is a plain message", "event:\ndata: x\n\n", [message("x")]],
-    ["the event type is reset after each event", "event: a\ndata: 1\n\ndata: 2\n\n", [message("1", "a"), message("2")]],
+    [
+      "the event type is reset after each event",
+      "event: a\ndata: 1\n\ndata: 2\n\n",
+      [message("1", "a"), message("2")],
+    ],
     ["an event type without data is dropped with it", "event: a\n\ndata: 2\n\n", [message("2")]],
-    ["the id persists across events", "id: 7\ndata: 1\n\ndata: 2\n\n", [message("1", undefined, "7"), message("2", undefined, "7")]],
-    ["an id with NUL is ignored", "id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n", [message("a", undefined, "1"), message("b", undefined, "1")]],
-    ["an empty id resets it", "id: 1\ndata: a\n\nid\ndata: b\n\n", [message("a", undefined, "1"), message("b", undefined, "")]],
+    [
+      "the id persists across events",
+      "id: 7\ndata: 1\n\ndata: 2\n\n",
+      [message("1", undefined, "7"), message("2", undefined, "7")],
+    ],
+    [
+      "an id with NUL is ignored",
+      "id: 1\ndata: a\n\nid: x\0y\ndata: b\n\n",
+      [message("a", undefined, "1"), message("b", undefined, "1")],
+    ],
+    [
+      "an empty id resets it",
+      "id: 1\ndata: a\n\nid\ndata: b\n\n",
+      [message("a", undefined, "1"), message("b", undefined, "")],
+    ],
     ["unknown fields are ignored", "foo: bar\nDATA: no\ndata: yes\n\n", [message("yes")]],
     ["a leading BOM is dropped", "\uFEFFdata: x\n\n", [message("x")]],
     ["a BOM later is a field name character", "data: a\n\n\uFEFFdata: b\n\n", [message("a")]],
@@ -84,7 +104,7 @@ describe("SseDecoder", () => {
   it("gives the same events wherever the bytes are cut, decoded as sseEvents decodes", () => {
     const bytes = new TextEncoder().encode(SAMPLE);
     for (let at = 0; at <= bytes.length; at++) {
-      const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+      const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
       const text = [
         decoder.decode(bytes.slice(0, at), { stream: true }),
         decoder.decode(bytes.slice(at), { stream: true }),

@@ -3,6 +3,7 @@
  * both), and the claims every JWT must carry. A half-configured relay refuses every request
  * with `config_error` naming the var, rather than running open or accepting the wrong tokens.
  */
+import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { looksLikeJwt } from "./token-kind.ts";
@@ -87,14 +88,14 @@ function parseJwksUrl(value: string): URL {
 }
 
 function parseCooldown(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_JWKS_COOLDOWN_MS;
-  const ms = Number(value);
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms > JWKS_MAX_AGE_MS) {
-    throw misconfigured(
-      `AUTH_JWKS_COOLDOWN_MS must be a whole number of milliseconds from 0 to ${JWKS_MAX_AGE_MS}.`,
-    );
-  }
-  return ms;
+  return numberSetting("AUTH_JWKS_COOLDOWN_MS", value, {
+    default: DEFAULT_JWKS_COOLDOWN_MS,
+    min: 0,
+    max: JWKS_MAX_AGE_MS,
+    integer: true,
+    unit: "milliseconds",
+    invalid: "error",
+  });
 }
 
 function parseJwt(env: AuthVars): JwtConfig | undefined {

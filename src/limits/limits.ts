@@ -1,4 +1,5 @@
 /** The per-client limits: requests per minute, and generations streaming at once. */
+import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 
@@ -30,9 +31,13 @@ function limiter(env: Env, key: string) {
 export async function acquireSlot(env: Env, key: string, lease: string): Promise<void> {
   const stub = limiter(env, key);
   if (!stub) return;
-  const configured = Number(env.MAX_CONCURRENT_GENERATIONS);
-  const limit =
-    Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_CONCURRENT;
+  const limit = numberSetting("MAX_CONCURRENT_GENERATIONS", env.MAX_CONCURRENT_GENERATIONS, {
+    default: DEFAULT_CONCURRENT,
+    min: 1,
+    integer: true,
+    unit: "answers",
+    invalid: "default",
+  });
   if (!(await stub.acquire(lease, limit, LEASE_TTL_MS))) {
     throw new SluiceError(
       "rate_limited",

@@ -1,18 +1,58 @@
 /** The Anthropic Messages stream read into our events: content blocks become parts. */
+import * as v from "valibot";
 import type { Emit, EventTransform } from "./fetch-upstream.ts";
 import { MAX_TOOL_ARGUMENTS, toolCallEnd } from "./tool-input.ts";
 import type { JsonObject } from "./wire.ts";
 import {
+  AnyObject,
+  Count,
   droppedEvent,
+  isIndex,
+  lenient,
   malformedEvent,
+  nested,
   nonEmpty,
   parseObject,
-  readCount,
-  readObject,
-  readString,
+  readWith,
+  Text,
   UpstreamMalformed,
   upstreamErrorEvent,
 } from "./wire.ts";
+
+/** A block `index`, read as given; checked (`blockIndex`) only where the event needs one. */
+const Index = lenient(v.custom<number>(isIndex));
+
+/** The fields of each event type we read; any other field, or a field of the wrong type, is ignored. */
+const MessageStart = v.object({
+  message: nested(v.object({ usage: nested(v.object({ input_tokens: Count })) })),
+});
+const BlockStart = v.object({
+  index: Index,
+  content_block: nested(
+    v.object({
+      type: Text,
+      text: Text,
+      thinking: Text,
+      signature: Text,
+      data: Text,
+      id: Text,
+      name: Text,
+      input: AnyObject,
+    }),
+  ),
+});
+const BlockDelta = v.object({
+  index: Index,
+  delta: nested(
+    v.object({ type: Text, text: Text, thinking: Text, signature: Text, partial_json: Text }),
+  ),
+});
+const BlockStop = v.object({ index: Index });
+const MessageDelta = v.object({
+  usage: nested(v.object({ input_tokens: Count, output_tokens: Count })),
+  delta: nested(v.object({ stop_reason: Text })),
+});
+const ErrorEvent = v.object({ error: nested(v.object({ message: Text, type: Text })) });
 
 /** A content block the stream has started and not yet stopped. */
 type Block =
@@ -78,12 +118,13 @@ export function anthropicEvents(): EventTransform {
   };
 
   const startBlock = (event: JsonObject, emit: Emit) => {
-    const index = blockIndex(event);
-    const content = readObject(event, "content_block");
-    switch (readString(content, "type")) {
+    const start = readWith(BlockStart, event);
+    const index = blockIndex(start.index, "content_block_start");
+    const content = start.content_block;
+    switch (content?.type) {
       case "text": {
         blocks.set(index, { kind: "text" });
-        const text = readString(content, "text");
+        const text = content.text;
         if (text) emit({ type: "text", text });
         break;
       }
@@ -92,26 +133,26 @@ export function anthropicEvents(): EventTransform {
         blocks.set(index, {
           kind: "thinking",
           id,
-          signature: readString(content, "signature") ?? "",
+          signature: content.signature ?? "",
         });
         emit({ type: "reasoning-start", id });
-        const text = readString(content, "thinking");
+        const text = content.thinking;
         if (text) emit({ type: "reasoning-delta", id, text });
         break;
       }
       case "redacted_thinking": {
         const id = `reasoning-${reasoningCount++}`;
-        blocks.set(index, { kind: "redacted", id, data: readString(content, "data") ?? "" });
+        blocks.set(index, { kind: "redacted", id, data: content.data ?? "" });
         emit({ type: "reasoning-start", id });
         break;
       }
       case "tool_use": {
-        const id = nonEmpty(readString(content, "id"));
-        const name = nonEmpty(readString(content, "name"));
+        const id = nonEmpty(content.id);
+        const name = nonEmpty(content.name);
         if (id === undefined || name === undefined) {
           throw new UpstreamMalformed("a tool_use block without an id or a name");
         }
-        const input = readObject(content, "input");
+        const input = content.input;
         const initial = input && Object.keys(input).length > 0 ? JSON.stringify(input) : "";
         const position = toolCount++;
         blocks.set(index, { kind: "tool", id, index: position, name, joined: "", initial });
@@ -124,21 +165,22 @@ export function anthropicEvents(): EventTransform {
   };
 
   const blockDelta = (event: JsonObject, emit: Emit) => {
-    const delta = readObject(event, "delta");
-    const kind = readString(delta, "type");
+    const said = readWith(BlockDelta, event);
+    const delta = said.delta;
+    const kind = delta?.type;
     if (kind === "text_delta") {
-      const text = readString(delta, "text");
+      const text = delta?.text;
       if (text) emit({ type: "text", text });
       return;
     }
     if (kind !== "thinking_delta" && kind !== "signature_delta" && kind !== "input_json_delta") {
       return;
     }
-    const index = blockIndex(event);
+    const index = blockIndex(said.index, "content_block_delta");
     const block = blocks.get(index);
     if (kind === "input_json_delta") {
       if (block?.kind !== "tool") throw notStarted(kind, index);
-      const piece = readString(delta, "partial_json") ?? "";
+      const piece = delta?.partial_json ?? "";
       if (block.joined.length + piece.length > MAX_TOOL_ARGUMENTS) {
         throw new UpstreamMalformed(`tool call arguments over ${MAX_TOOL_ARGUMENTS} characters`);
       }
@@ -149,10 +191,10 @@ export function anthropicEvents(): EventTransform {
     }
     if (block?.kind !== "thinking") throw notStarted(kind, index);
     if (kind === "signature_delta") {
-      block.signature += readString(delta, "signature") ?? "";
+      block.signature += delta?.signature ?? "";
       return;
     }
-    const text = readString(delta, "thinking");
+    const text = delta?.thinking;
     if (text) emit({ type: "reasoning-delta", id: block.id, text });
   };
 
@@ -162,12 +204,9 @@ export function anthropicEvents(): EventTransform {
       try {
         const event = parseObject(message.data);
         if (!event) throw new UpstreamMalformed("an event that is not a JSON object");
-        switch (readString(event, "type") ?? message.event) {
+        switch (typeof event.type === "string" ? event.type : message.event) {
           case "message_start":
-            inputTokens = readCount(
-              readObject(readObject(event, "message"), "usage"),
-              "input_tokens",
-            );
+            inputTokens = readWith(MessageStart, event).message?.usage?.input_tokens ?? undefined;
             break;
           case "content_block_start":
             startBlock(event, emit);
@@ -176,16 +215,16 @@ export function anthropicEvents(): EventTransform {
             blockDelta(event, emit);
             break;
           case "content_block_stop":
-            stopBlock(blockIndex(event), emit);
+            stopBlock(blockIndex(readWith(BlockStop, event).index, "content_block_stop"), emit);
             break;
           case "message_delta": {
-            const usage = readObject(event, "usage");
-            const outputTokens = readCount(usage, "output_tokens");
-            if (outputTokens !== undefined) {
-              const input = readCount(usage, "input_tokens") ?? inputTokens ?? 0;
+            const said = readWith(MessageDelta, event);
+            const outputTokens = said.usage?.output_tokens;
+            if (outputTokens != null) {
+              const input = said.usage?.input_tokens ?? inputTokens ?? 0;
               emit({ type: "usage", usage: { inputTokens: input, outputTokens } });
             }
-            stopReason = readString(readObject(event, "delta"), "stop_reason") ?? stopReason;
+            stopReason = said.delta?.stop_reason ?? stopReason;
             break;
           }
           case "message_stop":
@@ -195,9 +234,9 @@ export function anthropicEvents(): EventTransform {
             break;
           case "error": {
             ended = true;
-            const error = readObject(event, "error");
-            const text = readString(error, "message");
-            const kind = readString(error, "type");
+            const error = readWith(ErrorEvent, event).error;
+            const text = error?.message ?? undefined;
+            const kind = error?.type ?? undefined;
             emit(upstreamErrorEvent(text && kind ? `${text} (${kind})` : (text ?? kind)));
             break;
           }
@@ -218,13 +257,10 @@ export function anthropicEvents(): EventTransform {
   };
 }
 
-/** The block `index` of a content block event; one without a usable index is malformed. */
-function blockIndex(event: JsonObject): number {
-  const index = event.index;
-  if (typeof index === "number" && Number.isInteger(index) && index >= 0) return index;
-  throw new UpstreamMalformed(
-    `a ${readString(event, "type") ?? "content block"} event without a block index`,
-  );
+/** The block `index` of a content block event of type `type`; one without an index is malformed. */
+function blockIndex(index: number | null | undefined, type: string): number {
+  if (index != null) return index;
+  throw new UpstreamMalformed(`a ${type} event without a block index`);
 }
 
 function notStarted(kind: string, index: number): UpstreamMalformed {

@@ -3,6 +3,7 @@
  * or construction, so a misconfigured Worker still serves its pages and reports a clear
  * `config_error` to the first prompt instead of crashing.
  */
+import { numberSetting } from "../config.ts";
 import { SluiceError } from "../errors.ts";
 
 /** `value` (trimmed) or `fallback` when it is unset or blank. */
@@ -50,11 +51,5 @@ export function missingSecret(name: string): SluiceError {
  * `config_error`. Each provider sends it upstream as its own output cap.
  */
 export function outputCap(value: string | undefined): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  const cap = Number(text);
-  if (!Number.isSafeInteger(cap) || cap <= 0) {
-    throw new SluiceError("config_error", "MAX_OUTPUT_TOKENS must be a positive whole number.");
-  }
-  return cap;
+  return numberSetting("MAX_OUTPUT_TOKENS", value, { min: 1, integer: true, invalid: "error" });
 }

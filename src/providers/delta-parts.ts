@@ -47,7 +47,7 @@ interface Call {
  *   sends `id: ""` on every continuation, which reads as no id).
  * - An entry without an `index` belongs to the call with its id; with a new id it starts a
  *   new call; without an id it continues the last call. An index that is not a non-negative
- *   integer is refused by the reader (see `readToolCallDeltas`).
+ *   integer is refused by the reader (see `ToolCalls` in openai-chunk.ts).
  * - An entry with no id, no name and no arguments is nothing (Workers AI ends calls with
  *   such "null" entries) and is skipped.
  * - Deltas for a call that already ended are ignored: after `close` nothing changes a call.

@@ -8,6 +8,7 @@
  * trailing space), N at most 100000, and no reasoning; one made of `/tool NAME [ARGS]` lines
  * is answered with those tool calls and finish `tool_calls`.
  */
+import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { outputCap } from "./config.ts";
 import type { DemoScript } from "./demo-script.ts";
@@ -139,8 +140,12 @@ export function capScript(script: DemoScript, cap: number | undefined): DemoScri
 
 /** DEMO_DELAY_MS as a non-negative number of milliseconds, or the default if unset or invalid. */
 function parseDelay(value: string | undefined): number {
-  const delay = value === undefined || value.trim() === "" ? Number.NaN : Number(value);
-  return Number.isFinite(delay) && delay >= 0 ? delay : DEFAULT_DELAY_MS;
+  return numberSetting("DEMO_DELAY_MS", value, {
+    default: DEFAULT_DELAY_MS,
+    min: 0,
+    unit: "milliseconds",
+    invalid: "default",
+  });
 }
 
 /** Whitespace-separated words in all messages: a rough stand-in for input tokens. */

@@ -1,15 +1,17 @@
 /** Starts an upstream HTTP call and reads its SSE body; every failure gets one of our error codes. */
-import type { EventSourceMessage } from "eventsource-parser";
-import { createParser } from "eventsource-parser";
+
+import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { parseRetryAfter, UpstreamFailure } from "./retry-policy.ts";
+import { SseDecoder, type SseMessage, SseOverflow } from "./sse-decoder.ts";
 import type { GenerationRequest, UpstreamEvent, UpstreamEvents } from "./types.ts";
 import {
   droppedEvent,
+  lenient,
   malformedEvent,
   parseObject,
-  readObject,
-  readString,
+  readWith,
+  Text,
   truncate,
 } from "./wire.ts";
 
@@ -26,14 +28,15 @@ export type Emit = (event: UpstreamEvent) => void;
  */
 export interface EventTransform {
   /** Reads one SSE message and emits the events it holds, if any. */
-  message(message: EventSourceMessage, emit: Emit): void;
+  message(message: SseMessage, emit: Emit): void;
   /** The body ended: emits the stream's last event, unless one was already emitted. */
   end(emit: Emit): void;
 }
 
 /**
- * Longest partial SSE line the parser may hold. Chat deltas are a few hundred bytes; this bound
- * only stops a broken upstream that never sends a newline from filling the isolate's memory.
+ * Longest partial SSE line (or event data) the decoder may hold. Chat deltas are a few hundred
+ * bytes; this bound only stops a broken upstream that never sends a newline (or a blank line)
+ * from filling the isolate's memory.
  */
 const MAX_SSE_LINE = 4 * 1024 * 1024;
 
@@ -103,7 +106,7 @@ export async function streamUpstream(
  * this adds no latency; when it falls behind, reads hold many, and every later stage then
  * pays per read instead of per token.
  *
- * One read loop (`TextDecoder`, `createParser`, `transform`) rather than the
+ * One read loop (`TextDecoder`, `SseDecoder`, `transform`) rather than the
  * `pipeThrough(TextDecoderStream).pipeThrough(EventSourceParserStream).pipeThrough(...)`
  * chain, and a plain `next()` rather than a `ReadableStream` out: in workerd every JS stream
  * hop costs promise continuations and fresh closures per event, about 7 µs. In the pipeline
@@ -117,7 +120,8 @@ export function sseEvents(
   onActivity?: () => void,
 ): UpstreamEvents {
   const source = body.getReader();
-  const decoder = new TextDecoder();
+  // `SseDecoder` drops the BOM itself, as the SSE spec says: only one, at the very start.
+  const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
   // What the last read made that `next()` has not handed out yet.
   const queue: UpstreamEvent[] = [];
   // Set once the last event is queued, or by a cancel or abort: nothing more is read or made.
@@ -146,17 +150,17 @@ export function sseEvents(
     queue.push(event);
     if (event.type === "error" || event.type === "finish") close();
   };
-  const parser = createParser({
-    maxBufferSize: MAX_SSE_LINE,
-    onEvent: (message) => {
-      if (!over) transform.message(message, emit);
-    },
-    onError: (error) => {
-      if (error.type === "max-buffer-size-exceeded") {
-        emit(malformedEvent(`an SSE line over ${MAX_SSE_LINE} chars`));
-      }
-    },
-  });
+  const parser = new SseDecoder((message) => {
+    if (!over) transform.message(message, emit);
+  }, MAX_SSE_LINE);
+  const feed = (text: string) => {
+    try {
+      parser.feed(text);
+    } catch (error) {
+      if (!(error instanceof SseOverflow)) throw error;
+      emit(malformedEvent(`an SSE line over ${MAX_SSE_LINE} chars`));
+    }
+  };
 
   // Reads until the last read made an event or the stream is over.
   const fill = async () => {
@@ -166,12 +170,12 @@ export function sseEvents(
         if (over) return;
         if (done) {
           // The decoder's flush: a character cut off by the end becomes U+FFFD, as in a stream.
-          parser.feed(decoder.decode());
+          feed(decoder.decode());
           transform.end(emit);
           return close();
         }
         onActivity?.();
-        parser.feed(decoder.decode(value, { stream: true }));
+        feed(decoder.decode(value, { stream: true }));
       } catch {
         // The connection failed (or a chunk was not bytes); after a cancel it just ends.
         emit(droppedEvent());
@@ -240,14 +244,18 @@ function retryHint(value: string | null): string {
   return `; Retry-After says ${new Date(Date.parse(trimmed)).toISOString()}`;
 }
 
+/** A JSON error body: OpenAI's and Anthropic's `error.message`, or a bare `error` / `message`. */
+const ErrorBody = v.object({
+  error: lenient(v.union([v.string(), v.object({ message: Text })])),
+  message: Text,
+});
+
 /** `error.message` (or a bare `error` / `message` string) from a JSON error body. */
 async function errorMessage(response: Response): Promise<string | undefined> {
   const body = parseObject(await readPrefix(response, MAX_ERROR_BODY));
-  return (
-    readString(readObject(body, "error"), "message") ??
-    readString(body, "error") ??
-    readString(body, "message")
-  );
+  if (!body) return undefined;
+  const { error, message } = readWith(ErrorBody, body);
+  return (typeof error === "string" ? error : error?.message) ?? message ?? undefined;
 }
 
 /** Up to `max` bytes of the body as text; the rest is cancelled, never downloaded. */

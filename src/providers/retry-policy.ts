@@ -2,6 +2,7 @@
  * When a failed upstream call is tried again and how long to wait first: the rules of README
  * "Upstream faults" in one place, as pure functions of the error, so they are tested as a table.
  */
+import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { type ErrorCode, SluiceError } from "../errors.ts";
 
@@ -60,18 +61,42 @@ export function retryPolicy(
   >,
 ): RetryPolicy {
   return {
-    retries: Math.min(whole(env.UPSTREAM_RETRIES, 0) ?? DEFAULTS.retries, MAX_RETRIES),
-    baseDelayMs: whole(env.UPSTREAM_RETRY_BASE_MS, 0) ?? DEFAULTS.baseDelayMs,
-    connectMs: whole(env.CONNECT_TIMEOUT_MS, 1) ?? DEFAULTS.connectMs,
-    firstTokenMs: whole(env.FIRST_TOKEN_TIMEOUT_MS, 1) ?? DEFAULTS.firstTokenMs,
+    // A typo asking for more retries than MAX_RETRIES is cut to it, not refused.
+    retries: Math.min(
+      whole("UPSTREAM_RETRIES", env.UPSTREAM_RETRIES, 0, DEFAULTS.retries, "retries"),
+      MAX_RETRIES,
+    ),
+    baseDelayMs: whole(
+      "UPSTREAM_RETRY_BASE_MS",
+      env.UPSTREAM_RETRY_BASE_MS,
+      0,
+      DEFAULTS.baseDelayMs,
+    ),
+    connectMs: whole("CONNECT_TIMEOUT_MS", env.CONNECT_TIMEOUT_MS, 1, DEFAULTS.connectMs),
+    firstTokenMs: whole(
+      "FIRST_TOKEN_TIMEOUT_MS",
+      env.FIRST_TOKEN_TIMEOUT_MS,
+      1,
+      DEFAULTS.firstTokenMs,
+    ),
   };
 }
 
-/** `value` as an integer of at least `min`, or undefined when unset or not one. */
-function whole(value: string | undefined, min: number): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  const number = Number(value);
-  return Number.isSafeInteger(number) && number >= min ? number : undefined;
+/** The var `name` as a whole number of at least `min`, else (warned once) `fallback`. */
+function whole(
+  name: string,
+  value: string | undefined,
+  min: number,
+  fallback: number,
+  unit = "milliseconds",
+): number {
+  return numberSetting(name, value, {
+    default: fallback,
+    min,
+    integer: true,
+    unit,
+    invalid: "default",
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
-/** Reading upstream JSON without casts, and the events a transform emits when the wire fails. */
+/** Reading upstream JSON through valibot schemas, and the events a transform emits when the wire fails. */
+import * as v from "valibot";
 import type { UpstreamEvent } from "./types.ts";
 
 /** A parsed JSON object whose fields have not been checked yet. */
@@ -48,6 +49,79 @@ export function readFirst(object: JsonObject | undefined, key: string): JsonObje
   return isObject(first) ? first : undefined;
 }
 
+/**
+ * A field read when it has the right type and ignored otherwise: upstreams add and change
+ * fields, and a field of the wrong type must not end an answer that is fine. `null` (what
+ * Chat Completions sends for "none", e.g. `finish_reason` on every chunk but the last) passes
+ * as `null` without a failed check: on the hot path a failure's issue costs microseconds.
+ */
+export function lenient<T extends v.GenericSchema>(schema: T) {
+  return v.fallback(v.nullish(schema), undefined);
+}
+
+/** A string field, ignored when it is anything else. */
+export const Text = lenient(v.string());
+
+/** A token count: a finite, non-negative number (counts are never negative), else ignored. */
+export const Count = lenient(
+  v.custom<number>(
+    (value) => typeof value === "number" && Number.isFinite(value) && value >= 0,
+    "a token count that is not a non-negative number",
+  ),
+);
+
+/** Whether `value` is an array position: a non-negative integer. */
+export function isIndex(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+/** Any value read as `undefined`: what a field of the wrong type becomes. */
+const NOTHING = v.fallback(v.undefined(), undefined);
+
+/**
+ * A nested value read with `schema` when `is` says it is of its kind (by default a JSON
+ * object, not an array, as `isObject` says); of another kind it is `undefined`, and absent or
+ * `null` it stays so. Unlike `lenient(schema)`, a value of the right kind whose own strict fields
+ * fail keeps the failure: that is the upstream breaking its protocol.
+ */
+export function nested<T extends v.GenericSchema>(
+  schema: T,
+  is: (value: unknown) => boolean = isObject,
+): v.GenericSchema<unknown, v.InferOutput<T> | undefined> {
+  return v.optional(
+    v.lazy(
+      (value): v.GenericSchema<unknown, v.InferOutput<T> | undefined> =>
+        is(value) ? schema : NOTHING,
+    ),
+  );
+}
+
+/** `schema` for a value that must be a JSON object; anything else fails with `message`. */
+export function objectOnly<T extends v.GenericSchema>(
+  schema: T,
+  message: string,
+): v.GenericSchema<unknown, v.InferOutput<T>> {
+  const refused = v.never(message);
+  return v.lazy(
+    (value): v.GenericSchema<unknown, v.InferOutput<T>> => (isObject(value) ? schema : refused),
+  );
+}
+
+/** A JSON object as such, unread: kept whole (e.g. tool input to write back as JSON). */
+export const AnyObject = lenient(v.custom<JsonObject>(isObject));
+
+/**
+ * `value` read with `schema`, or `UpstreamMalformed` with the message of the first issue:
+ * every schema that can fail on upstream data gives a message that completes "The upstream
+ * sent ..." and names the field, e.g. "tool_calls that is not an array".
+ */
+export function readWith<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
+  // No config: valibot then reuses its default one instead of building one per chunk.
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new UpstreamMalformed(result.issues[0].message);
+}
+
 /** `text` cut to `max` characters, marking the cut, so an upstream cannot flood our errors. */
 export function truncate(text: string, max = MAX_UPSTREAM_MESSAGE): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -89,6 +163,6 @@ export class UpstreamMalformed extends Error {
 }
 
 /** `text` if it is a non-empty string; empty strings mean "nothing" in every delta format we read. */
-export function nonEmpty(text: string | undefined): string | undefined {
-  return text === "" ? undefined : text;
+export function nonEmpty(text: string | null | undefined): string | undefined {
+  return text === "" || text === null ? undefined : text;
 }

@@ -9,17 +9,23 @@
  * with their function calling: Workers AI's own top-level `tool_calls` and Chat Completions'
  * `delta.tool_calls` (see `readWorkersAiChunk`).
  */
+import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { outputCap, setting } from "./config.ts";
 import type { WholeToolCall } from "./delta-parts.ts";
 import type { EventTransform } from "./fetch-upstream.ts";
 import { sseEvents } from "./fetch-upstream.ts";
-import type { ChunkParts } from "./openai.ts";
-import { argumentsText, doneTerminatedEvents, readOpenAIChunk } from "./openai.ts";
+import { doneTerminatedEvents } from "./openai.ts";
+import {
+  argumentsText,
+  type ChunkParts,
+  chunkParts,
+  OPENAI_CHUNK_ENTRIES,
+} from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsTools, outputTokens } from "./request-shapes.ts";
 import type { GenerationRequest, Provider } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
-import { isObject, nonEmpty, readString, truncate, UpstreamMalformed } from "./wire.ts";
+import { lenient, nonEmpty, objectOnly, readWith, Text, truncate } from "./wire.ts";
 
 const DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct";
 
@@ -36,40 +42,49 @@ export interface WorkersAiEnv {
 }
 
 /**
- * Reads one Workers AI chunk: `response` is the text (a number on some models, e.g. Llama 4,
- * when the answer is a bare number); otherwise the chunk is read as Chat Completions, which
- * brings `reasoning_content` and `delta.tool_calls` (the models Cloudflare serves in that
- * format). A top-level `tool_calls` array is Workers AI's own function-calling format, as
- * Cloudflare's "Traditional" function calling page shows it: `[{name, arguments}]`, with
- * `arguments` an object and no id; each entry is one whole call.
+ * A Workers AI chunk: a Chat Completions chunk's fields, plus `response` (the text; a number
+ * on some models, e.g. Llama 4, when the answer is a bare number), a top-level `finish_reason`
+ * and a top-level `tool_calls`: Workers AI's own function-calling format, as Cloudflare's
+ * "Traditional" function calling page shows it: `[{name, arguments}]`, with `arguments` an
+ * object and no id, each entry one whole call. An entry that is not an object is refused.
  */
-export function readWorkersAiChunk(chunk: JsonObject): ChunkParts {
-  const parts = readOpenAIChunk(chunk);
-  const response = chunk.response;
-  const text = typeof response === "number" ? String(response) : readString(chunk, "response");
-  return {
-    ...parts,
-    text: text || parts.text,
-    wholeCalls: readWholeCalls(chunk.tool_calls),
-    finish: parts.finish ?? readString(chunk, "finish_reason"),
-  };
-}
+const WorkersAiChunk = v.object({
+  ...OPENAI_CHUNK_ENTRIES,
+  response: lenient(v.union([v.string(), v.number()])),
+  finish_reason: Text,
+  tool_calls: v.nullish(
+    v.array(
+      objectOnly(
+        v.object({ id: Text, name: Text, arguments: v.optional(v.unknown()) }),
+        "a tool_calls entry that is not an object",
+      ),
+      "tool_calls that is not an array",
+    ),
+  ),
+});
 
 /**
- * The entries of a top-level `tool_calls`. Entries carrying nothing (no name, no arguments:
- * the "null" entries some models end with) are skipped; one that is not an object, or has
- * arguments but no name, is malformed.
+ * Reads one Workers AI chunk: `response` is the text; otherwise the chunk is read as Chat
+ * Completions, which brings `reasoning_content` and `delta.tool_calls` (the models Cloudflare
+ * serves in that format). Entries of a top-level `tool_calls` carrying nothing (no name, no
+ * arguments: the "null" entries some models end with) are skipped; one with arguments but no
+ * name is malformed when the choice closes.
  */
-function readWholeCalls(entries: unknown): WholeToolCall[] | undefined {
-  if (entries === undefined || entries === null) return undefined;
-  if (!Array.isArray(entries)) throw new UpstreamMalformed("tool_calls that is not an array");
-  return entries.flatMap((entry: unknown): WholeToolCall[] => {
-    if (!isObject(entry)) throw new UpstreamMalformed("a tool_calls entry that is not an object");
-    const name = nonEmpty(readString(entry, "name"));
-    const args = argumentsText(entry.arguments);
-    if (name === undefined && args === "") return [];
-    return [{ id: nonEmpty(readString(entry, "id")), name, arguments: args }];
-  });
+export function readWorkersAiChunk(chunk: JsonObject): ChunkParts {
+  const fields = readWith(WorkersAiChunk, chunk);
+  const parts = chunkParts(fields);
+  const { response } = fields;
+  return {
+    ...parts,
+    text: (typeof response === "number" ? String(response) : response) || parts.text,
+    wholeCalls: fields.tool_calls?.flatMap((entry): WholeToolCall[] => {
+      const name = nonEmpty(entry.name);
+      const args = argumentsText(entry.arguments);
+      if (name === undefined && args === "") return [];
+      return [{ id: nonEmpty(entry.id), name, arguments: args }];
+    }),
+    finish: parts.finish ?? fields.finish_reason ?? undefined,
+  };
 }
 
 /**

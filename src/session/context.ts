@@ -1,4 +1,5 @@
 /** Builds the conversation sent upstream from the stored history, within a size budget. */
+import { numberSetting } from "../config.ts";
 import type { MessagePart, StoredMessage } from "../protocol.ts";
 import type { ChatMessage, ContextPart } from "../providers/types.ts";
 
@@ -6,8 +7,13 @@ const DEFAULT_BUDGET_CHARS = 60_000;
 
 /** CONTEXT_BUDGET_CHARS as a number of characters (default 60,000, about 15,000 tokens). */
 export function contextBudget(value: string | undefined): number {
-  const chars = Number(value);
-  return Number.isSafeInteger(chars) && chars > 0 ? chars : DEFAULT_BUDGET_CHARS;
+  return numberSetting("CONTEXT_BUDGET_CHARS", value, {
+    default: DEFAULT_BUDGET_CHARS,
+    min: 1,
+    integer: true,
+    unit: "characters",
+    invalid: "default",
+  });
 }
 
 /** The characters a part costs in the budget: every text it sends upstream. */

@@ -4,6 +4,7 @@
  * sweep ever visits all sessions. Idle means no new prompt: reading or connecting does not
  * count. docs/chats.md "Expiry".
  */
+import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import type { SessionStore } from "./store.ts";
 
@@ -11,23 +12,18 @@ import type { SessionStore } from "./store.ts";
 export const DEFAULT_TTL_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-let warned = false;
-
 /**
  * The idle time after which a session is deleted, in milliseconds; undefined when expiry is off
  * (`0`). Fractional days are allowed (tests use a few seconds); an unreadable value is warned
  * about once and the default is used.
  */
 export function sessionTtlMs(env: Pick<Env, "SESSION_TTL_DAYS">): number | undefined {
-  const text = env.SESSION_TTL_DAYS?.trim() ?? "";
-  const days = text === "" ? DEFAULT_TTL_DAYS : Number(text);
-  if (!Number.isFinite(days) || days < 0) {
-    if (!warned) {
-      warned = true;
-      console.warn(`SESSION_TTL_DAYS is not a number of days; using ${DEFAULT_TTL_DAYS}.`);
-    }
-    return DEFAULT_TTL_DAYS * DAY_MS;
-  }
+  const days = numberSetting("SESSION_TTL_DAYS", env.SESSION_TTL_DAYS, {
+    default: DEFAULT_TTL_DAYS,
+    min: 0,
+    unit: "days",
+    invalid: "default",
+  });
   return days === 0 ? undefined : Math.max(1, Math.round(days * DAY_MS));
 }
 

@@ -1,4 +1,5 @@
 /** Fires when a stream shows no life for too long: every `poke()` restarts the countdown. */
+import { numberSetting } from "../config.ts";
 
 export class StallWatchdog {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -39,6 +40,11 @@ export class StallWatchdog {
 
 /** STALL_TIMEOUT_MS as milliseconds: default 60 s, any positive integer accepted. */
 export function stallTimeout(value: string | undefined): number {
-  const ms = Number(value);
-  return Number.isSafeInteger(ms) && ms > 0 ? ms : 60_000;
+  return numberSetting("STALL_TIMEOUT_MS", value, {
+    default: 60_000,
+    min: 1,
+    integer: true,
+    unit: "milliseconds",
+    invalid: "default",
+  });
 }

@@ -3,6 +3,7 @@
  * checked when a prompt arrives against the principal's usage ledger. An answer in progress is
  * never cut: the check only decides whether a new one may start.
  */
+import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import type { QuotaUse } from "./UsageLedger.ts";
@@ -16,13 +17,7 @@ export interface QuotaLimits {
 
 /** A quota variable as a positive integer, undefined when unset, or a `config_error`. */
 function limitVar(value: string | undefined, name: string): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  const limit = Number(text);
-  if (!Number.isSafeInteger(limit) || limit <= 0) {
-    throw new SluiceError("config_error", `${name} must be a positive whole number of tokens.`);
-  }
-  return limit;
+  return numberSetting(name, value, { min: 1, integer: true, unit: "tokens", invalid: "error" });
 }
 
 /** The quotas in `env`; throws `config_error` for a value that is not a positive integer. */

@@ -11,22 +11,23 @@ import { countRequest } from "../limits/limits.ts";
 import { activeAnswer, cancelSession } from "../session/answers.ts";
 import { CLOSE_SLOW_CONSUMER, WS_BUFFER_LIMIT } from "../session/fanout.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
-import { chunkSequencer, type SequencedChunk } from "../streams/ui-chunk-sequence.ts";
+import type { AnswerSource } from "../streams/answer-source.ts";
+import { type ChunkSink, chunkSequencer } from "../streams/ui-chunk-sequence.ts";
+import type { UIChunk } from "../streams/ui-message-wire.ts";
 import { policyOf } from "../tools-options.ts";
 import { chatAnswer } from "./ai-sdk.ts";
 import { chatSession } from "./ai-sdk-request.ts";
 import { parseWsChatFrame, type WsChatRequest } from "./ai-sdk-ws-frames.ts";
 import { errorResponse, type WsChatResponse } from "./ai-sdk-ws-wire.ts";
 
-type Reader = ReadableStreamDefaultReader<AnswerEvent>;
-type Sequencer = (event: AnswerEvent) => SequencedChunk[];
+type Sequencer = (event: AnswerEvent, sink: ChunkSink) => void;
 
 /** A request between its frame and its `end`. */
 interface Pending {
   /** The chat's session, once known. */
   session: string | undefined;
-  /** The answer's reader, once it streams; cancelling it stops this request's reading only. */
-  reader: Reader | undefined;
+  /** The answer, once it streams; cancelling it stops this request's reading only. */
+  reader: AnswerSource | undefined;
   /** The client sent `abort`: nothing more is sent for it. */
   aborted: boolean;
 }
@@ -149,7 +150,7 @@ class ChatSocket {
     if (pending.aborted || this.closed) return;
     if (request.type === "send") {
       const answer = await chatAnswer(this.env, this.principal, session, request.chat);
-      if (this.attach(pending, answer.getReader())) {
+      if (this.attach(pending, answer)) {
         await this.relay(request.requestId, pending, chunkSequencer());
       }
       return;
@@ -166,26 +167,25 @@ class ChatSocket {
     const { requestId } = request;
     const answer = await activeAnswer(this.env, this.principal, session);
     if (!answer) return this.reply({ type: "no-active", requestId });
-    const reader = answer.getReader();
-    if (!this.attach(pending, reader)) return;
-    const first = await reader.read();
+    if (!this.attach(pending, answer)) return;
+    const first = await answer.read();
     if (pending.aborted || this.closed) return;
     // With `body.messageId`, a resume point never lands in an answer that began after it.
+    const opening = first?.[0];
     const moved =
-      !first.done &&
-      first.value.type === "start" &&
+      opening?.type === "start" &&
       request.messageId !== undefined &&
-      first.value.messageId !== request.messageId;
-    if (first.done || moved) {
-      await reader.cancel().catch(() => {});
+      opening.messageId !== request.messageId;
+    if (first === undefined || moved) {
+      await answer.cancel().catch(() => {});
       return this.reply({ type: "no-active", requestId });
     }
     this.reply({ type: "start", requestId });
-    await this.relay(requestId, pending, chunkSequencer(request.from), first.value);
+    await this.relay(requestId, pending, chunkSequencer(request.from), first);
   }
 
   /** Gives the request its reader; false (and the reader stopped) if it is already over. */
-  private attach(pending: Pending, reader: Reader): boolean {
+  private attach(pending: Pending, reader: AnswerSource): boolean {
     pending.reader = reader;
     if (this.closed) void reader.cancel().catch(() => {});
     else if (pending.aborted) void this.stop(pending);
@@ -197,20 +197,30 @@ class ChatSocket {
     requestId: string,
     pending: Pending,
     sequence: Sequencer,
-    first?: AnswerEvent,
+    first?: AnswerEvent[],
   ) {
     const reader = pending.reader;
     if (!reader) return;
-    let next: ReadableStreamReadResult<AnswerEvent> =
-      first === undefined ? await reader.read() : { done: false, value: first };
-    while (!next.done) {
-      if (pending.aborted || this.closed) return;
-      for (const { sequence: number, chunk } of sequence(next.value)) {
-        this.reply({ type: "chunk", requestId, sequence: number, chunk });
+    // Every chunk frame of this request begins the same: it is stringified once.
+    const opening = `{"type":"chunk","requestId":${JSON.stringify(requestId)},"sequence":`;
+    const sink: ChunkSink = (number, chunk) => this.sendChunk(opening, number, chunk);
+    let events = first ?? (await reader.read());
+    while (events !== undefined) {
+      for (const event of events) {
+        if (pending.aborted || this.closed) return;
+        sequence(event, sink);
       }
-      next = await reader.read();
+      events = await reader.read();
     }
     if (!pending.aborted) this.reply({ type: "end", requestId });
+  }
+
+  /**
+   * One `chunk` frame, as `reply` would send it: the same JSON as stringifying
+   * `{type: "chunk", requestId, sequence, chunk}` (`opening` is that up to the sequence).
+   */
+  private sendChunk(opening: string, sequence: number, chunk: UIChunk): void {
+    this.send(`${opening}${sequence},"chunk":${JSON.stringify(chunk)}}`);
   }
 
   /** `abort`: cancels the chat's answer (its session stores it as cancelled), then stops reading. */
@@ -232,6 +242,10 @@ class ChatSocket {
   }
 
   private reply(response: WsChatResponse): void {
+    this.send(JSON.stringify(response satisfies WsChatResponse));
+  }
+
+  private send(json: string): void {
     if (this.closed) return;
     try {
       if (this.ws.bufferedAmount > WS_BUFFER_LIMIT) {
@@ -239,7 +253,7 @@ class ChatSocket {
         this.shutdown(CLOSE_SLOW_CONSUMER, "slow_consumer");
         return;
       }
-      this.ws.send(JSON.stringify(response satisfies WsChatResponse));
+      this.ws.send(json);
     } catch {
       // The socket is closing; its close event stops every request.
     }

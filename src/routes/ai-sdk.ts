@@ -15,14 +15,14 @@ import {
   submitResults,
 } from "../session/answers.ts";
 import type { Extras } from "../session/ChatSession.ts";
-import type { AnswerEvent } from "../streams/answer-events.ts";
+import type { AnswerSource } from "../streams/answer-source.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { UI_MESSAGE_STREAM_HEADERS, uiMessageChunks } from "../streams/ui-message-wire.ts";
 import { policyOf } from "../tools-options.ts";
 import { type ChatRequest, chatSession, parseChatId, parseChatRequest } from "./ai-sdk-request.ts";
 import type { RouteRequest } from "./sessions.ts";
 
-function uiStream(answer: ReadableStream<AnswerEvent>, session: string): Response {
+function uiStream(answer: AnswerSource, session: string): Response {
   return jsonSseResponse(answer, uiMessageChunks(), {
     ...UI_MESSAGE_STREAM_HEADERS,
     [SESSION_SELECT_HEADER]: session,
@@ -39,7 +39,7 @@ export function chatAnswer(
   principal: Principal,
   session: string,
   chat: ChatRequest,
-): Promise<ReadableStream<AnswerEvent>> {
+): Promise<AnswerSource> {
   if (chat.toolResults) return submitResults(env, principal, session, chat.toolResults);
   const extras: Extras = {};
   if (chat.tools) extras.tools = chat.tools;

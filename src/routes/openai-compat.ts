@@ -12,7 +12,8 @@ import { outputCap } from "../providers/config.ts";
 import { createProvider } from "../providers/index.ts";
 import { askSession, SESSION_SELECT_HEADER, submitResults } from "../session/answers.ts";
 import type { Extras } from "../session/ChatSession.ts";
-import { type AnswerEvent, collectAnswer } from "../streams/answer-events.ts";
+import { collectAnswer } from "../streams/answer-events.ts";
+import { type AnswerSource, streamSource } from "../streams/answer-source.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
@@ -48,7 +49,7 @@ async function statelessAnswer(
   env: Env,
   ctx: ExecutionContext,
   parsed: CompletionRequest,
-): Promise<ReadableStream<AnswerEvent>> {
+): Promise<AnswerSource> {
   const { messages, tools, options, passThrough } = parsed;
   const startedAt = Date.now();
   const provider = createProvider(env);
@@ -63,7 +64,7 @@ async function statelessAnswer(
   const messageId = newMessageId();
   const usageKey = await admitPrompt(env, request.principal, messageId);
   const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
-  return providerAnswer({
+  const answer = await providerAnswer({
     provider,
     messages,
     request: { tools, options, openaiPassThrough: passThrough },
@@ -90,6 +91,7 @@ async function statelessAnswer(
       );
     },
   });
+  return streamSource(answer);
 }
 
 /**
@@ -104,7 +106,7 @@ function sessionAnswerOf(
   principal: RouteRequest["principal"],
   session: string,
   parsed: CompletionRequest,
-): Promise<ReadableStream<AnswerEvent>> {
+): Promise<AnswerSource> {
   if (Object.keys(parsed.passThrough).length > 0) {
     throw new SluiceError(
       "invalid_option",
@@ -140,7 +142,7 @@ export async function chatCompletions(
     const session = requestedSession(request, parsed.session);
     const model = parsed.options?.model ?? configured;
     const meta = { created: Math.floor(Date.now() / 1000), model };
-    let answer: ReadableStream<AnswerEvent>;
+    let answer: AnswerSource;
     const headers: Record<string, string> = {};
     if (session === undefined) {
       answer = await statelessAnswer(request, env, ctx, parsed);

@@ -5,7 +5,7 @@
  */
 import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
-import type { AnswerEvent } from "../streams/answer-events.ts";
+import type { AnswerSource } from "../streams/answer-source.ts";
 import { FrameReader, sessionAnswer } from "../streams/session-answer.ts";
 import type { ToolResult } from "../tools-options.ts";
 import type { Extras } from "./ChatSession.ts";
@@ -30,7 +30,7 @@ export async function askSession(
   prompt: string,
   create = false,
   extras: Extras = {},
-): Promise<ReadableStream<AnswerEvent>> {
+): Promise<AnswerSource> {
   const stub = sessionStub(env, session);
   const caller = callerOf(principal, session);
   let asked = await stub.ask(caller, prompt, "frames", extras);
@@ -52,7 +52,7 @@ export async function submitResults(
   principal: Principal,
   session: string,
   results: ToolResult[],
-): Promise<ReadableStream<AnswerEvent>> {
+): Promise<AnswerSource> {
   const stub = sessionStub(env, session);
   const submitted = await stub.submitToolResults(callerOf(principal, session), results, "frames");
   return sessionAnswer(new FrameReader(unwrap(submitted)));
@@ -66,7 +66,7 @@ export async function activeAnswer(
   env: Env,
   principal: Principal,
   session: string,
-): Promise<ReadableStream<AnswerEvent> | undefined> {
+): Promise<AnswerSource | undefined> {
   const followed = await sessionStub(env, session).follow(
     callerOf(principal, session),
     undefined,

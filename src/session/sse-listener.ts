@@ -30,6 +30,12 @@ export interface SseListenerOptions {
 
 const encoder = new TextEncoder();
 
+/**
+ * Most frames joined into one chunk. Joining is what makes a reader that falls behind cheaper,
+ * not slower: every chunk is a read, a promise and a write on the RPC stream to the Worker.
+ */
+const BATCH_FRAMES = 256;
+
 /** One event on the `frames` wire: its JSON, which holds no raw line break, and one. */
 export function encodeFrame(event: ServerEvent, json = JSON.stringify(event)): string {
   return `${json}\n`;
@@ -43,13 +49,17 @@ export class SseListener {
   private readonly encode: (event: ServerEvent, json?: string) => string;
   private closed = false;
   /**
-   * Text waiting for the reader, pulled as it reads: a replay (however long: it is already in
-   * memory, and retention bounds it) and whatever live text arrives behind it, in order.
+   * Text not yet handed to the reader, in order: a replay (however long: it is already in
+   * memory, and retention bounds it) and the live text behind it. Each read takes what has
+   * gathered since the last one as one chunk, so nothing waits while the reader keeps up and a
+   * reader that is behind gets many frames per read.
    */
   private backlog: string[] = [];
   private head = 0;
   /** Where the replay ends in `backlog`; live text after it counts against the queue limit. */
   private replayEnd = 0;
+  /** The reader asked for a chunk and got none yet: the next text goes to it at once. */
+  private waiting = false;
   /** Set when the stream should end once the backlog is read. */
   private ending = false;
 
@@ -60,11 +70,12 @@ export class SseListener {
         start: (controller) => {
           this.controller = controller;
         },
-        pull: () => this.drain(),
+        pull: () => this.pull(),
         // The client went away: nothing more is read.
         cancel: () => this.finish(),
       },
-      new CountQueuingStrategy({ highWaterMark: SSE_QUEUE_LIMIT }),
+      // Nothing queues inside the stream: the backlog is the queue, joined on each read.
+      { highWaterMark: 0 },
     );
     // The Worker between a `frames` listener and its client keeps that connection alive.
     this.keepAlive =
@@ -102,42 +113,51 @@ export class SseListener {
 
   private write(text: string, replayed = false): void {
     if (this.closed || this.ending) return;
-    if (replayed || this.head < this.backlog.length) {
-      this.backlog.push(text);
-      if (replayed) this.replayEnd = this.backlog.length;
-      else if (this.backlog.length - Math.max(this.head, this.replayEnd) > SSE_QUEUE_LIMIT) {
-        this.dropSlow();
-        return;
-      }
-      this.drain();
+    if (this.waiting) {
+      this.waiting = false;
+      this.controller.enqueue(encoder.encode(text));
       return;
     }
-    const desired = this.controller.desiredSize;
-    if (desired !== null && desired <= 0) this.dropSlow();
-    else this.controller.enqueue(encoder.encode(text));
-  }
-
-  /** Moves backlog into the stream while the reader has room; ends it if it was told to. */
-  private drain(): void {
-    while (this.head < this.backlog.length && (this.controller.desiredSize ?? 0) > 0) {
-      this.controller.enqueue(encoder.encode(this.backlog[this.head++] ?? ""));
+    this.backlog.push(text);
+    if (replayed) this.replayEnd = this.backlog.length;
+    else if (this.backlog.length - Math.max(this.head, this.replayEnd) > SSE_QUEUE_LIMIT) {
+      this.dropSlow();
     }
-    if (this.head < this.backlog.length) return;
-    this.backlog = [];
-    this.head = 0;
-    this.replayEnd = 0;
-    if (this.ending) this.finish();
   }
 
-  /** The reader fell too far behind live events: it is told why, then the stream ends. */
+  /** The reader wants a chunk: what has gathered, joined, or the next text when it comes. */
+  private pull(): void {
+    if (this.head === this.backlog.length) {
+      if (this.ending) this.finish();
+      else this.waiting = true;
+      return;
+    }
+    const end = Math.min(this.backlog.length, this.head + BATCH_FRAMES);
+    const text =
+      end - this.head === 1
+        ? (this.backlog[this.head] ?? "")
+        : this.backlog.slice(this.head, end).join("");
+    this.head = end;
+    if (this.head === this.backlog.length) {
+      this.backlog = [];
+      this.head = 0;
+      this.replayEnd = 0;
+    }
+    this.controller.enqueue(encoder.encode(text));
+  }
+
+  /**
+   * The reader fell too far behind live events: it gets what the queue limit allows, then why
+   * it ends, and the stream ends. The backlog past that is dropped; it resumes with Last-Event-ID.
+   */
   private dropSlow(): void {
     const message = "The client read too slowly; reconnect with Last-Event-ID.";
+    const kept = this.backlog.slice(this.head, this.head + SSE_QUEUE_LIMIT);
+    kept.push(this.encode({ type: "error", code: "slow_consumer", message }));
     this.backlog = [];
     this.head = 0;
     // Queued past the limit on purpose: the last thing the client reads says why it ends.
-    this.controller.enqueue(
-      encoder.encode(this.encode({ type: "error", code: "slow_consumer", message })),
-    );
+    this.controller.enqueue(encoder.encode(kept.join("")));
     this.finish();
   }
 

@@ -6,6 +6,7 @@
 import type { ErrorCode } from "../errors.ts";
 import type { MessageStatus } from "../protocol.ts";
 import type { ToolInput, Usage } from "../providers/types.ts";
+import { type AnswerSource, answerEvents } from "./answer-source.ts";
 
 /** How an answer ended, as its `done` event says. */
 export type AnswerStatus = Exclude<MessageStatus, "streaming">;
@@ -74,7 +75,7 @@ export interface CollectedAnswer {
 }
 
 /** Reads `answer` to its end and returns it whole. */
-export async function collectAnswer(answer: ReadableStream<AnswerEvent>): Promise<CollectedAnswer> {
+export async function collectAnswer(answer: AnswerSource): Promise<CollectedAnswer> {
   const collected: CollectedAnswer = {
     messageId: "",
     text: "",
@@ -94,7 +95,7 @@ export async function collectAnswer(answer: ReadableStream<AnswerEvent>): Promis
     }
     return found;
   };
-  for await (const event of answer) {
+  for await (const event of answerEvents(answer)) {
     switch (event.type) {
       case "start":
         collected.messageId = event.messageId;

@@ -4,6 +4,7 @@
  */
 
 import type { AnswerEvent } from "./answer-events.ts";
+import type { AnswerSource } from "./answer-source.ts";
 import { SSE_HEADERS } from "./sse.ts";
 
 /** The last message of a data-only stream. */
@@ -17,29 +18,31 @@ export function jsonFrame(value: unknown): string {
   return `data: ${JSON.stringify(value)}\n\n`;
 }
 
+const encoder = new TextEncoder();
+
 /**
  * A streaming response: each event of `answer` through `encode` (an answer event to SSE text),
  * as UTF-8, with the SSE headers plus `headers`. One stream, pulled by the client: nothing is
- * read ahead of it, and cancelling the response cancels the answer.
+ * read ahead of it, and cancelling the response cancels the answer. The events of one read
+ * are one chunk, so a client that fell behind is caught up in few writes.
  */
 export function jsonSseResponse(
-  answer: ReadableStream<AnswerEvent>,
+  answer: AnswerSource,
   encode: (event: AnswerEvent) => string,
   headers: Record<string, string> = {},
 ): Response {
-  const events = answer.getReader();
-  const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         for (;;) {
-          const next = await events.read();
-          if (next.done) return controller.close();
-          const text = encode(next.value);
+          const events = await answer.read();
+          if (events === undefined) return controller.close();
+          let text = "";
+          for (const event of events) text += encode(event);
           if (text !== "") return controller.enqueue(encoder.encode(text));
         }
       },
-      cancel: (reason) => events.cancel(reason),
+      cancel: (reason) => answer.cancel(reason),
     },
     { highWaterMark: 0 },
   );

@@ -6,11 +6,8 @@
 import type { AnswerEvent } from "./answer-events.ts";
 import { type UIChunk, uiChunkEncoder } from "./ui-message-wire.ts";
 
-/** A UI chunk and the number it is sent with. */
-export interface SequencedChunk {
-  sequence: number;
-  chunk: UIChunk;
-}
+/** Takes each numbered chunk as it is made. */
+export type ChunkSink = (sequence: number, chunk: UIChunk) => void;
 
 /** Where a resume picks up: after the chunk at position `after`. */
 export interface ResumePoint {
@@ -23,26 +20,22 @@ export interface ResumePoint {
 }
 
 /**
- * Numbers one answer's chunks, event by event. The message's chunks are numbered from its
- * `start` chunk (0), one by one with no gaps, as the transport requires; each session event
- * gives a fixed list of chunks (see `uiChunkEncoder`), so position p is always the same chunk
- * of the same session event, however many times the answer is replayed. With `from`, the
- * chunks up to `from.after` are left out.
+ * Numbers one answer's chunks, event by event, handing each to `sink`. The message's chunks
+ * are numbered from its `start` chunk (0), one by one with no gaps, as the transport
+ * requires; each session event gives a fixed list of chunks (see `uiChunkEncoder`), so
+ * position p is always the same chunk of the same session event, however many times the
+ * answer is replayed. With `from`, the chunks up to `from.after` are left out.
  */
-export function chunkSequencer(from?: ResumePoint): (event: AnswerEvent) => SequencedChunk[] {
+export function chunkSequencer(from?: ResumePoint): (event: AnswerEvent, sink: ChunkSink) => void {
   const encode = uiChunkEncoder();
   let position = -1;
-  return (event) => {
-    const numbered: SequencedChunk[] = [];
+  return (event, sink) => {
     for (const chunk of encode(event)) {
       position += 1;
-      if (from === undefined) {
-        numbered.push({ sequence: position, chunk });
-      } else if (position > from.after) {
-        const sequence = from.renumber ? position - from.after - 1 : position;
-        numbered.push({ sequence, chunk });
+      if (from === undefined) sink(position, chunk);
+      else if (position > from.after) {
+        sink(from.renumber ? position - from.after - 1 : position, chunk);
       }
     }
-    return numbered;
   };
 }

@@ -4,12 +4,10 @@ import { describe, expect, it } from "vitest";
 import type { ServerEvent } from "../../../src/protocol.ts";
 import { encodeFrame } from "../../../src/session/sse-listener.ts";
 import type { AnswerEvent } from "../../../src/streams/answer-events.ts";
+import { answerEvents } from "../../../src/streams/answer-source.ts";
 import { openaiChunks } from "../../../src/streams/openai-wire.ts";
-import {
-  FrameReader,
-  parseSessionFrame,
-  sessionAnswer,
-} from "../../../src/streams/session-answer.ts";
+import { FrameReader, sessionAnswer } from "../../../src/streams/session-answer.ts";
+import { parseSessionFrame } from "../../../src/streams/session-frame.ts";
 import { type UIChunk, uiChunkEncoder } from "../../../src/streams/ui-message-wire.ts";
 import { rechunkInsideCharacters } from "../../helpers/rechunk.ts";
 
@@ -55,7 +53,9 @@ const bytes = (events: ServerEvent[]) =>
 
 async function answerOf(body: ReadableStream<Uint8Array>): Promise<AnswerEvent[]> {
   const events: AnswerEvent[] = [];
-  for await (const event of sessionAnswer(new FrameReader(body))) events.push(event);
+  for await (const event of answerEvents(sessionAnswer(new FrameReader(body)))) {
+    events.push(event);
+  }
   return events;
 }
 

@@ -5,7 +5,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const E2E_WORKERS = Number(process.env.SLUICE_E2E_WORKERS ?? 3);
+const E2E_WORKERS = Number(process.env.SLUICE_E2E_WORKERS ?? 2);
 /** `npm run test:heavy`: the randomized sweeps at their full counts (test/helpers/sweep.ts). */
 const HEAVY = process.env.SLUICE_HEAVY === "1";
 /** The files whose sweeps run fewer rounds in `npm test`; the heavy run runs only these. */
@@ -55,9 +55,11 @@ export default defineConfig({
           environment: "node",
           include: files(["test/e2e/**/*.test.ts"], ["test/e2e/"]),
           globalSetup: ["test/e2e/global-setup.ts"],
-          // Most of an e2e test's time is spent waiting (on sockets, timers, workerd), so more
-          // files run at once than there are cores; and one process serves many files (no test
-          // file changes a global), so Miniflare and wrangler are imported once per worker.
+          // Most of an e2e test's time is spent waiting (on sockets, timers, workerd), so two
+          // files run at once (Vitest's default on two cores is one); more only adds CPU
+          // contention, which the tests with short TTLs and timeouts feel. One process serves
+          // many files (no test file changes a global), so Miniflare and wrangler are imported
+          // once per worker, not once per file. SLUICE_E2E_WORKERS overrides the count.
           isolate: false,
           maxWorkers: E2E_WORKERS,
           testTimeout: 30_000,

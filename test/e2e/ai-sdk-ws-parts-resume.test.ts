@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { storedParts, uiParts } from "../helpers/parts-shape.ts";
 import { mulberry32 } from "../helpers/rechunk.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
+import { sweep } from "../helpers/sweep.ts";
 import {
   ask,
   assemble,
@@ -18,7 +19,7 @@ import {
 } from "../helpers/ws-chat.ts";
 
 const SEED = 0x9a27_5e5d;
-const RESUMES = 200;
+const RESUMES = sweep(100, 200);
 const TRANSPORTS = 4;
 /** Resume points fall in the first SPAN chunks. */
 const SPAN = 50;

@@ -8,6 +8,10 @@ import { mulberry32 } from "../helpers/rechunk.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { type Frame, TestSocket } from "../helpers/socket.ts";
 import { openSse } from "../helpers/sse.ts";
+import { sweep } from "../helpers/sweep.ts";
+
+const WS_POINTS = sweep(30, 120);
+const SSE_POINTS = sweep(25, 100);
 
 let relay: Relay;
 let session: string;
@@ -87,8 +91,8 @@ describe("exact resume across parts", () => {
     ).toEqual(["output-available", "output-error"]);
   });
 
-  it("over /chat, from 120 random points", async () => {
-    for (const after of resumePoints(12, 120)) {
+  it(`over /chat, from ${WS_POINTS} random points`, async () => {
+    for (const after of resumePoints(12, WS_POINTS)) {
       const socket = await TestSocket.open(`${relay.wsUrl}/chat?session=${session}&after=${after}`);
       const last = Number(events.at(-1)?.seq);
       await socket.until(() => socket.frames.some((frame) => frame.seq === last) || after === last);
@@ -102,9 +106,9 @@ describe("exact resume across parts", () => {
     }
   });
 
-  it("over SSE (Last-Event-ID), from 100 random points", async () => {
+  it(`over SSE (Last-Event-ID), from ${SSE_POINTS} random points`, async () => {
     const last = Number(events.at(-1)?.seq);
-    for (const after of resumePoints(34, 100)) {
+    for (const after of resumePoints(34, SSE_POINTS)) {
       const stream = await openSse(`${relay.url}/sessions/${session}/events`, {
         headers: { "last-event-id": String(after) },
       });

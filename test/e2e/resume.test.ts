@@ -5,8 +5,11 @@ import { mulberry32 } from "../helpers/rechunk.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { type Frame, TestSocket } from "../helpers/socket.ts";
 import { openSse } from "../helpers/sse.ts";
+import { sweep } from "../helpers/sweep.ts";
 
 const TOKENS = 60;
+const WS_CYCLES = sweep(10, 40);
+const SSE_CYCLES = sweep(5, 15);
 const EXPECTED = Array.from({ length: TOKENS }, (_, i) => `t${i} `).join("");
 
 let relay: Relay;
@@ -29,14 +32,14 @@ function assembled(events: Array<Record<string, unknown>>): string {
 }
 
 describe("resuming a WebSocket", () => {
-  it("after random drops gives byte-identical answers with every seq exactly once (40 cycles)", async () => {
+  it(`after random drops gives byte-identical answers with every seq exactly once (${WS_CYCLES} cycles)`, async () => {
     const random = mulberry32(20261126);
     const first = await TestSocket.open(`${relay.wsUrl}/chat`);
     const session = String((await first.waitFor("session")).session);
     let socket = first;
     let lastSeq = 0;
     let drops = 0;
-    for (let cycle = 0; cycle < 40; cycle += 1) {
+    for (let cycle = 0; cycle < WS_CYCLES; cycle += 1) {
       const received: Frame[] = [];
       const keep = (frames: Frame[]) => {
         for (const frame of frames) {
@@ -73,20 +76,20 @@ describe("resuming a WebSocket", () => {
         expect(socket.frames.filter((frame) => typeof frame.seq === "number")).toEqual([]);
       }
     }
-    expect(drops).toBeGreaterThan(20);
+    expect(drops).toBeGreaterThan(WS_CYCLES / 2);
     await socket.close();
   });
 });
 
 describe("resuming SSE with Last-Event-ID", () => {
-  it("after random drops gives byte-identical answers with every id exactly once (15 cycles)", async () => {
+  it(`after random drops gives byte-identical answers with every id exactly once (${SSE_CYCLES} cycles)`, async () => {
     const random = mulberry32(7);
     const created = await fetch(`${relay.url}/sessions`, { method: "POST" });
     const { session } = (await created.json()) as { session: string };
     const eventsUrl = `${relay.url}/sessions/${session}/events`;
     let lastId: string | undefined;
     let drops = 0;
-    for (let cycle = 0; cycle < 15; cycle += 1) {
+    for (let cycle = 0; cycle < SSE_CYCLES; cycle += 1) {
       const received: Array<Record<string, unknown>> = [];
       let stream = await openSse(eventsUrl);
       expect((await stream.next())?.event).toBe("session");
@@ -114,7 +117,7 @@ describe("resuming SSE with Last-Event-ID", () => {
       stream.drop();
       expect(assembled(received)).toBe(EXPECTED);
     }
-    expect(drops).toBeGreaterThan(10);
+    expect(drops).toBeGreaterThan((SSE_CYCLES * 2) / 3);
   });
 });
 

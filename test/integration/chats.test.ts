@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { STREAMING_MARK_MS } from "../../src/directory/ChatDirectory.ts";
 import type { ChatPage, ChatSummary } from "../../src/protocol.ts";
 import type { ChatSession } from "../../src/session/ChatSession.ts";
+import { sweep } from "../helpers/sweep.ts";
 import {
   askHttp,
   call,
@@ -18,6 +19,9 @@ import {
   type User,
 } from "./principals.ts";
 import { until } from "./support.ts";
+
+/** Chats paged through in pages of 17: four pages in `npm test`, twelve in the heavy run. */
+const CHATS = sweep(60, 200);
 
 function sessionStub(session: string): DurableObjectStub<ChatSession> {
   return env.SESSIONS.get(env.SESSIONS.idFromName(session));
@@ -114,11 +118,11 @@ describe("the chat list", () => {
     socket.ws.close();
   });
 
-  it("pages 200 chats newest first, each once, while new activity happens", async () => {
+  it(`pages ${CHATS} chats newest first, each once, while new activity happens`, async () => {
     const created: string[] = [];
-    for (let i = 0; i < 200; i += 1) created.push(await createChat("carol"));
+    for (let i = 0; i < CHATS; i += 1) created.push(await createChat("carol"));
     const before = await everyChat("carol");
-    expect(before).toHaveLength(200);
+    expect(before).toHaveLength(CHATS);
     const order = before.map((chat) => chat.session);
     for (const [i, chat] of before.entries()) {
       const next = before[i + 1];
@@ -156,7 +160,7 @@ describe("the chat list", () => {
     // The touched chats now lead the list, newest first.
     const after = (await everyChat("carol")).map((chat) => chat.session);
     expect(new Set(after.slice(0, touched.size))).toEqual(touched);
-    expect(after).toHaveLength(200);
+    expect(after).toHaveLength(CHATS);
   }, 60_000);
 
   it("forgets a streaming mark its session stopped renewing (a session that died)", async () => {

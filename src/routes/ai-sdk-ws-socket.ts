@@ -13,7 +13,6 @@ import { CLOSE_SLOW_CONSUMER, WS_BUFFER_LIMIT } from "../session/fanout.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
 import type { AnswerSource } from "../streams/answer-source.ts";
 import { type ChunkSink, chunkSequencer } from "../streams/ui-chunk-sequence.ts";
-import type { UIChunk } from "../streams/ui-message-wire.ts";
 import { policyOf } from "../tools-options.ts";
 import { chatAnswer } from "./ai-sdk.ts";
 import { chatSession } from "./ai-sdk-request.ts";
@@ -201,9 +200,8 @@ class ChatSocket {
   ) {
     const reader = pending.reader;
     if (!reader) return;
-    // Every chunk frame of this request begins the same: it is stringified once.
-    const opening = `{"type":"chunk","requestId":${JSON.stringify(requestId)},"sequence":`;
-    const sink: ChunkSink = (number, chunk) => this.sendChunk(opening, number, chunk);
+    const sink: ChunkSink = (number, chunk) =>
+      this.reply({ type: "chunk", requestId, sequence: number, chunk });
     let events = first ?? (await reader.read());
     while (events !== undefined) {
       for (const event of events) {
@@ -213,14 +211,6 @@ class ChatSocket {
       events = await reader.read();
     }
     if (!pending.aborted) this.reply({ type: "end", requestId });
-  }
-
-  /**
-   * One `chunk` frame, as `reply` would send it: the same JSON as stringifying
-   * `{type: "chunk", requestId, sequence, chunk}` (`opening` is that up to the sequence).
-   */
-  private sendChunk(opening: string, sequence: number, chunk: UIChunk): void {
-    this.send(`${opening}${sequence},"chunk":${JSON.stringify(chunk)}}`);
   }
 
   /** `abort`: cancels the chat's answer (its session stores it as cancelled), then stops reading. */
@@ -242,10 +232,6 @@ class ChatSocket {
   }
 
   private reply(response: WsChatResponse): void {
-    this.send(JSON.stringify(response satisfies WsChatResponse));
-  }
-
-  private send(json: string): void {
     if (this.closed) return;
     try {
       if (this.ws.bufferedAmount > WS_BUFFER_LIMIT) {
@@ -253,7 +239,7 @@ class ChatSocket {
         this.shutdown(CLOSE_SLOW_CONSUMER, "slow_consumer");
         return;
       }
-      this.ws.send(json);
+      this.ws.send(JSON.stringify(response satisfies WsChatResponse));
     } catch {
       // The socket is closing; its close event stops every request.
     }

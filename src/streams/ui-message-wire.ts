@@ -103,11 +103,6 @@ export function uiChunkEncoder(): (event: AnswerEvent) => UIChunk[] {
   let texts = 0;
   const calls = new Set<string>();
   return (event) => {
-    // Most events are the next piece of an open text part: one chunk, no state to change.
-    if (event.type === "text" && textOpen !== undefined) {
-      stepEmpty = false;
-      return [{ type: "text-delta", id: textOpen, delta: event.text }];
-    }
     const chunks: UIChunk[] = [];
     const begin = (messageId?: string) => {
       if (started) return;

@@ -7,7 +7,7 @@ import { SseDecoder, type SseMessage, SseOverflow } from "./sse-decoder.ts";
 import type { GenerationRequest, UpstreamEvent, UpstreamEvents } from "./types.ts";
 import {
   droppedEvent,
-  lenient,
+  ErrorField,
   malformedEvent,
   parseObject,
   readWith,
@@ -245,10 +245,7 @@ function retryHint(value: string | null): string {
 }
 
 /** A JSON error body: OpenAI's and Anthropic's `error.message`, or a bare `error` / `message`. */
-const ErrorBody = v.object({
-  error: lenient(v.union([v.string(), v.object({ message: Text })])),
-  message: Text,
-});
+const ErrorBody = v.object({ error: ErrorField, message: Text });
 
 /** `error.message` (or a bare `error` / `message` string) from a JSON error body. */
 async function errorMessage(response: Response): Promise<string | undefined> {

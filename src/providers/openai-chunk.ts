@@ -5,6 +5,7 @@ import type { Usage } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import {
   Count,
+  ErrorField,
   isIndex,
   isObject,
   lenient,
@@ -63,14 +64,6 @@ const Delta = v.object({
   tool_calls: ToolCalls,
 });
 
-const ErrorText = v.pipe(
-  v.string(),
-  v.transform((message): { message: string | undefined } => ({ message })),
-);
-const ErrorObject = v.fallback(v.object({ message: Text }), { message: undefined });
-/** An OpenRouter-style in-stream `error`: a string, or an object with a `message`. */
-const ChunkError = v.lazy((value) => (typeof value === "string" ? ErrorText : ErrorObject));
-
 /**
  * The fields of a chunk we read; every other field is ignored, and so is a field of the wrong
  * type (as `lenient` says), except `tool_calls`. Only `choices[0]` is read.
@@ -81,7 +74,8 @@ export const OPENAI_CHUNK_ENTRIES = {
     Array.isArray,
   ),
   usage: nested(v.object({ prompt_tokens: Count, completion_tokens: Count })),
-  error: v.nullish(ChunkError),
+  // OpenRouter reports failures after HTTP 200 this way.
+  error: ErrorField,
 };
 
 const OpenAIChunk = v.object(OPENAI_CHUNK_ENTRIES);
@@ -119,7 +113,7 @@ export function chunkParts(chunk: OpenAIChunkFields): ChunkParts {
     ),
     finish: choice?.finish_reason ?? undefined,
     usage: inputTokens != null && outputTokens != null ? { inputTokens, outputTokens } : undefined,
-    error: chunk.error ? { message: chunk.error.message ?? undefined } : undefined,
+    error: chunkError(chunk.error),
   };
 }
 
@@ -137,6 +131,11 @@ function chunkReasoning(delta: v.InferOutput<typeof Delta> | undefined): string 
   let text = "";
   for (const detail of details) text += detail?.text ?? detail?.summary ?? "";
   return text || undefined;
+}
+
+function chunkError(error: OpenAIChunkFields["error"]): ChunkParts["error"] {
+  if (error == null) return undefined;
+  return { message: (typeof error === "string" ? error : error.message) ?? undefined };
 }
 
 /** Arguments as JSON text: a string as it is, an object as its JSON, anything else as none. */

@@ -107,6 +107,20 @@ export function objectOnly<T extends v.GenericSchema>(
   );
 }
 
+const ERROR_TEXT = v.string();
+const ERROR_OBJECT = v.fallback(v.object({ message: Text }), {});
+
+/**
+ * An `error` field: a string, or an object whose `message` is read; any other value reads as
+ * an object without a message (there was an error, it just does not say what).
+ */
+export const ErrorField = v.nullish(
+  v.lazy(
+    (value): v.GenericSchema<unknown, string | { message?: string | null | undefined }> =>
+      typeof value === "string" ? ERROR_TEXT : ERROR_OBJECT,
+  ),
+);
+
 /** A JSON object as such, unread: kept whole (e.g. tool input to write back as JSON). */
 export const AnyObject = lenient(v.custom<JsonObject>(isObject));
 

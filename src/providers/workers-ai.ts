@@ -50,7 +50,9 @@ export interface WorkersAiEnv {
  */
 const WorkersAiChunk = v.object({
   ...OPENAI_CHUNK_ENTRIES,
-  response: lenient(v.union([v.string(), v.number()])),
+  response: lenient(
+    v.custom<string | number>((value) => typeof value === "string" || typeof value === "number"),
+  ),
   finish_reason: Text,
   tool_calls: v.nullish(
     v.array(

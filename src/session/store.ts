@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS messages (
   finish TEXT,
   error_code TEXT,
   input_tokens INTEGER,
-  output_tokens INTEGER
+  output_tokens INTEGER,
+  parts TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
   first_seq INTEGER PRIMARY KEY,
@@ -159,6 +160,11 @@ export class SessionStore {
 
   private rows(query: string, ...bindings: SqlStorageValue[]): Row[] {
     return this.sql.exec<Row>(query, ...bindings).toArray();
+  }
+
+  /** Runs `work` as one transaction: its writes are one commit. */
+  transaction<T>(work: () => T): T {
+    return this.storage.transactionSync(work);
   }
 
   /** The session id, once the session was created. */

@@ -4,11 +4,9 @@
  * gives every socket and SSE listener the same events.
  */
 import { DurableObject } from "cloudflare:workers";
-import { CLOSE_TOKEN_EXPIRED, isExpired } from "../auth.ts";
-import { ChatListing, sessionTitle } from "../directory/listing.ts";
+import { ChatListing } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
-import { countRequest } from "../limits/limits.ts";
 import type {
   DeleteReason,
   SessionCreated,
@@ -17,8 +15,7 @@ import type {
   SessionSnapshot,
   ToolResult,
 } from "../protocol.ts";
-import { parseClientFrame, parseListRequest, parseSeq } from "../protocol.ts";
-import { policyOf } from "../tools-options.ts";
+import { parseSeq } from "../protocol.ts";
 import { type Extras, FAILED } from "./answer-end.ts";
 import { AnswerRunner } from "./answer-runner.ts";
 import {
@@ -31,27 +28,19 @@ import {
 } from "./calls.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { SessionExpiry } from "./expiry.ts";
-import {
-  CLOSE_SESSION_GONE,
-  type Client,
-  expiresAtOf,
-  FanOut,
-  limitKeyOf,
-  sendFrame,
-  socketClient,
-} from "./fanout.ts";
+import { FanOut, socketClient } from "./fanout.ts";
+import { heartbeat } from "./heartbeat.ts";
 import { recoverInterrupted } from "./recovery.ts";
+import { describeSession, openAnswer, welcome, wipeSession } from "./session-clients.ts";
+import { echoClose, type FrameHost, onSocketFrame } from "./socket-frames.ts";
 import { SessionStore } from "./store.ts";
 import { ToolWait } from "./tool-wait.ts";
 
 export type { Extras } from "./answer-end.ts";
-export { MAX_SESSION_MESSAGES, RETENTION_MS } from "./answer-start.ts";
 
 /** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
-/** How long a delete waits for the answer it cancelled to end before it wipes the storage. */
-const SETTLE_MS = 5_000;
 
 export class ChatSession extends DurableObject<Env> {
   private store: SessionStore;
@@ -65,6 +54,8 @@ export class ChatSession extends DurableObject<Env> {
   private readonly toolWait = new ToolWait(() => this.store);
   /** The answer in progress, from its start to its end. */
   private readonly answers: AnswerRunner;
+  /** What a socket's frames reach (socket-frames.ts). */
+  private readonly frameHost: FrameHost;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,7 +69,7 @@ export class ChatSession extends DurableObject<Env> {
       () => this.onLeave(),
     );
     const session = this;
-    this.answers = new AnswerRunner({
+    const host = {
       // Read at each use: tests swap the env of a live instance.
       get env() {
         return session.env;
@@ -89,9 +80,13 @@ export class ChatSession extends DurableObject<Env> {
       chats: () => this.chats,
       expiry: this.expiry,
       toolWait: this.toolWait,
-      emit: (event) => this.emit(event),
+      emit: (event: Unsequenced<SessionEvent>) => this.emit(event),
       isDeleted: () => this.deleted,
-    });
+      retitle: (title: string) => this.retitle(title),
+      remove: () => this.removeAll("deleted"),
+    };
+    this.answers = new AnswerRunner(host);
+    this.frameHost = Object.assign(host, { answers: this.answers });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     recoverInterrupted(this.store, orphans, (event) => this.emit(event));
     this.log.flush();
@@ -119,7 +114,12 @@ export class ChatSession extends DurableObject<Env> {
       const fresh = this.store.sessionId() === undefined;
       this.store.create(caller.session, caller.principal, options);
       this.authorize(caller);
-      if (fresh) await this.onCreated();
+      if (fresh) {
+        // A new session: listed for its owner, and set to expire if it is never used.
+        this.store.markCreated(Date.now());
+        await this.chats.created();
+        this.expiry.schedule();
+      }
       return { session: caller.session, ...this.store.options() };
     });
   }
@@ -144,7 +144,7 @@ export class ChatSession extends DurableObject<Env> {
   snapshot(caller: Caller): Promise<Outcome<SessionSnapshot>> {
     return outcome(() => {
       this.authorize(caller);
-      return this.describe(caller.session);
+      return describeSession(this.store, this.log, caller.session, !!this.answers.running);
     });
   }
 
@@ -165,7 +165,7 @@ export class ChatSession extends DurableObject<Env> {
   ): Promise<Outcome<ReadableStream<Uint8Array>>> {
     return outcome(async () => {
       this.authorize(caller);
-      return await this.openAnswer(wire, (attach) =>
+      return await openAnswer(this.fanout, wire, (attach) =>
         this.answers.startPrompt(prompt, { limitKey: caller.limitKey, attach }, extras),
       );
     });
@@ -184,7 +184,7 @@ export class ChatSession extends DurableObject<Env> {
   ): Promise<Outcome<ReadableStream<Uint8Array>>> {
     return outcome(async () => {
       this.authorize(caller);
-      return await this.openAnswer(wire, (attach) =>
+      return await openAnswer(this.fanout, wire, (attach) =>
         this.answers.continueWithResults(results, { limitKey: caller.limitKey, attach }),
       );
     });
@@ -202,101 +202,24 @@ export class ChatSession extends DurableObject<Env> {
     return outcome(() => {
       this.authorize(caller);
       const listener = this.fanout.openSse({ wire });
-      this.welcome(listener, caller.session, after);
+      welcome(this.log, this.answers.running, listener, caller.session, after);
       return listener.body;
     });
   }
 
   /** Another principal's session answers exactly like a missing one: ids are not probeable. */
   private authorize(caller: Caller): void {
-    if (
-      this.deleted ||
-      this.store.sessionId() !== caller.session ||
-      this.store.owner() !== caller.principal
-    ) {
+    if (this.deleted || !this.store.isOwnedBy(caller.session, caller.principal)) {
       throw new SluiceError("session_not_found", "No session has this id.");
     }
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    try {
-      // A JWT bounds what its socket may do: after expiry nothing is done, the socket closes,
-      // and answers in progress run on for the client to resume with a fresh token.
-      if (isExpired({ expiresAt: expiresAtOf(ws) })) {
-        const message =
-          "The token expired; reconnect with a fresh one and resume from your last seq.";
-        sendFrame(ws, { type: "error", code: "token_expired", message });
-        ws.close(CLOSE_TOKEN_EXPIRED, "token_expired");
-        return;
-      }
-      const limitKey = limitKeyOf(ws);
-      // Every frame counts against the client's request rate, as an HTTP request would. A
-      // prompt's count is part of its admission, which runs beside its upstream request.
-      const counted = countRequest(this.env, limitKey);
-      counted.catch(() => {});
-      const frame = await this.readFrame(message, counted);
-      if (frame.type !== "prompt") await counted;
-      if (this.deleted) throw new SluiceError("session_not_found", "No session has this id.");
-      switch (frame.type) {
-        case "prompt": {
-          const { tools, options } = frame;
-          await this.answers.startPrompt(frame.prompt, { limitKey, counted }, { tools, options });
-          break;
-        }
-        case "tool-results":
-          await this.answers.continueWithResults(frame.results, { limitKey });
-          break;
-        case "cancel":
-          // Nothing running is not an error: the answer may have ended while the cancel travelled.
-          this.answers.cancel();
-          break;
-        case "resume":
-          this.log.replayTo(socketClient(ws), frame.after);
-          break;
-        case "history":
-          sendFrame(ws, {
-            type: "history",
-            session: this.store.sessionId() ?? "",
-            messages: this.store.history(),
-          });
-          break;
-        case "ping":
-          sendFrame(ws, { type: "pong" });
-          break;
-        case "rename":
-          await this.retitle(frame.title);
-          break;
-        case "delete":
-          await this.removeAll("deleted");
-          break;
-        case "list": {
-          const page = await this.chats.list(parseListRequest(frame.limit, frame.cursor));
-          sendFrame(ws, { type: "chats", ...page });
-          break;
-        }
-      }
-    } catch (error) {
-      const { code, message: text, retryAfter, resetAt } = toSluiceError(error);
-      sendFrame(ws, { type: "error", code, message: text, retryAfter, resetAt });
-    }
-  }
-
-  /** The frame `message` holds; a malformed one still counts (its rate refusal comes first). */
-  private async readFrame(message: string | ArrayBuffer, counted: Promise<void>) {
-    try {
-      return parseClientFrame(message, policyOf(this.env));
-    } catch (error) {
-      await counted;
-      throw error;
-    }
+    await onSocketFrame(this.frameHost, ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed by the runtime.
-    }
+    echoClose(ws, code, reason);
     this.onLeave(ws);
   }
 
@@ -313,7 +236,7 @@ export class ChatSession extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (this.deleted) return;
     const running = this.answers.running;
-    if (running) await this.answers.heartbeat(running);
+    if (running) await heartbeat(this.env, this.chats, this.ctx.storage, running);
     else if (await this.expiry.expired()) await this.removeAll("expired");
   }
 
@@ -327,13 +250,6 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
-  /** A new session: listed for its owner, and set to expire if it is never used. */
-  private async onCreated(): Promise<void> {
-    this.store.markCreated(Date.now());
-    await this.chats.created();
-    this.expiry.schedule();
-  }
-
   private async retitle(title: string): Promise<{ session: string; title: string }> {
     const session = this.store.sessionId() ?? "";
     this.store.setTitle(title);
@@ -342,28 +258,12 @@ export class ChatSession extends DurableObject<Env> {
     return { session, title };
   }
 
-  /**
-   * Deletes the session for good: the answer in progress is cancelled and allowed to end, every
-   * client gets `deleted` (sockets then close with 4004, SSE streams end), the chat leaves its
-   * owner's list, and all storage and the alarm are wiped. Idempotent.
-   */
+  /** Deletes the session for good (see `wipeSession`). Idempotent. */
   private async removeAll(reason: DeleteReason): Promise<void> {
     if (this.deleted) return;
     this.deleted = true;
-    const deadline = Date.now() + SETTLE_MS;
-    while (this.answers.busy && Date.now() < deadline) {
-      this.answers.running?.run.cancel();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const session = this.store.sessionId() ?? "";
-    await this.chats.removed();
-    this.fanout.closeAll(
-      { type: "deleted", session, reason },
-      CLOSE_SESSION_GONE,
-      `session_${reason}`,
-    );
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
+    const { answers, store, chats, fanout } = this;
+    await wipeSession({ answers, store, chats, fanout, storage: this.ctx.storage }, reason);
   }
 
   /** After a delete, the same id may be created again (an AI SDK chat id, reused): start empty. */
@@ -374,48 +274,13 @@ export class ChatSession extends DurableObject<Env> {
     this.deleted = false;
   }
 
-  private describe(session: string): SessionSnapshot {
-    return {
-      session,
-      ...this.store.options(),
-      lastSeq: this.log.lastSeq,
-      generating: this.answers.running !== undefined,
-      title: sessionTitle(this.store),
-      messages: this.store.history(),
-    };
-  }
-
   private acceptSocket(caller: Caller, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     // Kept with the socket, so both survive hibernation.
     server.serializeAttachment({ limitKey: caller.limitKey, expiresAt: caller.expiresAt });
-    this.welcome(socketClient(server), caller.session, after);
+    welcome(this.log, this.answers.running, socketClient(server), caller.session, after);
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  /**
-   * Greets a new client and brings it up to date: the events after `after` when it resumes,
-   * else the answer in progress from its start (a late joiner). Then it is live like the rest.
-   */
-  private welcome(client: Client, session: string, after: number | undefined): void {
-    const running = this.answers.running;
-    client.send({ type: "session", session, lastSeq: this.log.lastSeq, generating: !!running });
-    if (after !== undefined) this.log.replayTo(client, after);
-    else if (running) this.log.replayTo(client, running.startSeq - 1);
-  }
-
-  /** The events of the answer `start` begins or continues, on `wire`, ending after its `done`. */
-  private async openAnswer(
-    wire: EventWire,
-    start: (attach: (messageId: string) => void) => Promise<void>,
-  ): Promise<ReadableStream<Uint8Array>> {
-    let body: ReadableStream<Uint8Array> | undefined;
-    await start((messageId) => {
-      body = this.fanout.openSse({ messageId, wire }).body;
-    });
-    if (!body) throw new SluiceError("internal", "The generation did not start.");
-    return body;
   }
 
   /** A client left: with `onAbandon: cancel`, the last one leaving stops the generation. */

@@ -3,12 +3,11 @@
  * request leaves first; admission (request rate, slot, quota) runs beside its connect, and
  * only an admitted answer is stored and shown (docs/architecture.md "How it works").
  */
-
 import type { ChatListing } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import { releaseSlot, renewSlot } from "../limits/limits.ts";
+import { releaseSlot } from "../limits/limits.ts";
 import type { SessionEvent, ToolResult } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
@@ -16,21 +15,21 @@ import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
 import { generationReport } from "../usage/generation-report.ts";
 import { type EndHost, type Extras, failAnswer, finishAnswer, type Running } from "./answer-end.ts";
-import { admit, checkLocally, storeTurn, userMessage } from "./answer-start.ts";
+import {
+  admit,
+  checkLocally,
+  conversation,
+  preparedRunning,
+  storeTurn,
+  userMessage,
+} from "./answer-start.ts";
 import { bestEffort } from "./best-effort.ts";
-import { buildContext, contextBudget, contextChars } from "./context.ts";
+import { type buildContext, contextChars } from "./context.ts";
 import type { Unsequenced } from "./event-log.ts";
 import type { SessionExpiry } from "./expiry.ts";
 import { Generation } from "./generation.ts";
+import { armHeartbeat } from "./heartbeat.ts";
 import type { PartEvent } from "./parts.ts";
-
-/** While a generation runs, an alarm this often keeps the object from being evicted. */
-export const HEARTBEAT_MS = 30_000;
-/**
- * An answer that runs this long sets the heartbeat alarm (due HEARTBEAT_MS after its start);
- * a shorter one never moves the alarm, which saves a commit of the alarm on every start.
- */
-const HEARTBEAT_ARM_MS = 10_000;
 
 /** What the answers of a session use of it. */
 export interface AnswerHost extends EndHost {
@@ -103,12 +102,20 @@ export class AnswerRunner {
       this.freeSlot(asker.limitKey, messageId);
       throw error;
     }
-    const running = this.prepare(run, provider, usageKey, arrivedAt, {
-      extras,
-      continuing: false,
-      limitKey: asker.limitKey,
-      position,
-    });
+    const running = preparedRunning(
+      this.host.store(),
+      this.host.log().lastSeq,
+      run,
+      provider,
+      usageKey,
+      arrivedAt,
+      {
+        extras,
+        continuing: false,
+        limitKey: asker.limitKey,
+        position,
+      },
+    );
     running.upstream = context ? undefined : () => this.sendUpstream(running, provider);
     if (context) running.report.contextChars = contextChars(context);
     const start = { type: "start", messageId, userMessageId: user.id, prompt } as const;
@@ -147,20 +154,25 @@ export class AnswerRunner {
     const step = state.step + 1;
     const run = new Generation(messageId, step, parts);
     const extras = { tools: state.tools, options: state.options };
-    const running = this.prepare(run, provider, usageKey, Date.now(), {
-      extras,
-      continuing: true,
-      limitKey: asker.limitKey,
-      position,
-    });
+    const running = preparedRunning(
+      this.host.store(),
+      this.host.log().lastSeq,
+      run,
+      provider,
+      usageKey,
+      Date.now(),
+      {
+        extras,
+        continuing: true,
+        limitKey: asker.limitKey,
+        position,
+      },
+    );
     running.upstream = () => this.sendUpstream(running, provider);
     this.launch(running, { type: "step", messageId, step });
   }
 
-  /**
-   * Cancels the generation in progress, or drops a wait for tool results (the answer keeps
-   * its parts and becomes `cancelled`, with a `done` for its clients); false when neither.
-   */
+  /** Cancels the answer in progress or its wait for tool results (`done`); false if none. */
   cancel(): boolean {
     const { host } = this;
     this.current?.run.cancel();
@@ -172,20 +184,7 @@ export class AnswerRunner {
     return true;
   }
 
-  /** The alarm's work while an answer runs: renew its slot and its streaming mark. */
-  async heartbeat(running: Running): Promise<void> {
-    const { host } = this;
-    bestEffort("renewing the generation slot", () =>
-      renewSlot(host.env, running.limitKey, running.run.messageId),
-    );
-    host.chats().streaming();
-    await host.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
-  }
-
-  /**
-   * Admission, marked `starting` meanwhile; a refusal cancels what `onRefused` names and
-   * makes the session cautious.
-   */
+  /** Admission, `starting` meanwhile; a refusal runs `onRefused` and makes it cautious. */
   private async admitted(
     asker: Asker,
     lease: string,
@@ -209,7 +208,7 @@ export class AnswerRunner {
   /** The context of a prompt before its start, or undefined when the history cannot be read. */
   private earlyContext(history: () => Parameters<typeof buildContext>[0]) {
     try {
-      return this.context(history(), undefined);
+      return conversation(this.host.env, history(), undefined);
     } catch {
       return undefined;
     }
@@ -219,52 +218,17 @@ export class AnswerRunner {
   private sendUpstream(running: Running, provider: Provider): void {
     const { run } = running;
     const history = this.host.store().history();
-    const context = this.context(history, running.continuing ? run.messageId : undefined);
+    const context = conversation(
+      this.host.env,
+      history,
+      running.continuing ? run.messageId : undefined,
+    );
     running.report.contextChars = contextChars(context);
     run.begin(provider, context, this.stallMs(), running.extras);
   }
 
   private stallMs(): number {
     return stallTimeout(this.host.env.STALL_TIMEOUT_MS);
-  }
-
-  private context(history: Parameters<typeof buildContext>[0], continuing: string | undefined) {
-    const { env } = this.host;
-    return buildContext(
-      history,
-      env.SYSTEM_PROMPT,
-      contextBudget(env.CONTEXT_BUDGET_CHARS),
-      continuing,
-    );
-  }
-
-  /** A generation about to run, with what its end and its report need. */
-  private prepare(
-    run: Generation,
-    provider: Provider,
-    usageKey: string | undefined,
-    startedAt: number,
-    kept: Pick<Running, "extras" | "continuing" | "limitKey" | "position">,
-  ): Running {
-    const store = this.host.store();
-    return {
-      run,
-      ...kept,
-      // The generation's first event is the next one the log numbers.
-      startSeq: this.host.log().lastSeq + 1,
-      ended: false,
-      report: {
-        route: "session",
-        session: store.sessionId(),
-        principal: store.owner() ?? "",
-        usageKey,
-        provider: provider.name,
-        // A prompt's chosen model is the one its log line and usage name.
-        model: kept.extras?.options?.model ?? provider.model,
-        startedAt,
-        contextChars: 0,
-      },
-    };
   }
 
   /** Makes `running` the session's generation and runs it to its end. */
@@ -297,7 +261,7 @@ export class AnswerRunner {
       // `start` and `step` open the step's parts (a `step-start`).
       run.assembler.apply(start);
       host.emit(start);
-      running.stopHeartbeat = this.armHeartbeat();
+      running.stopHeartbeat = armHeartbeat(host.ctx.storage);
       host.chats().streaming();
       running.upstream?.();
       const onEvent = (event: PartEvent) => {
@@ -314,17 +278,6 @@ export class AnswerRunner {
     // After an answer ended: per-answer hooks go here, one line each.
     host.chats().answered(run.outcome().content);
     host.ctx.waitUntil(reportAnswer(host.env, generationReport(running.report, run)));
-  }
-
-  /** Sets the heartbeat alarm once the answer has run HEARTBEAT_ARM_MS; returns its cancel. */
-  private armHeartbeat(): () => void {
-    const { storage } = this.host.ctx;
-    const timer = setTimeout(() => {
-      bestEffort("setting the heartbeat alarm", () =>
-        storage.setAlarm(Date.now() + HEARTBEAT_MS - HEARTBEAT_ARM_MS),
-      );
-    }, HEARTBEAT_ARM_MS);
-    return () => clearTimeout(timer);
   }
 
   /** Frees what a generation held. Nothing here may throw: it runs on every outcome. */

@@ -7,7 +7,11 @@ import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { releaseSlot } from "../limits/limits.ts";
 import type { StoredMessage } from "../protocol.ts";
+import type { Provider } from "../providers/types.ts";
 import { admitPrompt } from "../usage/admit.ts";
+import type { Running } from "./answer-end.ts";
+import { buildContext, contextBudget } from "./context.ts";
+import type { Generation } from "./generation.ts";
 import type { SessionStore } from "./store.ts";
 
 /** Messages a session may hold (user and assistant); then it is full. */
@@ -75,4 +79,50 @@ export function storeTurn(store: SessionStore, user: StoredMessage, messageId: s
     store.pruneEvents(user.createdAt - RETENTION_MS);
     return store.insertTurn(user, messageId);
   });
+}
+
+/** The conversation sent upstream from `history` (see `buildContext`), with the env's budget. */
+export function conversation(
+  env: Pick<Env, "SYSTEM_PROMPT" | "CONTEXT_BUDGET_CHARS">,
+  history: Parameters<typeof buildContext>[0],
+  continuing: string | undefined,
+) {
+  return buildContext(
+    history,
+    env.SYSTEM_PROMPT,
+    contextBudget(env.CONTEXT_BUDGET_CHARS),
+    continuing,
+  );
+}
+
+/**
+ * A generation about to run, with what its end and its report need; its first event is the
+ * one after `lastSeq`.
+ */
+export function preparedRunning(
+  store: SessionStore,
+  lastSeq: number,
+  run: Generation,
+  provider: Provider,
+  usageKey: string | undefined,
+  startedAt: number,
+  kept: Pick<Running, "extras" | "continuing" | "limitKey" | "position">,
+): Running {
+  return {
+    run,
+    ...kept,
+    startSeq: lastSeq + 1,
+    ended: false,
+    report: {
+      route: "session",
+      session: store.sessionId(),
+      principal: store.owner() ?? "",
+      usageKey,
+      provider: provider.name,
+      // A prompt's chosen model is the one its log line and usage name.
+      model: kept.extras?.options?.model ?? provider.model,
+      startedAt,
+      contextChars: 0,
+    },
+  };
 }

@@ -61,6 +61,21 @@ export class SessionExpiry {
     set.catch((error: unknown) => console.error("session expiry alarm not set:", String(error)));
   }
 
+  /**
+   * After an answer: moves the alarm (a commit of its own) only when none is pending or the
+   * pending one is later than the expiry. An earlier one (the expiry set before, or a long
+   * answer's heartbeat) fires and re-arms itself at the due time (`expired`).
+   */
+  ensure(): void {
+    this.storage
+      .getAlarm()
+      .then((pending) => {
+        const due = this.due();
+        if (pending === null || (due !== undefined && pending > due)) this.schedule();
+      })
+      .catch((error: unknown) => console.error("session expiry alarm not read:", String(error)));
+  }
+
   /** On an idle alarm: true when the session is due for deletion, else the alarm is re-armed. */
   async expired(): Promise<boolean> {
     const due = this.due();

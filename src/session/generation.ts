@@ -10,6 +10,7 @@ import type {
   ChatMessage,
   Provider,
   UpstreamEvent,
+  UpstreamEvents,
   Usage,
 } from "../providers/types.ts";
 import { StallWatchdog } from "../streams/stall-watchdog.ts";
@@ -69,6 +70,8 @@ export class Generation {
   readonly call: CallReport = { retries: 0, fallback: false };
   /** When its first text arrived (ms since the epoch), for the time to first token. */
   firstTextAt: number | undefined;
+  /** The upstream call `begin` made, and the watchdog that bounds its silences. */
+  private started: { events: Promise<UpstreamEvents>; watchdog: StallWatchdog } | undefined;
 
   /**
    * `step` 0 is an answer's first upstream call; a continuation after tool results is 1, 2, ...
@@ -95,34 +98,49 @@ export class Generation {
   }
 
   /**
-   * Streams the answer, calling `onEvent` for each part event (text is `chunk`); resolves
-   * when the generation ends.
-   * Once `provider.stream()` resolved, no upstream byte for `stallMs` fails it with
-   * `upstream_stalled`. The wait before that is the provider's: the one from `createProvider`
-   * resolves at the first text and bounds the wait with its connect and first-token timeouts.
+   * Sends the step upstream now: the provider's request leaves before anything else the
+   * session does for this answer (its checks, its writes), so their time overlaps the
+   * upstream's. `run` reads what it answers; `cancel` before that aborts the request.
+   * Once `provider.stream()` resolved, no upstream byte for `stallMs` fails the generation
+   * with `upstream_stalled`. The wait before that is the provider's: the one from
+   * `createProvider` resolves at the first text and bounds the wait with its connect and
+   * first-token timeouts.
    */
-  async run(
+  begin(
     provider: Provider,
     messages: ChatMessage[],
     stallMs: number,
-    onEvent: (event: PartEvent) => void,
     extra: StepRequest = {},
-  ): Promise<void> {
+  ): void {
     const watchdog = new StallWatchdog(stallMs, () =>
       this.fail(
         "upstream_stalled",
         `The upstream sent nothing for ${stallMs / 1000} s; the relay stopped waiting.`,
       ),
     );
+    const events = provider.stream({
+      messages,
+      ...(extra.tools === undefined ? {} : { tools: extra.tools }),
+      ...(extra.options === undefined ? {} : { options: extra.options }),
+      signal: this.controller.signal,
+      onActivity: () => watchdog.poke(),
+      report: this.call,
+    });
+    // Settled by `run`; a generation refused before it runs must not leave a rejection unheard.
+    events.catch(() => {});
+    this.started = { events, watchdog };
+  }
+
+  /**
+   * Reads the step `begin` sent, calling `onEvent` for each part event (text is `chunk`);
+   * resolves when the generation ends.
+   */
+  async run(onEvent: (event: PartEvent) => void): Promise<void> {
+    const started = this.started;
+    if (!started) throw new Error("Generation.run before begin");
+    const { watchdog } = started;
     try {
-      const events = await provider.stream({
-        messages,
-        ...(extra.tools === undefined ? {} : { tools: extra.tools }),
-        ...(extra.options === undefined ? {} : { options: extra.options }),
-        signal: this.controller.signal,
-        onActivity: () => watchdog.poke(),
-        report: this.call,
-      });
+      const events = await started.events;
       watchdog.poke();
       // A provider that ignores its signal still stops here.
       this.controller.signal.addEventListener("abort", () => events.cancel(), { once: true });

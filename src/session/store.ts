@@ -1,165 +1,32 @@
 /**
- * The session's durable state in the Durable Object's SQLite: the message history and the
- * event log (events are stored in batches, one row per batch, never one row per token).
- * A text longer than one piece (src/session/row-limit.ts) is stored as its first piece in its
- * row and the rest in a side table, and read back whole; every write is measured first.
- *
- * Rows written are the bill, and every index is a row more per insert: messages are keyed by
- * their position alone (no AUTOINCREMENT, whose counter table is another row, and no index on
- * the message id, which is random and only read back with the whole history).
+ * The session's durable state in the Durable Object's SQLite: its meta (id, owner, options,
+ * title, tool wait) and the message history here, the event log in event-rows.ts, the tables
+ * in store-rows.ts. A text longer than one piece (src/session/row-limit.ts) is stored as its
+ * first piece in its row and the rest in a side table, and read back whole; every write is
+ * measured first.
  */
-import { type ErrorCode, isErrorCode } from "../errors.ts";
-import {
-  isStatus,
-  type MessagePart,
-  type MessageStatus,
-  type SessionEvent,
-  type SessionOptions,
-  type StoredMessage,
-} from "../protocol.ts";
-import type { Usage } from "../providers/types.ts";
-import {
-  boundBytes,
-  MAX_BOUND_BYTES,
-  MAX_PIECE_BYTES,
-  MAX_SQL_ROW_BYTES,
-  splitUtf8,
-} from "./row-limit.ts";
+import type { SessionOptions, StoredMessage } from "../protocol.ts";
+import { EventRows } from "./event-rows.ts";
+import { MAX_PIECE_BYTES, splitUtf8 } from "./row-limit.ts";
+import { type MessageOutcome, toMessage } from "./store-rows.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS messages (
-  position INTEGER PRIMARY KEY,
-  id TEXT NOT NULL,
-  role TEXT NOT NULL,
-  content TEXT NOT NULL,
-  status TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  finish TEXT,
-  error_code TEXT,
-  input_tokens INTEGER,
-  output_tokens INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-  first_seq INTEGER PRIMARY KEY,
-  last_seq INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  frames TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS message_pieces (
-  position INTEGER NOT NULL,
-  piece INTEGER NOT NULL,
-  content TEXT NOT NULL,
-  PRIMARY KEY (position, piece)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS event_pieces (
-  first_seq INTEGER NOT NULL,
-  piece INTEGER NOT NULL,
-  frames TEXT NOT NULL,
-  PRIMARY KEY (first_seq, piece)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS message_part_pieces (
-  position INTEGER NOT NULL,
-  piece INTEGER NOT NULL,
-  parts TEXT NOT NULL,
-  PRIMARY KEY (position, piece)
-) WITHOUT ROWID;`;
-
-/**
- * Columns added after the first schema, each with the statement that adds it: a database
- * written before them gets them when it opens (old rows read them as NULL).
- */
-const ADDED_COLUMNS = {
-  /** An assistant message's parts as JSON (its first piece; the rest in message_part_pieces). NULL: one text part. */
-  parts: "ALTER TABLE messages ADD COLUMN parts TEXT",
-} as const;
-
-/** How an assistant message ended. */
-export interface MessageOutcome {
-  content: string;
-  /** The answer's parts; left out, the message is one text part (`content`). */
-  parts?: MessagePart[];
-  status: Exclude<MessageStatus, "streaming">;
-  finish?: string;
-  errorCode?: ErrorCode;
-  usage?: Usage;
-}
-
-type Row = Record<string, SqlStorageValue>;
-
-/** Stored parts JSON (our own rows), or the one text part of a row written without parts. */
-function partsOf(json: SqlStorageValue | undefined, content: string): MessagePart[] {
-  if (typeof json === "string") {
-    const parsed: unknown = JSON.parse(json);
-    if (Array.isArray(parsed)) return parsed;
-  }
-  return content === "" ? [] : [{ type: "text", text: content }];
-}
-
-function toMessage(row: Row): StoredMessage {
-  const role = row.role === "assistant" ? "assistant" : "user";
-  const content = String(row.content);
-  const message: StoredMessage = {
-    id: String(row.id),
-    role,
-    content,
-    parts: partsOf(row.parts, content),
-    status: isStatus(row.status) ? row.status : "incomplete",
-    createdAt: Number(row.created_at),
-  };
-  if (typeof row.finish === "string") message.finish = row.finish;
-  if (isErrorCode(row.error_code)) message.errorCode = row.error_code;
-  if (typeof row.input_tokens === "number" && typeof row.output_tokens === "number") {
-    message.usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens };
-  }
-  return message;
-}
+export type { MessageOutcome } from "./store-rows.ts";
 
 /** Reads and writes one session's tables, counting the rows it writes (the storage bill). */
-export class SessionStore {
-  /** Rows written since this object started; the storage benchmark and tests read it. */
-  rowsWritten = 0;
+export class SessionStore extends EventRows {
+  /** The session id and owner, read once: both are written once, at creation. */
+  private id: string | undefined;
+  private creator: string | undefined;
 
-  private readonly sql: SqlStorage;
-
-  constructor(private readonly storage: DurableObjectStorage) {
-    this.sql = storage.sql;
-    this.sql.exec(SCHEMA);
-    this.migrate();
-  }
-
-  /** Adds the columns a database written by an older schema lacks (docs/storage.md "Migrations"). */
-  private migrate(): void {
-    const have = new Set(this.rows("PRAGMA table_info(messages)").map((row) => String(row.name)));
-    for (const [column, statement] of Object.entries(ADDED_COLUMNS)) {
-      if (!have.has(column)) this.sql.exec(statement);
-    }
-  }
-
-  /**
-   * Every write goes through here: one that production would refuse for its size throws
-   * before it reaches SQL, so a test fails locally whenever Cloudflare would.
-   */
-  private write(query: string, ...bindings: SqlStorageValue[]): void {
-    const bytes = boundBytes(bindings);
-    if (bytes > MAX_BOUND_BYTES) {
-      throw new RangeError(
-        `A SQLite write of ${bytes} bytes would pass Cloudflare's ${MAX_SQL_ROW_BYTES}-byte row limit.`,
-      );
-    }
-    const cursor = this.sql.exec(query, ...bindings);
-    cursor.toArray();
-    this.rowsWritten += cursor.rowsWritten;
-  }
-
-  private rows(query: string, ...bindings: SqlStorageValue[]): Row[] {
-    return this.sql.exec<Row>(query, ...bindings).toArray();
-  }
-
-  /** The session id, once the session was created. */
+  /** The session id, once the session was created (kept once read: it never changes). */
   sessionId(): string | undefined {
-    const [row] = this.rows("SELECT value FROM meta WHERE key = 'session'");
-    return row === undefined ? undefined : String(row.value);
+    this.id ??= this.meta("session");
+    return this.id;
+  }
+
+  /** Whether this object is the session `session`, created by `principal`. */
+  isOwnedBy(session: string, principal: string): boolean {
+    return this.sessionId() === session && this.owner() === principal;
   }
 
   /** Marks this object as the session `id`, owned by `owner`, with its options. */
@@ -174,10 +41,10 @@ export class SessionStore {
     });
   }
 
-  /** The principal that created the session. */
+  /** The principal that created the session (kept once read: it never changes). */
   owner(): string | undefined {
-    const [row] = this.rows("SELECT value FROM meta WHERE key = 'owner'");
-    return row === undefined ? undefined : String(row.value);
+    this.creator ??= this.meta("owner");
+    return this.creator;
   }
 
   /** Records when the session was created (the first time only): idle time counts from it. */
@@ -280,18 +147,6 @@ export class SessionStore {
     this.write("UPDATE messages SET status = 'streaming' WHERE position = ?", position);
   }
 
-  /** The pieces after the first of each long text, joined per key (`key`, `text` columns). */
-  private pieces(query: string, ...bindings: SqlStorageValue[]): Map<number, string> {
-    const joined = new Map<number, string[]>();
-    for (const row of this.rows(`${query} ORDER BY key, piece`, ...bindings)) {
-      const key = Number(row.key);
-      const list = joined.get(key) ?? [];
-      list.push(String(row.text));
-      joined.set(key, list);
-    }
-    return new Map([...joined].map(([key, list]) => [key, list.join("")]));
-  }
-
   /**
    * Stores a user message and the assistant message that will answer it, in one transaction;
    * returns the assistant message's position, by which it is finished.
@@ -367,74 +222,5 @@ export class SessionStore {
       position: Number(row.position),
       id: String(row.id),
     }));
-  }
-
-  /**
-   * Appends a batch of events as one row (more when it is longer than a piece). The batch
-   * covers the numbers from `firstSeq` (at most its first event's) to its last event's: a
-   * batch written after a restart also covers the numbers lost with the dead instance.
-   */
-  appendEvents(events: readonly SessionEvent[], firstSeq: number, now: number): void {
-    const last = events.at(-1);
-    if (last === undefined) return;
-    const [first = "", ...rest] = splitUtf8(JSON.stringify(events));
-    this.storage.transactionSync(() => {
-      this.write(
-        "INSERT INTO events (first_seq, last_seq, created_at, frames) VALUES (?, ?, ?, ?)",
-        firstSeq,
-        last.seq,
-        now,
-        first,
-      );
-      for (const [index, piece] of rest.entries()) {
-        this.write(
-          "INSERT INTO event_pieces (first_seq, piece, frames) VALUES (?, ?, ?)",
-          firstSeq,
-          index + 1,
-          piece,
-        );
-      }
-    });
-  }
-
-  /** Stored events with a sequence number above `after`, in order. */
-  eventsAfter(after: number): SessionEvent[] {
-    const batches = this.rows(
-      "SELECT first_seq, frames FROM events WHERE last_seq > ? ORDER BY first_seq",
-      after,
-    );
-    const from = batches[0]?.first_seq;
-    if (from === undefined) return [];
-    const rest = this.pieces(
-      "SELECT first_seq AS key, frames AS text FROM event_pieces WHERE first_seq >= ?",
-      from,
-    );
-    // Our own rows, written by appendEvents from typed events.
-    const events = batches.flatMap(
-      (row) =>
-        JSON.parse(String(row.frames) + (rest.get(Number(row.first_seq)) ?? "")) as SessionEvent[],
-    );
-    return events.filter((event) => event.seq > after);
-  }
-
-  /** The lowest stored sequence number, or undefined when none is stored. */
-  firstStoredSeq(): number | undefined {
-    const [row] = this.rows("SELECT MIN(first_seq) AS seq FROM events");
-    return typeof row?.seq === "number" ? row.seq : undefined;
-  }
-
-  /** The highest stored sequence number, or 0. */
-  lastStoredSeq(): number {
-    const [row] = this.rows("SELECT MAX(last_seq) AS seq FROM events");
-    return typeof row?.seq === "number" ? row.seq : 0;
-  }
-
-  /** Deletes event batches written before `before`, always keeping the newest batch. */
-  pruneEvents(before: number): void {
-    this.write(
-      "DELETE FROM events WHERE created_at < ? AND first_seq < (SELECT MAX(first_seq) FROM events)",
-      before,
-    );
-    this.write("DELETE FROM event_pieces WHERE first_seq NOT IN (SELECT first_seq FROM events)");
   }
 }

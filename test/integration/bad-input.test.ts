@@ -2,7 +2,7 @@
 import { runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_SESSION_MESSAGES } from "../../src/session/ChatSession.ts";
+import { MAX_SESSION_MESSAGES } from "../../src/session/answer-start.ts";
 import { BASE, openSocket, until } from "./support.ts";
 
 async function newSession(): Promise<string> {

@@ -155,8 +155,9 @@ const CASES: Case[] = [
     inject: ({ store }) => failing(store, "appendEvents", { times: 1_000 }),
   },
   {
-    name: "reading the history for the context throws",
-    inject: ({ store }) => failing(store, "history"),
+    // Read before the start (a failure there waits for the start) and again after it.
+    name: "reading the history for the context throws, before and after the start",
+    inject: ({ store }) => failing(store, "history", { times: 2 }),
   },
   {
     name: "the broadcast of the start event throws",

@@ -1,0 +1,114 @@
+/**
+ * How an answer ends: the outcome stored and the clients told (`done`, after an `error` when
+ * one ended it), or, when something threw, what can still be stored is and the clients still
+ * get their `done`.
+ */
+import type { PromptRequest, SessionEvent } from "../protocol.ts";
+import type { AnswerContext } from "../usage/generation-report.ts";
+import { bestEffort } from "./best-effort.ts";
+import type { EventLog, Unsequenced } from "./event-log.ts";
+import type { Generation } from "./generation.ts";
+import { awaitedCalls } from "./parts.ts";
+import type { SessionStore } from "./store.ts";
+import type { ToolWait } from "./tool-wait.ts";
+
+/** What a prompt may carry besides its text. */
+export type Extras = Omit<PromptRequest, "prompt">;
+
+/** The message every client gets when the relay itself failed during an answer. */
+export const FAILED = "The relay failed during this answer; the text it stored so far is kept.";
+
+/** A generation that runs, with what its end and its report need. */
+export interface Running {
+  run: Generation;
+  /** Whose generation slot it holds. */
+  limitKey: string;
+  /** Sequence number of the generation's `start` event. */
+  startSeq: number;
+  /** Position of the assistant message it writes. */
+  position: number;
+  /** Set once the clients were sent its `done`. */
+  ended: boolean;
+  /** What its report at the end needs from its start. */
+  report: AnswerContext;
+  /** The client tools and options of the prompt, sent again by each continuation. */
+  extras: Extras;
+  /** True for a continuation after tool results (its message's earlier steps go upstream). */
+  continuing: boolean;
+  /**
+   * Sends the step upstream, when that was left for after the start (a continuation, or a
+   * prompt whose history could not be read before it): a failure there ends the answer.
+   */
+  upstream?: (() => void) | undefined;
+  /** Cancels the timer that sets the heartbeat alarm of a long answer. */
+  stopHeartbeat?: () => void;
+}
+
+/** What ending an answer touches. */
+export interface EndHost {
+  store(): SessionStore;
+  log(): EventLog;
+  readonly toolWait: ToolWait;
+  emit(event: Unsequenced<SessionEvent>): SessionEvent;
+}
+
+/** Stores how the answer ended, then tells the clients. */
+export function finishAnswer(host: EndHost, running: Running): void {
+  const { run } = running;
+  const outcome = run.outcome();
+  const awaited = outcome.status === "complete" ? awaitedCalls(outcome.parts ?? []) : [];
+  // The client runs the tools: the step ends here, and the answer waits for their results.
+  if (awaited.length > 0) outcome.finish = "tool_calls";
+  host.store().finishMessage(running.position, outcome);
+  if (awaited.length > 0) {
+    const { messageId, step } = run;
+    const { tools, options } = running.extras;
+    const { position } = running;
+    host.toolWait.begin({ messageId, position, step, awaited, results: [], tools, options });
+  }
+  if (run.error && outcome.status !== "cancelled") {
+    host.emit({ type: "error", messageId: run.messageId, ...run.error });
+  }
+  host.emit({
+    type: "done",
+    messageId: run.messageId,
+    status: outcome.status,
+    finish: outcome.finish,
+    usage: outcome.usage,
+  });
+  running.ended = true;
+  host.log().flush();
+}
+
+/**
+ * Something threw while the answer ran or ended: the clients get an `internal` error and a
+ * `done` (unless they had theirs), and what can still be stored is. A message whose final
+ * write fails stays `streaming` in storage, and the next start of the object closes it.
+ */
+export function failAnswer(host: EndHost, running: Running, error: unknown): void {
+  console.error("answer failed", error);
+  const { run } = running;
+  run.fail("internal", FAILED);
+  if (!running.ended) {
+    const outcome = run.outcome();
+    const status = outcome.content === "" ? "error" : "incomplete";
+    bestEffort("storing the answer", () =>
+      host.store().finishMessage(running.position, { ...outcome, status, errorCode: "internal" }),
+    );
+    const { messageId } = run;
+    bestEffort("sending the error", () =>
+      host.emit({ type: "error", messageId, code: "internal", message: FAILED }),
+    );
+    bestEffort("sending done", () =>
+      host.emit({
+        type: "done",
+        messageId,
+        status,
+        finish: outcome.finish,
+        usage: outcome.usage,
+      }),
+    );
+    running.ended = true;
+  }
+  bestEffort("storing the events", () => host.log().flush());
+}

@@ -1,0 +1,160 @@
+/**
+ * The session's SQLite tables and the row-level helpers every part of its store uses: the
+ * schema (and its migrations), measured writes, counted rows, long texts read back whole.
+ * Rows written are the bill, and every index is a row more per insert: messages are keyed by
+ * their position alone (no AUTOINCREMENT, whose counter table is another row, and no index on
+ * the message id, which is random and only read back with the whole history).
+ */
+import { type ErrorCode, isErrorCode } from "../errors.ts";
+import { isStatus, type MessagePart, type MessageStatus, type StoredMessage } from "../protocol.ts";
+import type { Usage } from "../providers/types.ts";
+import { boundBytes, MAX_BOUND_BYTES, MAX_SQL_ROW_BYTES } from "./row-limit.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  position INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  finish TEXT,
+  error_code TEXT,
+  input_tokens INTEGER,
+  output_tokens INTEGER,
+  parts TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  frames TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS message_pieces (
+  position INTEGER NOT NULL,
+  piece INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (position, piece)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_pieces (
+  first_seq INTEGER NOT NULL,
+  piece INTEGER NOT NULL,
+  frames TEXT NOT NULL,
+  PRIMARY KEY (first_seq, piece)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS message_part_pieces (
+  position INTEGER NOT NULL,
+  piece INTEGER NOT NULL,
+  parts TEXT NOT NULL,
+  PRIMARY KEY (position, piece)
+) WITHOUT ROWID;`;
+
+/**
+ * Columns added after the first schema, each with the statement that adds it: a database
+ * written before them gets them when it opens (old rows read them as NULL).
+ */
+const ADDED_COLUMNS = {
+  /** An assistant message's parts as JSON (its first piece; the rest in message_part_pieces). NULL: one text part. */
+  parts: "ALTER TABLE messages ADD COLUMN parts TEXT",
+} as const;
+
+/** How an assistant message ended. */
+export interface MessageOutcome {
+  content: string;
+  /** The answer's parts; left out, the message is one text part (`content`). */
+  parts?: MessagePart[];
+  status: Exclude<MessageStatus, "streaming">;
+  finish?: string;
+  errorCode?: ErrorCode;
+  usage?: Usage;
+}
+
+export type Row = Record<string, SqlStorageValue>;
+
+/** Stored parts JSON (our own rows), or the one text part of a row written without parts. */
+function partsOf(json: SqlStorageValue | undefined, content: string): MessagePart[] {
+  if (typeof json === "string") {
+    const parsed: unknown = JSON.parse(json);
+    if (Array.isArray(parsed)) return parsed;
+  }
+  return content === "" ? [] : [{ type: "text", text: content }];
+}
+
+export function toMessage(row: Row): StoredMessage {
+  const role = row.role === "assistant" ? "assistant" : "user";
+  const content = String(row.content);
+  const message: StoredMessage = {
+    id: String(row.id),
+    role,
+    content,
+    parts: partsOf(row.parts, content),
+    status: isStatus(row.status) ? row.status : "incomplete",
+    createdAt: Number(row.created_at),
+  };
+  if (typeof row.finish === "string") message.finish = row.finish;
+  if (isErrorCode(row.error_code)) message.errorCode = row.error_code;
+  if (typeof row.input_tokens === "number" && typeof row.output_tokens === "number") {
+    message.usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens };
+  }
+  return message;
+}
+
+/** The tables and the helpers that read and write them, counting the rows written. */
+export class StoreRows {
+  /** Rows written since this object started; the storage benchmark and tests read it. */
+  rowsWritten = 0;
+
+  protected readonly sql: SqlStorage;
+
+  constructor(protected readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+    this.sql.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Adds the columns a database written by an older schema lacks (docs/storage.md "Migrations"). */
+  private migrate(): void {
+    const have = new Set(this.rows("PRAGMA table_info(messages)").map((row) => String(row.name)));
+    for (const [column, statement] of Object.entries(ADDED_COLUMNS)) {
+      if (!have.has(column)) this.sql.exec(statement);
+    }
+  }
+
+  /**
+   * Every write goes through here: one that production would refuse for its size throws
+   * before it reaches SQL, so a test fails locally whenever Cloudflare would.
+   */
+  protected write(query: string, ...bindings: SqlStorageValue[]): void {
+    const bytes = boundBytes(bindings);
+    if (bytes > MAX_BOUND_BYTES) {
+      throw new RangeError(
+        `A SQLite write of ${bytes} bytes would pass Cloudflare's ${MAX_SQL_ROW_BYTES}-byte row limit.`,
+      );
+    }
+    const cursor = this.sql.exec(query, ...bindings);
+    cursor.toArray();
+    this.rowsWritten += cursor.rowsWritten;
+  }
+
+  protected rows(query: string, ...bindings: SqlStorageValue[]): Row[] {
+    return this.sql.exec<Row>(query, ...bindings).toArray();
+  }
+
+  /** Runs `work` as one transaction: its writes are one commit. */
+  transaction<T>(work: () => T): T {
+    return this.storage.transactionSync(work);
+  }
+
+  /** The pieces after the first of each long text, joined per key (`key`, `text` columns). */
+  protected pieces(query: string, ...bindings: SqlStorageValue[]): Map<number, string> {
+    const joined = new Map<number, string[]>();
+    for (const row of this.rows(`${query} ORDER BY key, piece`, ...bindings)) {
+      const key = Number(row.key);
+      const list = joined.get(key) ?? [];
+      list.push(String(row.text));
+      joined.set(key, list);
+    }
+    return new Map([...joined].map(([key, list]) => [key, list.join("")]));
+  }
+}

@@ -48,9 +48,9 @@ export interface Settings {
   ANTHROPIC_BASE_URL?: string;
   /** Secret: the Anthropic API key. */
   ANTHROPIC_API_KEY?: string;
-  /** System prompt sent before the history on every generation. */
+  /** System prompt sent before the history on every answer. */
   SYSTEM_PROMPT?: string;
-  /** Milliseconds without an upstream byte before a generation fails as stalled (default 60000). */
+  /** Milliseconds without an upstream byte before an answer fails as stalled (default 60000). */
   STALL_TIMEOUT_MS?: string;
   /** Retries of a failed upstream call before its first token (default 2; 0 turns them off). */
   UPSTREAM_RETRIES?: string;

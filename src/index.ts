@@ -10,12 +10,12 @@ import { openChatSocket } from "./routes/ai-sdk-ws.ts";
 import { health } from "./routes/health.ts";
 import { chatCompletions, listModels, openaiFallback } from "./routes/openai-compat.ts";
 import {
-  cancelGeneration,
   createSession,
   deleteSession,
   getSession,
   listSessions,
   openChat,
+  postCancel,
   postMessage,
   postToolResults,
   type RouteRequest,
@@ -80,7 +80,7 @@ const ROUTES: Array<["GET" | "POST" | "PATCH" | "DELETE", string, Handler, strin
   ["POST", "/sessions/:id/messages", postMessage],
   ["POST", "/sessions/:id/tool-results", postToolResults],
   ["GET", "/sessions/:id/events", streamEvents],
-  ["POST", "/sessions/:id/cancel", cancelGeneration],
+  ["POST", "/sessions/:id/cancel", postCancel],
   ["POST", "/api/chat", postChat],
   ["GET", "/api/chat/ws", openChatSocket, "GET with a WebSocket upgrade"],
   ["GET", "/api/chat/:id/stream", resumeChat],

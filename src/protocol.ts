@@ -93,7 +93,7 @@ export interface StoredMessage {
 /** Per-session settings, chosen when the session is created. */
 export interface SessionOptions {
   /**
-   * What happens to a generation when its last client leaves: `continue` (default) runs it to
+   * What happens to an answer when its last client leaves: `continue` (default) runs it to
    * the end and stores the answer; `cancel` stops the upstream call and stores it as cancelled.
    */
   onAbandon: "continue" | "cancel";
@@ -160,7 +160,7 @@ export type ClientFrame =
   | { type: "prompt"; prompt: string; tools?: ToolDefinition[]; options?: RequestOptions }
   /** Results of the tool calls the answer waits for; the continuation starts when all are in. */
   | { type: "tool-results"; results: ToolResult[] }
-  /** Stop the generation in progress. */
+  /** Stop the answer in progress. */
   | { type: "cancel" }
   /** Replay the session's events after sequence number `after`, then stream live. */
   | { type: "resume"; after: number }
@@ -175,9 +175,9 @@ export type ClientFrame =
   /** Asks for a page of the caller's chat list; answered with `chats`. Not in open mode. */
   | { type: "list"; limit?: number; cursor?: string };
 
-/** Events of a session's generations: every one carries the session's next sequence number. */
+/** Events of a session's answers: every one carries the session's next sequence number. */
 export type SessionEvent =
-  /** A generation began: the user's message is stored, the answer will be `messageId`. */
+  /** An answer began: the user's message is stored, the answer is `messageId`. */
   | { type: "start"; seq: number; messageId: string; userMessageId: string; prompt: string }
   /** A piece of the answer's text (text only). `content` is the seed field. */
   | { type: "chunk"; seq: number; messageId: string; content: string }
@@ -234,9 +234,9 @@ export type SessionEvent =
   | { type: "tool-result"; seq: number; messageId: string; toolCallId: string; errorText: string }
   /** A continuation of the same answer began (step 1, 2, ...), with the tool results in context. */
   | { type: "step"; seq: number; messageId: string; step: number }
-  /** The generation failed; `done` follows. */
+  /** The answer failed; `done` follows. */
   | { type: "error"; seq: number; messageId: string; code: ErrorCode; message: string }
-  /** The generation ended (always the last event of one). */
+  /** The answer ended (always the last event of one). */
   | {
       type: "done";
       seq: number;

@@ -88,7 +88,7 @@ export function policyOf(env: {
   try {
     cap = outputCap(env.MAX_OUTPUT_TOKENS);
   } catch {
-    // A bad MAX_OUTPUT_TOKENS is the generation's `config_error` to report, not every frame's.
+    // A bad MAX_OUTPUT_TOKENS is the answer's `config_error` to report, not every frame's.
     cap = undefined;
   }
   return optionPolicy(env.ALLOWED_MODELS, env.MODEL, cap);

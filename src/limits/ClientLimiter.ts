@@ -1,5 +1,5 @@
 /**
- * One Durable Object per client (token, else IP) counting its generations in progress. A
+ * One Durable Object per client (token, else IP) counting its answers in progress. A
  * global count needs one place that sees every session of the client, which the Rate Limiting
  * binding (per location, eventually consistent, no "release") cannot be.
  *

@@ -1,11 +1,11 @@
-/** The per-client limits: requests per minute, and generations streaming at once. */
+/** The per-client limits: requests per minute, and answers streaming at once. */
 import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 
 /** The window of the REQUEST_LIMITER binding in wrangler.toml, told to clients as Retry-After. */
 export const REQUEST_WINDOW_S = 60;
-/** A generation's slot lasts this long unless the session renews it (on its 30 s heartbeat). */
+/** An answer's slot lasts this long unless the session renews it (on its 30 s heartbeat). */
 export const LEASE_TTL_MS = 120_000;
 const DEFAULT_CONCURRENT = 4;
 
@@ -27,7 +27,7 @@ function limiter(env: Env, key: string) {
   return env.CLIENT_LIMITS.get(env.CLIENT_LIMITS.idFromName(key));
 }
 
-/** Takes a generation slot for `lease`, or throws `rate_limited` when the client has too many. */
+/** Takes an answer slot for `lease`, or throws `rate_limited` when the client has too many. */
 export async function acquireSlot(env: Env, key: string, lease: string): Promise<void> {
   const stub = limiter(env, key);
   if (!stub) return;

@@ -6,7 +6,7 @@ import { baseUrl, endpoint, missingSecret, outputCap, setting } from "./config.t
 import type { FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import { anthropicOptions, anthropicTurns, outputTokens } from "./request-shapes.ts";
-import type { GenerationRequest, Provider } from "./types.ts";
+import type { Provider, UpstreamRequest } from "./types.ts";
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
 const DEFAULT_MODEL = "claude-sonnet-4-5";
@@ -37,7 +37,7 @@ export function createAnthropicProvider(env: AnthropicEnv, fetcher?: FetchLike):
   };
 }
 
-function anthropicRequest(env: AnthropicEnv, model: string, call: GenerationRequest): Request {
+function anthropicRequest(env: AnthropicEnv, model: string, call: UpstreamRequest): Request {
   const { messages } = call;
   const base = baseUrl(env.ANTHROPIC_BASE_URL, "ANTHROPIC_BASE_URL", DEFAULT_BASE_URL);
   const key = env.ANTHROPIC_API_KEY?.trim();

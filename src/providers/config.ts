@@ -1,5 +1,5 @@
 /**
- * Provider settings read from Env. Every check runs when a generation starts, never at import
+ * Provider settings read from Env. Every check runs when an answer starts, never at import
  * or construction, so a misconfigured Worker still serves its pages and reports a clear
  * `config_error` to the first prompt instead of crashing.
  */

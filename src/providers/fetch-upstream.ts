@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { parseRetryAfter, UpstreamFailure } from "./retry-policy.ts";
 import { SseDecoder, type SseMessage, SseOverflow } from "./sse-decoder.ts";
-import type { GenerationRequest, UpstreamEvent, UpstreamEvents } from "./types.ts";
+import type { UpstreamEvent, UpstreamEvents, UpstreamRequest } from "./types.ts";
 import {
   droppedEvent,
   ErrorField,
@@ -82,7 +82,7 @@ export async function fetchUpstream(
 export async function streamUpstream(
   request: Request,
   transform: EventTransform,
-  { signal, onActivity }: GenerationRequest,
+  { signal, onActivity }: UpstreamRequest,
   fetcher?: FetchLike,
 ): Promise<UpstreamEvents> {
   const response = await fetchUpstream(request, signal, fetcher);

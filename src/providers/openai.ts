@@ -6,7 +6,7 @@ import type { Emit, EventTransform, FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import { type ChunkParts, readOpenAIChunk } from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsOptions, outputTokens } from "./request-shapes.ts";
-import type { GenerationRequest, Provider } from "./types.ts";
+import type { Provider, UpstreamRequest } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import {
   droppedEvent,
@@ -122,7 +122,7 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
   };
 }
 
-function openaiRequest(env: OpenAIEnv, model: string, call: GenerationRequest): Request {
+function openaiRequest(env: OpenAIEnv, model: string, call: UpstreamRequest): Request {
   const base = baseUrl(env.OPENAI_BASE_URL, "OPENAI_BASE_URL", DEFAULT_BASE_URL);
   const headers = new Headers({ "content-type": "application/json", accept: "text/event-stream" });
   const key = env.OPENAI_API_KEY?.trim();

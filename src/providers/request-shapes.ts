@@ -1,5 +1,5 @@
 /**
- * The conversation, tools and options of a GenerationRequest in each upstream's request
+ * The conversation, tools and options of a UpstreamRequest in each upstream's request
  * format: Chat Completions (OpenAI-compatible servers, Workers AI) and Anthropic Messages.
  */
 import { SluiceError } from "../errors.ts";

@@ -12,7 +12,7 @@ import {
   UpstreamFailure,
   waitsTooLong,
 } from "./retry-policy.ts";
-import type { GenerationRequest, Provider, UpstreamEvent, UpstreamEvents } from "./types.ts";
+import type { Provider, UpstreamEvent, UpstreamEvents, UpstreamRequest } from "./types.ts";
 import { DROPPED_MESSAGE } from "./wire.ts";
 
 /**
@@ -58,7 +58,7 @@ export function resilient(
 /** Attempts of `provider` until one commits, the rules say stop, or the caller aborts. */
 async function withRetries(
   provider: Provider,
-  call: GenerationRequest,
+  call: UpstreamRequest,
   policy: RetryPolicy,
 ): Promise<UpstreamEvents> {
   for (let retry = 1; ; retry++) {
@@ -86,7 +86,7 @@ async function withRetries(
  */
 async function attempt(
   provider: Provider,
-  call: GenerationRequest,
+  call: UpstreamRequest,
   policy: RetryPolicy,
 ): Promise<UpstreamEvents> {
   const deadline = new AbortController();
@@ -212,7 +212,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Whether `error` is an upstream failure the retry rules judge. A cancel (the caller's own
  * signal) and bugs (anything not a SluiceError) pass through untouched.
  */
-function usable(error: unknown, call: GenerationRequest): error is SluiceError {
+function usable(error: unknown, call: UpstreamRequest): error is SluiceError {
   return !call.signal.aborted && error instanceof SluiceError;
 }
 
@@ -246,7 +246,7 @@ function seconds(ms: number): string {
 function noop(): void {}
 
 /** `call` without its `options.model`. */
-function withoutModel(call: GenerationRequest): GenerationRequest {
+function withoutModel(call: UpstreamRequest): UpstreamRequest {
   if (call.options?.model === undefined) return call;
   const { model: _model, ...options } = call.options;
   return { ...call, options };

@@ -144,8 +144,8 @@ export type UpstreamEvent =
   /** The upstream failed; no more events follow. */
   | { type: "error"; code: ErrorCode; message: string };
 
-/** The resolved settings a provider needs for one generation. */
-export interface GenerationRequest {
+/** The resolved settings a provider needs for one answer. */
+export interface UpstreamRequest {
   messages: ChatMessage[];
   /** Client tools the model may call, in each provider's own format once sent. */
   tools?: ToolDefinition[];
@@ -165,7 +165,7 @@ export interface GenerationRequest {
 }
 
 /**
- * The events of one generation, pulled one at a time: nothing is produced before `next()` asks,
+ * The events of one answer, pulled one at a time: nothing is produced before `next()` asks,
  * so a slow reader slows the upstream down instead of filling a queue. A plain object, not a
  * `ReadableStream`: in workerd each JS stream a token passes through costs about 7 µs of the
  * relay's one thread (bench/README.md, pipeline benchmark), and the chain of such hops, not
@@ -182,7 +182,7 @@ export interface UpstreamEvents {
   cancel(reason?: unknown): void;
 }
 
-/** A configured upstream: starts a generation and returns its normalized events. */
+/** A configured upstream: starts an answer and returns its normalized events. */
 export interface Provider {
   readonly name: string;
   readonly model: string;
@@ -191,5 +191,5 @@ export interface Provider {
    * (missing key, rejected key, non-2xx, unreachable); after that, failures arrive as
    * an `error` event and the events end.
    */
-  stream(request: GenerationRequest): Promise<UpstreamEvents>;
+  stream(request: UpstreamRequest): Promise<UpstreamEvents>;
 }

@@ -23,7 +23,7 @@ import {
   OPENAI_CHUNK_ENTRIES,
 } from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsTools, outputTokens } from "./request-shapes.ts";
-import type { GenerationRequest, Provider } from "./types.ts";
+import type { Provider, UpstreamRequest } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import { lenient, nonEmpty, objectOnly, readWith, Text, truncate } from "./wire.ts";
 
@@ -145,8 +145,8 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
  * models take no stop sequences, tool choice or reasoning settings: refused, never dropped.
  */
 function workersAiOptions(
-  tools: GenerationRequest["tools"],
-  options: GenerationRequest["options"],
+  tools: UpstreamRequest["tools"],
+  options: UpstreamRequest["options"],
 ): Record<string, unknown> {
   for (const name of ["stop", "tool_choice", "reasoning_effort", "thinking_budget"] as const) {
     if (options?.[name] !== undefined) {

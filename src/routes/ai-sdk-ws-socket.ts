@@ -2,7 +2,7 @@
  * One client socket of `GET /api/chat/ws`. It carries the requests of the AI SDK's
  * `WebSocketChatTransport` side by side: each is one stream from one chat's session object
  * (`/messages` to ask, `/events` to resume), read into numbered UI chunks. The socket only
- * reads; generations belong to their sessions, so a closed socket never ends one.
+ * reads; answers belong to their sessions, so a closed socket never ends one.
  */
 import { authenticate, CLOSE_TOKEN_EXPIRED, isExpired, type Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
@@ -129,7 +129,7 @@ class ChatSocket {
     this.shutdown(1000, "closed");
   }
 
-  /** Stops reading every request; their generations run on, and a new socket can resume them. */
+  /** Stops reading every request; their answers run on, and a new socket can resume them. */
   private shutdown(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;

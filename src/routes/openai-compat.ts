@@ -24,7 +24,7 @@ import { reportAnswer } from "../usage/answer-report.ts";
 import { type CompletionRequest, parseCompletionRequest } from "./openai-request.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
-/** How often a stateless answer renews its generation slot (sessions renew on their heartbeat). */
+/** How often a stateless answer renews its slot (sessions renew on their heartbeat). */
 const SLOT_RENEW_MS = 30_000;
 
 /** The session the request names, if any: by header or body field, checked. */
@@ -41,7 +41,7 @@ function requestedSession(request: RouteRequest, fromBody: string | undefined): 
 }
 
 /**
- * A stateless answer straight from the provider, holding one of the client's generation slots
+ * A stateless answer straight from the provider, holding one of the client's answer slots
  * (the same limit sessions count against) until it ends or the client goes away.
  */
 async function statelessAnswer(

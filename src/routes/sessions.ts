@@ -89,7 +89,7 @@ export async function streamEvents(request: RouteRequest, env: Env): Promise<Res
   return new Response(unwrap(followed), { headers: SSE_HEADERS });
 }
 
-export async function cancelGeneration(request: RouteRequest, env: Env): Promise<Response> {
+export async function postCancel(request: RouteRequest, env: Env): Promise<Response> {
   const session = sessionParam(request);
   const cancelled = await sessionStub(env, session).cancelAnswer(
     callerOf(request.principal, session),

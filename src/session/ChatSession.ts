@@ -1,6 +1,6 @@
 /**
  * The Durable Object of one chat session. It coordinates: the store keeps the history, the
- * event log numbers and batches events, a Generation talks to the upstream, and the fan-out
+ * event log numbers and batches events, an AnswerStep talks to the upstream, and the fan-out
  * gives every socket and SSE listener the same events.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -283,7 +283,7 @@ export class ChatSession extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** A client left: with `onAbandon: cancel`, the last one leaving stops the generation. */
+  /** A client left: with `onAbandon: cancel`, the last one leaving stops the answer. */
   private onLeave(leaving?: WebSocket): void {
     if (!this.answers.running || this.fanout.count(leaving) > 0) return;
     if (this.store.options().onAbandon === "cancel") this.answers.cancel();

@@ -4,10 +4,10 @@
  * get their `done`.
  */
 import type { PromptRequest, SessionEvent } from "../protocol.ts";
-import type { AnswerContext } from "../usage/generation-report.ts";
+import type { AnswerContext } from "../usage/step-report.ts";
+import type { AnswerStep } from "./answer-step.ts";
 import { bestEffort } from "./best-effort.ts";
 import type { EventLog, Unsequenced } from "./event-log.ts";
-import type { Generation } from "./generation.ts";
 import { awaitedCalls } from "./parts.ts";
 import type { SessionStore } from "./store.ts";
 import type { ToolWait } from "./tool-wait.ts";
@@ -18,12 +18,12 @@ export type Extras = Omit<PromptRequest, "prompt">;
 /** The message every client gets when the relay itself failed during an answer. */
 export const FAILED = "The relay failed during this answer; the text it stored so far is kept.";
 
-/** A generation that runs, with what its end and its report need. */
+/** An answer that runs, with what its end and its report need. */
 export interface Running {
-  run: Generation;
-  /** Whose generation slot it holds. */
+  run: AnswerStep;
+  /** Whose answer slot it holds. */
   limitKey: string;
-  /** Sequence number of the generation's `start` event. */
+  /** Sequence number of the answer's `start` event. */
   startSeq: number;
   /** Position of the assistant message it writes. */
   position: number;

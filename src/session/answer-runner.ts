@@ -13,21 +13,21 @@ import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
-import { generationReport } from "../usage/generation-report.ts";
+import { stepReport } from "../usage/step-report.ts";
 import { type EndHost, type Extras, failAnswer, finishAnswer, type Running } from "./answer-end.ts";
 import {
   admit,
   checkLocally,
   conversation,
   preparedRunning,
-  storeTurn,
+  storePrompt,
   userMessage,
 } from "./answer-start.ts";
+import { AnswerStep } from "./answer-step.ts";
 import { bestEffort } from "./best-effort.ts";
 import { type buildContext, contextChars } from "./context.ts";
 import type { Unsequenced } from "./event-log.ts";
 import type { SessionExpiry } from "./expiry.ts";
-import { Generation } from "./generation.ts";
 import { armHeartbeat } from "./heartbeat.ts";
 import type { PartEvent } from "./parts.ts";
 
@@ -60,7 +60,7 @@ export class AnswerRunner {
 
   constructor(private readonly host: AnswerHost) {}
 
-  /** The generation in progress, if any. */
+  /** The answer in progress, if any. */
   get running(): Running | undefined {
     return this.current;
   }
@@ -87,7 +87,7 @@ export class AnswerRunner {
     const provider = createProvider(host.env);
     const messageId = newMessageId();
     const user = userMessage(newMessageId(), prompt, arrivedAt);
-    const run = new Generation(messageId);
+    const run = new AnswerStep(messageId);
     // Cautious after a refusal: admitted first, so a refused client makes no upstream call.
     // A history that cannot be read is read again after the start, which a failure then ends.
     const context = this.cautious ? undefined : this.earlyContext(() => [...store.history(), user]);
@@ -95,7 +95,7 @@ export class AnswerRunner {
     const usageKey = await this.admitted(asker, messageId, () => run.cancel());
     let position: number;
     try {
-      position = storeTurn(host.store(), user, messageId);
+      position = storePrompt(host.store(), user, messageId);
     } catch (error) {
       // Nothing started: the sender gets the error, the request stops, the slot is free again.
       run.cancel();
@@ -125,7 +125,7 @@ export class AnswerRunner {
   /**
    * Takes tool results for the waiting answer: each is stored in the answer's parts and
    * broadcast as `tool-result`; once every awaited call has one, the continuation starts as
-   * the next step of the same message (a generation like a prompt's: slot, quota, `busy`).
+   * the next step of the same message (an answer like a prompt's: slot, quota, `busy`).
    */
   async continueWithResults(results: readonly ToolResult[], asker: Asker): Promise<void> {
     const { host } = this;
@@ -152,7 +152,7 @@ export class AnswerRunner {
     host.store().reopenMessage(position);
     const provider = createProvider(host.env);
     const step = state.step + 1;
-    const run = new Generation(messageId, step, parts);
+    const run = new AnswerStep(messageId, step, parts);
     const extras = { tools: state.tools, options: state.options };
     const running = preparedRunning(
       this.host.store(),
@@ -231,7 +231,7 @@ export class AnswerRunner {
     return stallTimeout(this.host.env.STALL_TIMEOUT_MS);
   }
 
-  /** Makes `running` the session's generation and runs it to its end. */
+  /** Makes `running` the session's answer and runs it to its end. */
   private launch(
     running: Running,
     start: Unsequenced<SessionEvent>,
@@ -277,10 +277,10 @@ export class AnswerRunner {
     }
     // After an answer ended: per-answer hooks go here, one line each.
     host.chats().answered(run.outcome().content);
-    host.ctx.waitUntil(reportAnswer(host.env, generationReport(running.report, run)));
+    host.ctx.waitUntil(reportAnswer(host.env, stepReport(running.report, run)));
   }
 
-  /** Frees what a generation held. Nothing here may throw: it runs on every outcome. */
+  /** Frees what an answer held. Nothing here may throw: it runs on every outcome. */
   private end(running: Running): void {
     if (this.current === running) this.current = undefined;
     running.stopHeartbeat?.();
@@ -290,8 +290,6 @@ export class AnswerRunner {
   }
 
   private freeSlot(limitKey: string, messageId: string): void {
-    bestEffort("releasing the generation slot", () =>
-      releaseSlot(this.host.env, limitKey, messageId),
-    );
+    bestEffort("releasing the answer slot", () => releaseSlot(this.host.env, limitKey, messageId));
   }
 }

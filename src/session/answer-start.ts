@@ -1,6 +1,6 @@
 /**
  * How a session starts an answer: the checks that need no other object, the turn it stores,
- * and admission (request rate, generation slot, quota) run beside the upstream's connect.
+ * and admission (request rate, answer slot, quota) run beside the upstream's connect.
  * docs/architecture.md "How it works" step 2 has the order and the cost of a refusal.
  */
 import type { Env } from "../env.ts";
@@ -10,8 +10,8 @@ import type { StoredMessage } from "../protocol.ts";
 import type { Provider } from "../providers/types.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import type { Running } from "./answer-end.ts";
+import type { AnswerStep } from "./answer-step.ts";
 import { buildContext, contextBudget } from "./context.ts";
-import type { Generation } from "./generation.ts";
 import type { SessionStore } from "./store.ts";
 
 /** Messages a session may hold (user and assistant); then it is full. */
@@ -47,7 +47,7 @@ export function checkLocally(
 
 /**
  * Admits a prompt: its request count (`counted`, already asked; undefined when the caller
- * counted it), a generation slot and the quota, all at once. Resolves with the usage key;
+ * counted it), an answer slot and the quota, all at once. Resolves with the usage key;
  * on a refusal (`rate_limited`, `quota_exceeded`, `config_error`) no slot is held.
  */
 export async function admit(
@@ -65,7 +65,7 @@ export async function admit(
   return admitted.value;
 }
 
-/** The user message of a prompt, as `storeTurn` stores it. */
+/** The user message of a prompt, as `storePrompt` stores it. */
 export function userMessage(id: string, prompt: string, createdAt: number): StoredMessage {
   return { id, role: "user", content: prompt, parts: [], status: "complete", createdAt };
 }
@@ -74,10 +74,10 @@ export function userMessage(id: string, prompt: string, createdAt: number): Stor
  * Stores a prompt with its (empty) answer, after pruning expired events; one transaction, so
  * one commit. Returns the answer's position.
  */
-export function storeTurn(store: SessionStore, user: StoredMessage, messageId: string): number {
+export function storePrompt(store: SessionStore, user: StoredMessage, messageId: string): number {
   return store.transaction(() => {
     store.pruneEvents(user.createdAt - RETENTION_MS);
-    return store.insertTurn(user, messageId);
+    return store.insertPrompt(user, messageId);
   });
 }
 
@@ -96,13 +96,13 @@ export function conversation(
 }
 
 /**
- * A generation about to run, with what its end and its report need; its first event is the
+ * An answer about to run, with what its end and its report need; its first event is the
  * one after `lastSeq`.
  */
 export function preparedRunning(
   store: SessionStore,
   lastSeq: number,
-  run: Generation,
+  run: AnswerStep,
   provider: Provider,
   usageKey: string | undefined,
   startedAt: number,

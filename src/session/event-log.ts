@@ -62,7 +62,7 @@ export class EventLog {
   private readonly onFlushError: (error: unknown) => void;
 
   /**
-   * `interrupted`: the previous instance died during a generation. Its last batch may have been
+   * `interrupted`: the previous instance died during an answer. Its last batch may have been
    * lost with its events already sent, so numbering skips past any number a client could have
    * seen, and none is handed out twice. After a clean stop everything was written: no gap.
    */

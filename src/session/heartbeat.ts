@@ -1,7 +1,7 @@
 /**
  * The heartbeat of a long answer: the session's one alarm, due every HEARTBEAT_MS while an
  * answer streams, keeps the object from being evicted and renews what the answer holds (its
- * generation slot, its streaming mark in the chat list). A short answer never sets it.
+ * answer slot, its streaming mark in the chat list). A short answer never sets it.
  */
 import type { ChatListing } from "../directory/listing.ts";
 import type { Env } from "../env.ts";
@@ -9,7 +9,7 @@ import { renewSlot } from "../limits/limits.ts";
 import type { Running } from "./answer-end.ts";
 import { bestEffort } from "./best-effort.ts";
 
-/** While a generation runs, an alarm this often keeps the object from being evicted. */
+/** While an answer runs, an alarm this often keeps the object from being evicted. */
 export const HEARTBEAT_MS = 30_000;
 /**
  * An answer that runs this long sets the heartbeat alarm (due HEARTBEAT_MS after its start);
@@ -34,7 +34,7 @@ export async function heartbeat(
   storage: DurableObjectStorage,
   running: Running,
 ): Promise<void> {
-  bestEffort("renewing the generation slot", () =>
+  bestEffort("renewing the answer slot", () =>
     renewSlot(env, running.limitKey, running.run.messageId),
   );
   chats.streaming();

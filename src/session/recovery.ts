@@ -1,4 +1,4 @@
-/** What a session does after a restart or eviction cut its generation short. */
+/** What a session does after a restart or eviction cut its answer short. */
 import type { SessionEvent } from "../protocol.ts";
 import type { Unsequenced } from "./event-log.ts";
 import { PartsAssembler, partsText } from "./parts.ts";

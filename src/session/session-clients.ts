@@ -91,6 +91,6 @@ export async function openAnswer(
   await start((messageId) => {
     body = fanout.openSse({ messageId, wire }).body;
   });
-  if (!body) throw new SluiceError("internal", "The generation did not start.");
+  if (!body) throw new SluiceError("internal", "The answer did not start.");
   return body;
 }

@@ -151,7 +151,7 @@ export class SessionStore extends EventRows {
    * Stores a user message and the assistant message that will answer it, in one transaction;
    * returns the assistant message's position, by which it is finished.
    */
-  insertTurn(user: StoredMessage, assistantId: string): number {
+  insertPrompt(user: StoredMessage, assistantId: string): number {
     return this.storage.transactionSync(() => {
       const insert = (id: string, role: string, content: string, status: string) =>
         this.write(
@@ -216,7 +216,7 @@ export class SessionStore extends EventRows {
     });
   }
 
-  /** Assistant messages still marked `streaming`: after a restart, no generation owns them. */
+  /** Assistant messages still marked `streaming`: after a restart, no answer owns them. */
   orphanedMessages(): Array<{ position: number; id: string }> {
     return this.rows("SELECT position, id FROM messages WHERE status = 'streaming'").map((row) => ({
       position: Number(row.position),

@@ -1,6 +1,6 @@
 /**
  * A stateless answer: the provider's event stream as an answer, with no session and no Durable
- * Object. The Worker holds the upstream call itself, so it gets what a session's generation
+ * Object. The Worker holds the upstream call itself, so it gets what a session's answer
  * gets: an AbortController that the client's disconnect fires, and the stall watchdog.
  */
 import { type ErrorCode, SluiceError } from "../errors.ts";
@@ -8,10 +8,10 @@ import type { MessageStatus } from "../protocol.ts";
 import type {
   CallReport,
   ChatMessage,
-  GenerationRequest,
   Provider,
   UpstreamEvent,
   UpstreamEvents,
+  UpstreamRequest,
   Usage,
 } from "../providers/types.ts";
 import type { AnswerEvent } from "./answer-events.ts";
@@ -21,7 +21,7 @@ export interface ProviderAnswerOptions {
   provider: Provider;
   messages: ChatMessage[];
   /** Tools, options and pass-through fields of the request, sent upstream by the provider. */
-  request?: Pick<GenerationRequest, "tools" | "options" | "openaiPassThrough">;
+  request?: Pick<UpstreamRequest, "tools" | "options" | "openaiPassThrough">;
   /** The answer's id (the `start` event's messageId). */
   messageId: string;
   /** Milliseconds without an upstream byte before the answer fails as `upstream_stalled`. */

@@ -129,7 +129,7 @@ export function parseSessionFrame(data: string): SessionFrame | undefined {
       const { code } = frame;
       const message = readString(frame, "message") ?? "";
       if (!isErrorCode(code)) break;
-      // With a seq it is a generation's error; without, the connection's (resume_unavailable).
+      // With a seq it is an answer's error; without, the connection's (resume_unavailable).
       if (seq !== undefined && messageId !== undefined) {
         return { type: "error", seq, messageId, code, message };
       }

@@ -1,5 +1,5 @@
 /**
- * Whether a prompt may start an answer: a generation slot (the concurrency limit) and the
+ * Whether a prompt may start an answer: a slot (the concurrency limit) and the
  * token quota, asked of their two Durable Objects at once, so the quota adds no round trip
  * before the first token.
  */

@@ -1,4 +1,4 @@
-// Cancel stops the upstream at once; generations outlive their clients unless told otherwise.
+// Cancel stops the upstream at once; answers outlive their clients unless told otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";

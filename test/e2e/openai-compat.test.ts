@@ -151,7 +151,7 @@ describe("with an OpenAI upstream", () => {
     expect(failure).toMatchObject({ code: "upstream_dropped" });
   });
 
-  it("holds one of the client's generation slots while a stateless answer streams", async () => {
+  it("holds one of the client's answer slots while a stateless answer streams", async () => {
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;

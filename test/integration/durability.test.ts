@@ -1,5 +1,5 @@
 // Inside workerd, against the real Durable Object: storage cost per answer, and what survives
-// an object that is aborted mid-generation.
+// an object that is aborted mid-answer.
 import {
   abortAllDurableObjects,
   evictDurableObject,
@@ -34,7 +34,7 @@ describe("storage cost", () => {
   });
 });
 
-describe("an object aborted mid-generation", () => {
+describe("an object aborted mid-answer", () => {
   it("keeps the partial answer marked incomplete, and a reconnecting client is told", async () => {
     const { ws, frames, session } = await openSocket();
     ws.send(JSON.stringify({ prompt: "/tokens 100000" }));

@@ -104,7 +104,7 @@ describe("the migration of a database written before parts", () => {
         { type: "reasoning", text: "thinking", signature: "sig" },
         { type: "text", text: "new" },
       ];
-      const position = store.insertTurn(
+      const position = store.insertPrompt(
         { id: "u2", role: "user", content: "again", status: "complete", createdAt: 2 },
         "a2",
       );
@@ -125,7 +125,7 @@ describe("the migration of a database written before parts", () => {
         { type: "reasoning", text },
         { type: "text", text },
       ];
-      const position = store.insertTurn(
+      const position = store.insertPrompt(
         { id: "u", role: "user", content: "x", status: "complete", createdAt: 1 },
         "a",
       );

@@ -83,7 +83,7 @@ describe("the row limit", () => {
         createdAt: 1,
       };
       const before = store.rowsWritten;
-      expect(() => store.insertTurn(user, "a1")).toThrow(/row limit/);
+      expect(() => store.insertPrompt(user, "a1")).toThrow(/row limit/);
       expect(store.rowsWritten).toBe(before);
       expect(store.messageCount()).toBe(0);
     });
@@ -92,7 +92,7 @@ describe("the row limit", () => {
   it("a 5 MB answer is stored in pieces under the limit and read back exactly", async () => {
     const answer = text(5_000_000, 42);
     await withStore((store, sql) => {
-      const position = store.insertTurn(
+      const position = store.insertPrompt(
         { id: "u1", role: "user", content: "q", status: "complete", createdAt: 1 },
         "a1",
       );

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Transcript } from "../../../src/client/transcript.ts";
 import type { SessionEvent, StoredMessage } from "../../../src/protocol.ts";
 
-/** One generation's events from `seq`: start, a chunk per piece, done. */
+/** One answer's events from `seq`: start, a chunk per piece, done. */
 function answer(seq: number, id: string, pieces: string[]): SessionEvent[] {
   return [
     { type: "start", seq, messageId: id, userMessageId: `${id}-q`, prompt: `question ${id}` },

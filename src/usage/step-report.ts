@@ -1,5 +1,5 @@
-/** The report of a session's generation, from what the session knew at its start and the run. */
-import type { Generation } from "../session/generation.ts";
+/** The report of a session's answer, from what the session knew at its start and the run. */
+import type { AnswerStep } from "../session/answer-step.ts";
 import type { AnswerReport } from "./answer-report.ts";
 
 /** What a session knows about an answer when it starts it. */
@@ -16,7 +16,7 @@ export type AnswerContext = Pick<
 >;
 
 /** The report of `run`, which just ended. */
-export function generationReport(context: AnswerContext, run: Generation): AnswerReport {
+export function stepReport(context: AnswerContext, run: AnswerStep): AnswerReport {
   const outcome = run.outcome();
   return {
     ...context,

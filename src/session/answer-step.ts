@@ -1,5 +1,5 @@
 /**
- * One generation (one step of an answer): reads a provider's event stream into session
+ * One step of an answer (one upstream call): reads a provider's event stream into session
  * events and the message's parts, and can be cancelled at once.
  */
 import type { ErrorCode } from "../errors.ts";
@@ -57,7 +57,7 @@ export function partEvent(event: UpstreamEvent, step: number): PartEvent | undef
   }
 }
 
-export class Generation {
+export class AnswerStep {
   /** Aborts the upstream call: fired by cancel, the stall watchdog or shutdown. */
   readonly controller = new AbortController();
   /** The whole message's parts: earlier steps' (a continuation), then this step's. */
@@ -91,7 +91,7 @@ export class Generation {
     this.controller.abort(new Error("cancelled"));
   }
 
-  /** Fails the generation with `code` and stops the upstream call. */
+  /** Fails the step with `code` and stops the upstream call. */
   fail(code: ErrorCode, message: string): void {
     this.failure ??= { code, message };
     this.controller.abort(new Error(code));
@@ -101,7 +101,7 @@ export class Generation {
    * Sends the step upstream now: the provider's request leaves before anything else the
    * session does for this answer (its checks, its writes), so their time overlaps the
    * upstream's. `run` reads what it answers; `cancel` before that aborts the request.
-   * Once `provider.stream()` resolved, no upstream byte for `stallMs` fails the generation
+   * Once `provider.stream()` resolved, no upstream byte for `stallMs` fails the step
    * with `upstream_stalled`. The wait before that is the provider's: the one from
    * `createProvider` resolves at the first text and bounds the wait with its connect and
    * first-token timeouts.
@@ -126,18 +126,18 @@ export class Generation {
       onActivity: () => watchdog.poke(),
       report: this.call,
     });
-    // Settled by `run`; a generation refused before it runs must not leave a rejection unheard.
+    // Settled by `run`; a step refused before it runs must not leave a rejection unheard.
     events.catch(() => {});
     this.started = { events, watchdog };
   }
 
   /**
    * Reads the step `begin` sent, calling `onEvent` for each part event (text is `chunk`);
-   * resolves when the generation ends.
+   * resolves when the step ends.
    */
   async run(onEvent: (event: PartEvent) => void): Promise<void> {
     const started = this.started;
-    if (!started) throw new Error("Generation.run before begin");
+    if (!started) throw new Error("AnswerStep.run before begin");
     const { watchdog } = started;
     try {
       const events = await started.events;
@@ -170,7 +170,7 @@ export class Generation {
     } catch (error) {
       if (this.controller.signal.aborted) return;
       const failure = toSluiceError(error);
-      if (failure.code === "internal") console.error("generation failed", error);
+      if (failure.code === "internal") console.error("answer step failed", error);
       // Also stops the upstream, which a throw from `onEvent` would otherwise leave streaming.
       this.fail(failure.code, failure.message);
     } finally {
@@ -178,7 +178,7 @@ export class Generation {
     }
   }
 
-  /** The error that ended the generation, if one did. */
+  /** The error that ended the step, if one did. */
   get error(): { code: ErrorCode; message: string } | undefined {
     return this.failure;
   }

@@ -9,14 +9,17 @@ import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
 import {
   activeAnswer,
+  askedStream,
   askSession,
   cancelSession,
   SESSION_SELECT_HEADER,
   submitResults,
+  submittedStream,
 } from "../session/answers.ts";
 import type { Extras } from "../session/ChatSession.ts";
 import type { AnswerSource } from "../streams/answer-source.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
+import { SSE_HEADERS } from "../streams/sse.ts";
 import { UI_MESSAGE_STREAM_HEADERS, uiMessageChunks } from "../streams/ui-message-wire.ts";
 import { policyOf } from "../tools-options.ts";
 import { type ChatRequest, chatSession, parseChatId, parseChatRequest } from "./ai-sdk-request.ts";
@@ -29,10 +32,18 @@ function uiStream(answer: AnswerSource, session: string): Response {
   });
 }
 
+/** What a chat request asks besides its prompt: its client tools and options. */
+function extrasOf(chat: ChatRequest): Extras {
+  const extras: Extras = {};
+  if (chat.tools) extras.tools = chat.tools;
+  if (chat.options) extras.options = chat.options;
+  return extras;
+}
+
 /**
  * The answer a chat request asks for: the continuation when it carries tool results (the
  * last message is the assistant's, after `addToolOutput`), else the last user message asked
- * with the request's tools and options. Shared by `POST /api/chat` and `/api/chat/ws`.
+ * with the request's tools and options. For `/api/chat/ws`, which numbers the chunks itself.
  */
 export function chatAnswer(
   env: Env,
@@ -41,10 +52,7 @@ export function chatAnswer(
   chat: ChatRequest,
 ): Promise<AnswerSource> {
   if (chat.toolResults) return submitResults(env, principal, session, chat.toolResults);
-  const extras: Extras = {};
-  if (chat.tools) extras.tools = chat.tools;
-  if (chat.options) extras.options = chat.options;
-  return askSession(env, principal, session, chat.prompt, true, extras);
+  return askSession(env, principal, session, chat.prompt, true, extrasOf(chat));
 }
 
 /**
@@ -52,12 +60,19 @@ export function chatAnswer(
  * and streams the answer, or sends the tool results of the last assistant message and streams
  * the continuation. The session already holds the history, so only the last message is read.
  * `regenerate-message` asks it again as a new turn: the session's history is append-only, so
- * the earlier answer stays in it.
+ * the earlier answer stays in it. The session writes the UI message stream itself (the `ui`
+ * wire), and the response passes its bytes on unread, as the native routes do.
  */
 export async function postChat(request: RouteRequest, env: Env): Promise<Response> {
   const chat = parseChatRequest(await request.text(), policyOf(env));
-  const session = await chatSession(chat.chatId, request.principal);
-  return uiStream(await chatAnswer(env, request.principal, session, chat), session);
+  const { principal } = request;
+  const session = await chatSession(chat.chatId, principal);
+  const body = chat.toolResults
+    ? await submittedStream(env, principal, session, chat.toolResults, "ui")
+    : await askedStream(env, principal, session, chat.prompt, true, extrasOf(chat), "ui");
+  return new Response(body, {
+    headers: { ...SSE_HEADERS, ...UI_MESSAGE_STREAM_HEADERS, [SESSION_SELECT_HEADER]: session },
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import type { AnswerSource } from "../streams/answer-source.ts";
 import { FrameReader, sessionAnswer } from "../streams/session-answer.ts";
 import type { ToolResult } from "../tools-options.ts";
 import type { Extras } from "./ChatSession.ts";
-import { callerOf, sessionStub, unwrap } from "./calls.ts";
+import { callerOf, type EventWire, sessionStub, unwrap } from "./calls.ts";
 
 /**
  * Names the Sluice session of an exchange: OpenAI clients may send it (or `sluice_session`),
@@ -31,15 +31,29 @@ export async function askSession(
   create = false,
   extras: Extras = {},
 ): Promise<AnswerSource> {
+  const frames = await askedStream(env, principal, session, prompt, create, extras, "frames");
+  return sessionAnswer(new FrameReader(frames));
+}
+
+/** {@link askSession}, with the session's answer as bytes on `wire` (the `ui` wire: unread). */
+export async function askedStream(
+  env: Env,
+  principal: Principal,
+  session: string,
+  prompt: string,
+  create: boolean,
+  extras: Extras,
+  wire: EventWire,
+): Promise<ReadableStream<Uint8Array>> {
   const stub = sessionStub(env, session);
   const caller = callerOf(principal, session);
-  let asked = await stub.ask(caller, prompt, "frames", extras);
+  let asked = await stub.ask(caller, prompt, wire, extras);
   if (create && !asked.ok && asked.error.code === "session_not_found") {
     // Creating is idempotent, so two first requests racing here both land in one session.
     unwrap(await stub.create(caller, { onAbandon: "continue" }));
-    asked = await stub.ask(caller, prompt, "frames", extras);
+    asked = await stub.ask(caller, prompt, wire, extras);
   }
-  return sessionAnswer(new FrameReader(unwrap(asked)));
+  return unwrap(asked);
 }
 
 /**
@@ -53,9 +67,21 @@ export async function submitResults(
   session: string,
   results: ToolResult[],
 ): Promise<AnswerSource> {
+  return sessionAnswer(
+    new FrameReader(await submittedStream(env, principal, session, results, "frames")),
+  );
+}
+
+/** {@link submitResults}, with the continuation as bytes on `wire`. */
+export async function submittedStream(
+  env: Env,
+  principal: Principal,
+  session: string,
+  results: ToolResult[],
+  wire: EventWire,
+): Promise<ReadableStream<Uint8Array>> {
   const stub = sessionStub(env, session);
-  const submitted = await stub.submitToolResults(callerOf(principal, session), results, "frames");
-  return sessionAnswer(new FrameReader(unwrap(submitted)));
+  return unwrap(await stub.submitToolResults(callerOf(principal, session), results, wire));
 }
 
 /**

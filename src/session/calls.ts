@@ -32,8 +32,12 @@ export type Outcome<T> =
       };
     };
 
-/** How a session streams its events to the Worker: SSE for clients, or one JSON per line. */
-export type EventWire = "sse" | "frames";
+/**
+ * How a session streams its events: `sse` (Sluice's SSE, for clients), `frames` (one JSON per
+ * line, read by the Worker), or `ui` (one answer as the AI SDK's UI message stream, which the
+ * Worker passes to `POST /api/chat`'s client unread).
+ */
+export type EventWire = "sse" | "frames" | "ui";
 
 /** The header carrying the Caller on a WebSocket upgrade, the one call RPC cannot make. */
 export const CALLER_HEADER = "x-sluice-caller";

@@ -9,7 +9,11 @@
  * workerd, and this path runs once per token per listener (bench/README.md).
  */
 import type { ServerEvent } from "../protocol.ts";
+import type { AnswerEvent } from "../streams/answer-events.ts";
+import { answerStepper } from "../streams/session-answer.ts";
+import type { SessionFrame } from "../streams/session-frame.ts";
 import { encodeSse, sseComment } from "../streams/sse.ts";
+import { uiMessageChunks } from "../streams/ui-message-wire.ts";
 import type { EventWire } from "./calls.ts";
 
 /** Frames a slow reader may have queued before it is dropped. */
@@ -41,12 +45,45 @@ export function encodeFrame(event: ServerEvent, json = JSON.stringify(event)): s
   return `${json}\n`;
 }
 
+/**
+ * One answer on the `ui` wire: each event as the UI message stream's SSE text (often none),
+ * with this listener's own encoder state; `ended()` once the answer's last chunk is written.
+ */
+function uiAnswerEncoder(): { encode: (event: ServerEvent) => string; ended: () => boolean } {
+  const step = answerStepper();
+  const encode = uiMessageChunks();
+  let done = false;
+  return {
+    encode(event) {
+      if (done || !isAnswerFrame(event)) return "";
+      const events: AnswerEvent[] = [];
+      done = step(event, events);
+      let text = "";
+      for (const answerEvent of events) text += encode(answerEvent);
+      return text;
+    },
+    ended: () => done,
+  };
+}
+
+/** Connection frames that carry nothing of an answer. */
+const NOT_ANSWER: ReadonlySet<string> = new Set(["history", "pong", "renamed", "deleted", "chats"]);
+
+function isAnswerFrame(event: ServerEvent): event is SessionFrame {
+  return !NOT_ANSWER.has(event.type);
+}
+
+/** Why a `ui` stream ends early (its session was deleted or closed): the Worker's old wording. */
+const INTERRUPTED = "The session's stream ended before the answer did; its history keeps the text.";
+
 export class SseListener {
   /** What the listener reads. */
   readonly body: ReadableStream<Uint8Array>;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private readonly keepAlive: ReturnType<typeof setInterval> | undefined;
   private readonly encode: (event: ServerEvent, json?: string) => string;
+  /** On the `ui` wire: whether its one answer has ended (the stream then closes). */
+  private readonly answered: () => boolean = () => false;
   private closed = false;
   /**
    * Text not yet handed to the reader, in order: a replay (however long: it is already in
@@ -64,7 +101,13 @@ export class SseListener {
   private ending = false;
 
   constructor(private readonly options: SseListenerOptions) {
-    this.encode = options.wire === "frames" ? encodeFrame : encodeSse;
+    if (options.wire === "ui") {
+      const ui = uiAnswerEncoder();
+      this.encode = ui.encode;
+      this.answered = ui.ended;
+    } else {
+      this.encode = options.wire === "frames" ? encodeFrame : encodeSse;
+    }
     this.body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -77,9 +120,10 @@ export class SseListener {
       // Nothing queues inside the stream: the backlog is the queue, joined on each read.
       { highWaterMark: 0 },
     );
-    // The Worker between a `frames` listener and its client keeps that connection alive.
+    // The Worker between a `frames` listener and its client keeps that connection alive; the
+    // UI message stream has no keep-alive (as when the Worker wrote it).
     this.keepAlive =
-      options.wire === "frames"
+      options.wire === "frames" || options.wire === "ui"
         ? undefined
         : setInterval(
             () => this.write(sseComment("keep-alive")),
@@ -95,7 +139,7 @@ export class SseListener {
     const scope = this.options.messageId;
     if (scope !== undefined && (!("messageId" in event) || event.messageId !== scope)) return;
     this.write(this.encode(event, json));
-    if (scope !== undefined && event.type === "done") this.close();
+    if ((scope !== undefined && event.type === "done") || this.answered()) this.close();
   }
 
   /**
@@ -107,12 +151,12 @@ export class SseListener {
       const scope = this.options.messageId;
       if (scope !== undefined && (!("messageId" in event) || event.messageId !== scope)) continue;
       this.write(this.encode(event), true);
-      if (scope !== undefined && event.type === "done") this.close();
+      if ((scope !== undefined && event.type === "done") || this.answered()) this.close();
     }
   }
 
   private write(text: string, replayed = false): void {
-    if (this.closed || this.ending) return;
+    if (this.closed || this.ending || text === "") return;
     if (this.waiting) {
       this.waiting = false;
       this.controller.enqueue(encoder.encode(text));
@@ -163,6 +207,10 @@ export class SseListener {
 
   /** Ends the stream once what it holds is read (idempotent). */
   close(): void {
+    // A UI message stream always ends with its answer's end: here, `interrupted`.
+    if (!this.closed && !this.ending && this.options.wire === "ui" && !this.answered()) {
+      this.write(this.encode({ type: "error", code: "interrupted", message: INTERRUPTED }));
+    }
     if (this.head < this.backlog.length) {
       this.ending = true;
       return;

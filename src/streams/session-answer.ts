@@ -103,29 +103,19 @@ export class FrameReader {
 }
 
 /**
- * The first answer in `frames`, as answer events: from its `start` to its `done`, after which
- * the source ends (and the session's stream is cancelled, so a live `follow` closes). A stream
- * that is a continuation (tool results sent) begins with `step` instead: the answer then
- * starts there, as `start` then `step`. Frames of other messages are ignored. A
- * connection-level error (events no longer kept) ends the answer; a stream that stops before
- * `done` ends it as `interrupted`. Each read gives the events of every frame already read
- * (at least one), waiting for the stream only when none is at hand.
+ * Follows one answer through a session's frames: from its `start` (or, for a continuation
+ * after tool results, its `step`, which then starts it as `start` then `step`) to its `done`.
+ * Each call adds the answer events of one frame to `events` and says whether the answer ended;
+ * frames of other messages are ignored, and a connection-level error (events no longer kept)
+ * ends the answer. Shared by the Worker's reader below and the session's `ui` wire.
  */
-export function sessionAnswer(frames: FrameReader): AnswerSource {
+export function answerStepper(): (frame: SessionFrame, events: AnswerEvent[]) => boolean {
   let messageId: string | undefined;
-  let ended = false;
-  /** Adds `event`, the answer's last, and lets go of the session's stream. */
-  const end = (events: AnswerEvent[], event: AnswerEvent): true => {
-    ended = true;
-    events.push(event);
-    void frames.cancel().catch(() => {});
-    return true;
-  };
-  /** Adds the events of one frame; true when it ended the answer. */
-  const apply = (frame: SessionFrame, events: AnswerEvent[]): boolean => {
+  return (frame, events) => {
     if (frame.type === "error" && !("seq" in frame)) {
       events.push({ type: "error", code: frame.code, message: frame.message });
-      return end(events, { type: "end", status: messageId ? "incomplete" : "error" });
+      events.push({ type: "end", status: messageId ? "incomplete" : "error" });
+      return true;
     }
     if (messageId === undefined && (frame.type === "start" || frame.type === "step")) {
       messageId = frame.messageId;
@@ -136,11 +126,32 @@ export function sessionAnswer(frames: FrameReader): AnswerSource {
     if (!("messageId" in frame) || frame.messageId !== messageId) return false;
     if (frame.type === "done") {
       const { status, finish, usage } = frame;
-      return end(events, { type: "end", status, finish, usage });
+      events.push({ type: "end", status, finish, usage });
+      return true;
     }
     const event = partEvent(frame);
     if (event) events.push(event);
     return false;
+  };
+}
+
+/**
+ * The first answer in `frames`, as answer events (see {@link answerStepper}), after which the
+ * source ends (and the session's stream is cancelled, so a live `follow` closes). A stream
+ * that stops before `done` ends it as `interrupted`. Each read gives the events of every frame
+ * already read (at least one), waiting for the stream only when none is at hand.
+ */
+export function sessionAnswer(frames: FrameReader): AnswerSource {
+  const step = answerStepper();
+  let started = false;
+  let ended = false;
+  /** Adds the events of one frame; true when it ended the answer, which lets go of the stream. */
+  const apply = (frame: SessionFrame, events: AnswerEvent[]): boolean => {
+    if (frame.type === "start" || frame.type === "step") started = true;
+    if (!step(frame, events)) return false;
+    ended = true;
+    void frames.cancel().catch(() => {});
+    return true;
   };
   return {
     async read() {
@@ -161,7 +172,9 @@ export function sessionAnswer(frames: FrameReader): AnswerSource {
             const message =
               "The session's stream ended before the answer did; its history keeps the text.";
             events.push({ type: "error", code: "interrupted", message });
-            end(events, { type: "end", status: messageId ? "incomplete" : "error" });
+            events.push({ type: "end", status: started ? "incomplete" : "error" });
+            ended = true;
+            void frames.cancel().catch(() => {});
             break;
           }
         }

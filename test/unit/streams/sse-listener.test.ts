@@ -78,3 +78,69 @@ describe("SseListener replay", () => {
     expect(body.trim().split("\n\n").at(-1)).toContain('"code":"slow_consumer"');
   });
 });
+
+describe("SseListener on the ui wire (POST /api/chat's bytes, passed on unread)", () => {
+  const start = {
+    type: "start",
+    seq: 1,
+    messageId: "msg_1",
+    userMessageId: "u",
+    prompt: "p",
+  } as const;
+  const done = {
+    type: "done",
+    seq: 4,
+    messageId: "msg_1",
+    status: "complete",
+    finish: "stop",
+  } as const;
+  const chunks = (body: string) =>
+    body
+      .trim()
+      .split("\n\n")
+      .map((line) => line.replace(/^data: /, ""))
+      .map((data) => (data === "[DONE]" ? data : JSON.parse(data).type));
+
+  it("writes one answer as UI message chunks, the same the Worker's encoder wrote, and ends after it", async () => {
+    const listener = new SseListener({ messageId: "msg_1", wire: "ui", onClose: () => {} });
+    listener.send({ type: "session", session: "s", lastSeq: 0, generating: true });
+    listener.send(start);
+    listener.send({ ...chunk(2), content: "Hel" });
+    listener.send({ ...chunk(3), content: "lo" });
+    listener.send(done);
+    listener.send(chunk(5));
+    const body = await new Response(listener.body).text();
+    expect(chunks(body)).toEqual([
+      "start",
+      "start-step",
+      "text-start",
+      "text-delta",
+      "text-delta",
+      "text-end",
+      "finish-step",
+      "finish",
+      "[DONE]",
+    ]);
+    expect(body).toContain('"delta":"Hel"');
+  });
+
+  it("ends an answer cut short (its session deleted) with an interrupted error, then its end", async () => {
+    const listener = new SseListener({ messageId: "msg_1", wire: "ui", onClose: () => {} });
+    listener.send(start);
+    listener.send(chunk(2));
+    listener.close();
+    const body = await new Response(listener.body).text();
+    const types = chunks(body);
+    expect(types.slice(-3)).toEqual(["finish-step", "finish", "[DONE]"]);
+    expect(types.indexOf("error")).toBeGreaterThan(types.indexOf("text-delta"));
+    expect(body).toContain("ended before the answer did");
+  });
+
+  it("sends no keep-alive comments (the UI stream never had them)", async () => {
+    const listener = new SseListener({ wire: "ui", keepAliveMs: 5, onClose: () => {} });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    listener.send(start);
+    listener.send(done);
+    expect(await new Response(listener.body).text()).not.toContain(": keep-alive");
+  });
+});

@@ -34,7 +34,22 @@ export function createAnthropicProvider(env: AnthropicEnv, fetcher?: FetchLike):
       const request = anthropicRequest(env, call.options?.model ?? model, call);
       return streamUpstream(request, anthropicEvents(), call, fetcher);
     },
+    checkOptions(tools, options) {
+      anthropicOptions(tools, options);
+      checkThinkingBudget(options, outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), options));
+    },
   };
+}
+
+/** Anthropic counts thinking in max_tokens and refuses a budget that does not fit below it. */
+function checkThinkingBudget(options: UpstreamRequest["options"], maxTokens = MAX_TOKENS): void {
+  const budget = options?.thinking_budget;
+  if (budget !== undefined && budget >= maxTokens) {
+    throw new SluiceError(
+      "invalid_option",
+      `"options.thinking_budget" (${budget}) must be below max_tokens (${maxTokens}).`,
+    );
+  }
 }
 
 function anthropicRequest(env: AnthropicEnv, model: string, call: UpstreamRequest): Request {
@@ -47,14 +62,7 @@ function anthropicRequest(env: AnthropicEnv, model: string, call: UpstreamReques
     .map((message) => message.content)
     .join("\n\n");
   const maxTokens = outputTokens(outputCap(env.MAX_OUTPUT_TOKENS), call.options) ?? MAX_TOKENS;
-  const budget = call.options?.thinking_budget;
-  // Anthropic counts thinking in max_tokens and refuses a budget that does not fit below it.
-  if (budget !== undefined && budget >= maxTokens) {
-    throw new SluiceError(
-      "invalid_option",
-      `"options.thinking_budget" (${budget}) must be below max_tokens (${maxTokens}).`,
-    );
-  }
+  checkThinkingBudget(call.options, maxTokens);
   const body = {
     model,
     max_tokens: maxTokens,

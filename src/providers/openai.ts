@@ -119,6 +119,9 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
         fetcher,
       );
     },
+    checkOptions(tools, options) {
+      chatCompletionsOptions(tools, options);
+    },
   };
 }
 

@@ -31,6 +31,8 @@ export function resilient(
   return {
     name: primary.name,
     model: primary.model,
+    // The primary's: a request it refuses never reaches the fallback either.
+    checkOptions: (tools, options) => primary.checkOptions?.(tools, options),
     async stream(call) {
       try {
         return await withRetries(primary, call, policy);

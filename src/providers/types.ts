@@ -192,4 +192,9 @@ export interface Provider {
    * an `error` event and the events end.
    */
   stream(request: UpstreamRequest): Promise<UpstreamEvents>;
+  /**
+   * Throws `invalid_option` for tools or options this upstream does not take (each is refused,
+   * never dropped); called before anything is stored, so the refusal changes nothing.
+   */
+  checkOptions?(tools: UpstreamRequest["tools"], options: UpstreamRequest["options"]): void;
 }

@@ -109,6 +109,9 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
   return {
     name: "workers-ai",
     model,
+    checkOptions(tools, options) {
+      workersAiOptions(tools, options);
+    },
     async stream({ messages, signal, onActivity, tools, options }) {
       const ai = env.AI;
       if (!ai) {

@@ -85,6 +85,7 @@ export class AnswerRunner {
     });
     const arrivedAt = Date.now();
     const provider = createProvider(host.env);
+    provider.checkOptions?.(extras.tools, extras.options);
     const messageId = newMessageId();
     const user = userMessage(newMessageId(), prompt, arrivedAt);
     const run = new AnswerStep(messageId);

@@ -263,6 +263,10 @@ const REFUSED: Record<UpstreamKind, Array<[object, string]>> = {
     [{ max_tokens: 10_000 }, "invalid_option"],
     [{ thinking_budget: 1023 }, "invalid_option"],
     [{ reasoning_effort: "extreme" }, "invalid_option"],
+    // Valid options Anthropic does not take: refused by the request builder, still before
+    // anything is stored or sent.
+    [{ seed: 7 }, "invalid_option"],
+    [{ reasoning_effort: "low" }, "invalid_option"],
   ],
 };
 
@@ -299,5 +303,8 @@ describe.each(["openai", "anthropic"] as const)("per-request options (%s)", (kin
       expect(JSON.stringify(refusal?.data)).toContain("options.");
     }
     expect(upstream.requests.length).toBe(before);
+    // Every refusal left the session as it was: no prompt, no answer stored.
+    const history = await (await fetch(`${relay.url}/sessions/${session}`)).json();
+    expect(history.messages).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@
  */
 import type { ServerEvent } from "../protocol.ts";
 import type { AnswerEvent } from "../streams/answer-events.ts";
-import { answerStepper } from "../streams/session-answer.ts";
+import { answerStepper, INTERRUPTED_FRAME } from "../streams/session-answer.ts";
 import type { SessionFrame } from "../streams/session-frame.ts";
 import { encodeSse, sseComment } from "../streams/sse.ts";
 import { uiMessageChunks } from "../streams/ui-message-wire.ts";
@@ -72,9 +72,6 @@ const NOT_ANSWER: ReadonlySet<string> = new Set(["history", "pong", "renamed", "
 function isAnswerFrame(event: ServerEvent): event is SessionFrame {
   return !NOT_ANSWER.has(event.type);
 }
-
-/** Why a `ui` stream ends early (its session was deleted or closed): the Worker's old wording. */
-const INTERRUPTED = "The session's stream ended before the answer did; its history keeps the text.";
 
 export class SseListener {
   /** What the listener reads. */
@@ -209,7 +206,7 @@ export class SseListener {
   close(): void {
     // A UI message stream always ends with its answer's end: here, `interrupted`.
     if (!this.closed && !this.ending && this.options.wire === "ui" && !this.answered()) {
-      this.write(this.encode({ type: "error", code: "interrupted", message: INTERRUPTED }));
+      this.write(this.encode(INTERRUPTED_FRAME));
     }
     if (this.head < this.backlog.length) {
       this.ending = true;

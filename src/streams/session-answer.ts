@@ -103,6 +103,16 @@ export class FrameReader {
 }
 
 /**
+ * What ends an answer whose stream stopped before its `done` (a session deleted, a stream
+ * cut): a connection-level error, so the answer ends `incomplete` (or `error` before it began).
+ */
+export const INTERRUPTED_FRAME: SessionFrame = {
+  type: "error",
+  code: "interrupted",
+  message: "The session's stream ended before the answer did; its history keeps the text.",
+};
+
+/**
  * Follows one answer through a session's frames: from its `start` (or, for a continuation
  * after tool results, its `step`, which then starts it as `start` then `step`) to its `done`.
  * Each call adds the answer events of one frame to `events` and says whether the answer ended;
@@ -143,11 +153,9 @@ export function answerStepper(): (frame: SessionFrame, events: AnswerEvent[]) =>
  */
 export function sessionAnswer(frames: FrameReader): AnswerSource {
   const step = answerStepper();
-  let started = false;
   let ended = false;
   /** Adds the events of one frame; true when it ended the answer, which lets go of the stream. */
   const apply = (frame: SessionFrame, events: AnswerEvent[]): boolean => {
-    if (frame.type === "start" || frame.type === "step") started = true;
     if (!step(frame, events)) return false;
     ended = true;
     void frames.cancel().catch(() => {});
@@ -168,15 +176,8 @@ export function sessionAnswer(frames: FrameReader): AnswerSource {
             throw error;
           }
           if (ended) break;
-          if (frame === undefined) {
-            const message =
-              "The session's stream ended before the answer did; its history keeps the text.";
-            events.push({ type: "error", code: "interrupted", message });
-            events.push({ type: "end", status: started ? "incomplete" : "error" });
-            ended = true;
-            void frames.cancel().catch(() => {});
-            break;
-          }
+          // The stream stopped before `done`: the answer ends as a lost connection ends it.
+          frame ??= INTERRUPTED_FRAME;
         }
         if (apply(frame, events)) break;
       }

@@ -1,7 +1,7 @@
 /**
  * The Worker under test plus bench-only routes; bundled by bench/harness.ts, never deployed.
  * - `GET /__bench/storage/:session`: the session object's storage counters;
- * - `GET /__bench/usage`: the rows the caller's usage ledger wrote (open mode with a quota: the
+ * - `GET /__bench/usage`: the rows the caller's usage ledger (in its account) wrote (open mode with a quota: the
  *   ledger of the caller's IP, the same key its answers count in);
  * - `POST /__bench/pipeline`: keeps the posted bytes for the pipeline benchmark;
  * - `GET /__bench/pipeline?variant=&chunking=`: runs one contender over them (timed by the caller,
@@ -57,9 +57,10 @@ export default {
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === PIPELINE_ROUTE) return pipeline(request);
-    if (pathname === USAGE_ROUTE && env.USAGE) {
+    if (pathname === USAGE_ROUTE && env.ACCOUNTS) {
       const key = `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}`;
-      return Response.json(await env.USAGE.get(env.USAGE.idFromName(key)).stats());
+      const stats = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(key)).stats();
+      return Response.json({ rowsWritten: stats.usageRows });
     }
     if (!pathname.startsWith(STORAGE_ROUTE)) return worker.fetch(request, env, ctx);
     const session = pathname.slice(STORAGE_ROUTE.length);

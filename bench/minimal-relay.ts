@@ -1,7 +1,7 @@
 /**
  * Bundles and serves the minimal relay (bench/minimal-relay-worker.ts) on Miniflare. Its own
  * small set-up rather than startRelay's: startRelay binds wrangler.toml's objects (ChatSession,
- * ClientLimiter, the rate limiter), which the minimal relay does not have. The runtime is the
+ * its Account object, the rate limiter), which the minimal relay does not have. The runtime is the
  * same: wrangler.toml's compatibility date and flags, 127.0.0.1, one workerd process.
  */
 import { fileURLToPath } from "node:url";

@@ -24,10 +24,8 @@ import {
 } from "./routes/sessions.ts";
 import { getUsage } from "./routes/usage.ts";
 
-export { ChatDirectory } from "./directory/ChatDirectory.ts";
-export { ClientLimiter } from "./limits/ClientLimiter.ts";
+export { Account } from "./account/Account.ts";
 export { ChatSession } from "./session/ChatSession.ts";
-export { UsageLedger } from "./usage/UsageLedger.ts";
 
 function methodNotAllowed(allowed: string) {
   return (request: Request) => {

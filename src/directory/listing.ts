@@ -1,27 +1,26 @@
 /**
- * A session's side of its owner's chat list: one call per change (created, answer started and
- * ended, renamed, removed) to the owner's ChatDirectory. The list is a convenience, never a
+ * A session's side of its owner's chat list, kept in the owner's Account object: one call per
+ * change (created, renamed, removed); an answer's start and end ride on the calls its slot
+ * makes to the same object (admission, heartbeat, end). The list is a convenience, never a
  * reason for an answer to fail: every call is caught and logged (ids only, never content or
  * tokens). In open mode there is no list (listing would hand out the only capability), so
  * nothing is sent.
  */
+import type { Account } from "../account/Account.ts";
+import { accountOf } from "../account/stub.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import type { ChatPage, ListRequest } from "../protocol.ts";
 import type { SessionStore } from "../session/store.ts";
-import type { AnswerSummary, ChatDirectory } from "./ChatDirectory.ts";
+import type { AnswerSummary, StreamingMark } from "./chat-list.ts";
 import { PREVIEW_CHARS, shorten, titleFromPrompt } from "./chat-text.ts";
 
 /** The principal id of every caller when no identity is configured (src/auth.ts). */
 export const OPEN_PRINCIPAL = "open";
 
-/** The directory of `principal`, or undefined in open mode or without the CHATS binding. */
-export function chatDirectory(
-  env: Env,
-  principal: string,
-): DurableObjectStub<ChatDirectory> | undefined {
-  if (principal === OPEN_PRINCIPAL || !env.CHATS) return undefined;
-  return env.CHATS.get(env.CHATS.idFromName(principal));
+/** The account holding `principal`'s chat list, or undefined in open mode or without ACCOUNTS. */
+export function chatDirectory(env: Env, principal: string): DurableObjectStub<Account> | undefined {
+  return principal === OPEN_PRINCIPAL ? undefined : accountOf(env, principal);
 }
 
 /** A page of `principal`'s chat list, or `identity_required` in open mode. */
@@ -38,7 +37,10 @@ export async function listChats(
   }
   const directory = chatDirectory(env, principal);
   if (!directory) {
-    throw new SluiceError("config_error", "The chat list needs the CHATS Durable Object binding.");
+    throw new SluiceError(
+      "config_error",
+      "The chat list needs the ACCOUNTS Durable Object binding.",
+    );
   }
   return directory.list(request);
 }
@@ -60,7 +62,7 @@ function logged(operation: string, session: string): (error: unknown) => void {
 /** What one session tells its owner's chat list. */
 export class ChatListing {
   /** One stub for the object's life: calls on one stub arrive in order (an end never overtakes its start). */
-  private stub: DurableObjectStub<ChatDirectory> | undefined;
+  private stub: DurableObjectStub<Account> | undefined;
   private stubOwner: string | undefined;
 
   constructor(
@@ -68,7 +70,7 @@ export class ChatListing {
     private readonly store: SessionStore,
   ) {}
 
-  private target(): { directory: DurableObjectStub<ChatDirectory>; session: string } | undefined {
+  private target(): { directory: DurableObjectStub<Account>; session: string } | undefined {
     const owner = this.store.owner();
     const session = this.store.sessionId();
     if (owner === undefined || session === undefined) return undefined;
@@ -85,18 +87,21 @@ export class ChatListing {
     await to?.directory.created(to.session, Date.now()).catch(logged("create", to.session));
   }
 
-  /** An answer started or is still running (heartbeat); the directory writes nothing for it. */
-  streaming(): void {
-    const to = this.target();
-    to?.directory
-      .streamingNow(to.session, sessionTitle(this.store))
-      .catch(logged("streaming mark", to.session));
+  /**
+   * The streaming mark of an answer starting now, when the list lives in the account of
+   * `limitKey` (the one its slot is taken in: for a token or a user, the owner's), so the mark
+   * rides on the admission; else undefined. `prompt` titles a first answer.
+   */
+  markAt(limitKey: string, prompt?: string): StreamingMark | undefined {
+    const session = this.store.sessionId();
+    if (!this.sharesAccount(limitKey) || session === undefined) return undefined;
+    return { session, title: sessionTitle(this.store) ?? titleFromPrompt(prompt) ?? null };
   }
 
-  /** An answer ended with `answer` (empty when none came): the one row an answer costs. */
-  answered(answer: string): void {
-    const to = this.target();
-    if (!to) return;
+  /** The chat row of an answer that ended with `answer` (empty when none came), for its account. */
+  endAt(limitKey: string, answer: string): { session: string; summary: AnswerSummary } | undefined {
+    const session = this.store.sessionId();
+    if (!this.sharesAccount(limitKey) || session === undefined) return undefined;
     const last = answer.trim() === "" ? (this.store.lastMessage() ?? "") : answer;
     const summary: AnswerSummary = {
       title: sessionTitle(this.store),
@@ -104,7 +109,13 @@ export class ChatListing {
       preview: shorten(last, PREVIEW_CHARS),
       at: Date.now(),
     };
-    to.directory.answered(to.session, summary).catch(logged("answer", to.session));
+    return { session, summary };
+  }
+
+  /** Whether this session's list is in the account of `limitKey` (never in open mode). */
+  private sharesAccount(limitKey: string): boolean {
+    const owner = this.store.owner();
+    return owner !== undefined && owner !== OPEN_PRINCIPAL && owner === limitKey;
   }
 
   /** The session was renamed. */

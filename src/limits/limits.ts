@@ -1,5 +1,7 @@
 /** The per-client limits: requests per minute, and answers streaming at once. */
+import { accountOf } from "../account/stub.ts";
 import { numberSetting } from "../config.ts";
+import type { StreamingMark } from "../directory/chat-list.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 
@@ -22,44 +24,45 @@ export async function countRequest(env: Env, key: string): Promise<void> {
   }
 }
 
-function limiter(env: Env, key: string) {
-  if (!env.CLIENT_LIMITS) return undefined;
-  return env.CLIENT_LIMITS.get(env.CLIENT_LIMITS.idFromName(key));
-}
-
-/** Takes an answer slot for `lease`, or throws `rate_limited` when the client has too many. */
-export async function acquireSlot(env: Env, key: string, lease: string): Promise<void> {
-  const stub = limiter(env, key);
-  if (!stub) return;
-  const limit = numberSetting("MAX_CONCURRENT_GENERATIONS", env.MAX_CONCURRENT_GENERATIONS, {
+/** Answers a client may have streaming at once (MAX_CONCURRENT_GENERATIONS). */
+export function concurrentLimit(env: Pick<Env, "MAX_CONCURRENT_GENERATIONS">): number {
+  return numberSetting("MAX_CONCURRENT_GENERATIONS", env.MAX_CONCURRENT_GENERATIONS, {
     default: DEFAULT_CONCURRENT,
     min: 1,
     integer: true,
     unit: "answers",
     invalid: "default",
   });
-  if (!(await stub.acquire(lease, limit, LEASE_TTL_MS))) {
-    throw new SluiceError(
-      "rate_limited",
-      `This client already has ${limit} answers streaming; wait for one to finish.`,
-      5,
-    );
-  }
+}
+
+/** The refusal of a prompt whose client has `limit` answers streaming already. */
+export function slotsTaken(limit: number): SluiceError {
+  return new SluiceError(
+    "rate_limited",
+    `This client already has ${limit} answers streaming; wait for one to finish.`,
+    5,
+  );
 }
 
 /**
- * Keeps a slot alive; failures only shorten it to its TTL, so they are not worth a word. The
- * promise never rejects; in a Worker (not an object) it must be handed to `waitUntil`.
+ * Keeps a slot (and the session's streaming mark, when given) alive; failures only shorten it
+ * to its TTL, so they are not worth a word. The promise never rejects; in a Worker (not an
+ * object) it must be handed to `waitUntil`.
  */
-export async function renewSlot(env: Env, key: string, lease: string): Promise<void> {
-  await limiter(env, key)
-    ?.renew(lease, LEASE_TTL_MS)
+export async function renewSlot(
+  env: Env,
+  key: string,
+  lease: string,
+  mark?: StreamingMark,
+): Promise<void> {
+  await accountOf(env, key)
+    ?.beat(lease, LEASE_TTL_MS, mark)
     .catch(() => {});
 }
 
 /** Frees a slot; if this fails, the lease expires by itself within LEASE_TTL_MS. Never rejects. */
 export async function releaseSlot(env: Env, key: string, lease: string): Promise<void> {
-  await limiter(env, key)
+  await accountOf(env, key)
     ?.release(lease)
     .catch(() => {});
 }

@@ -7,7 +7,7 @@
 import type { Env } from "../env.ts";
 import { SluiceError, toSluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
-import { releaseSlot, renewSlot } from "../limits/limits.ts";
+import { renewSlot } from "../limits/limits.ts";
 import { outputCap } from "../providers/config.ts";
 import { createProvider } from "../providers/index.ts";
 import { askSession, SESSION_SELECT_HEADER, submitResults } from "../session/answers.ts";
@@ -72,22 +72,25 @@ async function statelessAnswer(
     stallMs: stallTimeout(env.STALL_TIMEOUT_MS),
     onClose: (ended) => {
       clearInterval(renew);
-      // The release and the report outlive the response, so they are handed to waitUntil.
-      ctx.waitUntil(releaseSlot(env, limitKey, messageId));
+      // The report (which frees the slot) outlives the response, so it goes to waitUntil.
       ctx.waitUntil(
-        reportAnswer(env, {
-          ...ended,
-          route: "stateless",
-          session: undefined,
-          messageId,
-          principal,
-          usageKey,
-          provider: provider.name,
-          model: provider.model,
-          startedAt,
-          endedAt: Date.now(),
-          contextChars: messages.reduce((sum, message) => sum + message.content.length, 0),
-        }),
+        reportAnswer(
+          env,
+          {
+            ...ended,
+            route: "stateless",
+            session: undefined,
+            messageId,
+            principal,
+            usageKey,
+            provider: provider.name,
+            model: provider.model,
+            startedAt,
+            endedAt: Date.now(),
+            contextChars: messages.reduce((sum, message) => sum + message.content.length, 0),
+          },
+          { limitKey, lease: messageId },
+        ),
       );
     },
   });

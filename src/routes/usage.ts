@@ -1,14 +1,15 @@
 /**
- * `GET /usage`: the caller's own token usage, from its ledger (src/usage/UsageLedger.ts).
+ * `GET /usage`: the caller's own token usage, from the ledger in its Account (src/usage/usage-table.ts).
  * The response shape is documented in docs/operations.md, "GET /usage".
  */
 import * as v from "valibot";
+import { accountOf } from "../account/stub.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { matching, onlyKeys, record } from "../schema/fields.ts";
 import { parseWith, whole } from "../schema/issues.ts";
 import { quotaLimits } from "../usage/quota.ts";
-import { RETAIN_DAYS, type UsageRow } from "../usage/UsageLedger.ts";
+import { RETAIN_DAYS, type UsageRow } from "../usage/usage-table.ts";
 import { dayNumber, isoDay, monthStartDay, nextDayStart, nextMonthStart } from "../usage/utc.ts";
 import type { RouteRequest } from "./sessions.ts";
 
@@ -104,16 +105,16 @@ export async function getUsage(request: RouteRequest, env: Env): Promise<Respons
     );
   }
   const days = parseUsageQuery(new URL(request.url));
-  if (!env.USAGE) {
+  const ledger = accountOf(env, request.principal.id);
+  if (!ledger) {
     throw new SluiceError(
       "config_error",
-      "The USAGE Durable Object binding is missing; add it to wrangler.toml.",
+      "The ACCOUNTS Durable Object binding is missing; add it to wrangler.toml.",
     );
   }
   const now = Date.now();
   const today = dayNumber(now);
   const from = Math.min(today - days + 1, monthStartDay(now));
-  const ledger = env.USAGE.get(env.USAGE.idFromName(request.principal.id));
   const rows = await ledger.rows(from, today);
   return Response.json(usageBody(rows, days, now, env));
 }

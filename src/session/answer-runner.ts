@@ -93,7 +93,7 @@ export class AnswerRunner {
     // A history that cannot be read is read again after the start, which a failure then ends.
     const context = this.cautious ? undefined : this.earlyContext(() => [...store.history(), user]);
     if (context) run.begin(provider, context, this.stallMs(), extras);
-    const usageKey = await this.admitted(asker, messageId, () => run.cancel());
+    const usageKey = await this.admitted(asker, messageId, prompt, () => run.cancel());
     let position: number;
     try {
       position = storePrompt(host.store(), user, messageId);
@@ -139,7 +139,7 @@ export class AnswerRunner {
     }
     const { state, complete } = host.toolWait.accept(results);
     const message = host.toolWait.message(state);
-    const usageKey = complete ? await this.admitted(asker, state.messageId) : undefined;
+    const usageKey = complete ? await this.admitted(asker, state.messageId, undefined) : undefined;
     const { messageId, position } = state;
     asker.attach?.(messageId);
     const { parts, events } = host.toolWait.record(state, message, results);
@@ -185,16 +185,21 @@ export class AnswerRunner {
     return true;
   }
 
-  /** Admission, `starting` meanwhile; a refusal runs `onRefused` and makes it cautious. */
+  /**
+   * Admission, `starting` meanwhile (the streaming mark of the chat list rides on it; `prompt`
+   * titles a first answer); a refusal runs `onRefused` and makes it cautious.
+   */
   private async admitted(
     asker: Asker,
     lease: string,
+    prompt: string | undefined,
     onRefused?: () => void,
   ): Promise<string | undefined> {
     this.starting = true;
     try {
       const owner = { id: this.host.store().owner() ?? "", limitKey: asker.limitKey };
-      const usageKey = await admit(this.host.env, owner, lease, asker.counted);
+      const mark = this.host.chats().markAt(asker.limitKey, prompt);
+      const usageKey = await admit(this.host.env, owner, lease, asker.counted, mark);
       this.cautious = false;
       return usageKey;
     } catch (error) {
@@ -263,7 +268,6 @@ export class AnswerRunner {
       run.assembler.apply(start);
       host.emit(start);
       running.stopHeartbeat = armHeartbeat(host.ctx.storage);
-      host.chats().streaming();
       running.upstream?.();
       const onEvent = (event: PartEvent) => {
         host.emit({ ...event, messageId: run.messageId });
@@ -276,18 +280,33 @@ export class AnswerRunner {
     } finally {
       this.end(running);
     }
-    // After an answer ended: per-answer hooks go here, one line each.
-    host.chats().answered(run.outcome().content);
-    host.ctx.waitUntil(reportAnswer(host.env, stepReport(running.report, run)));
+    this.settle(running);
   }
 
-  /** Frees what an answer held. Nothing here may throw: it runs on every outcome. */
+  /** Frees what an answer held in the session. Nothing here may throw: it runs on every outcome. */
   private end(running: Running): void {
     if (this.current === running) this.current = undefined;
     running.stopHeartbeat?.();
-    this.freeSlot(running.limitKey, running.run.messageId);
     // Nothing left to keep alive: the heartbeat gives way to the expiry alarm.
     bestEffort("scheduling the expiry", () => this.host.expiry.ensure());
+  }
+
+  /**
+   * After an answer ended: its report, which ends it in the client's account in one call (the
+   * slot freed, the chat list row, the usage row). Runs on every outcome; if the report cannot
+   * be built, the slot is still freed.
+   */
+  private settle(running: Running): void {
+    const { host } = this;
+    const { run, limitKey } = running;
+    try {
+      const chat = host.chats().endAt(limitKey, run.outcome().content);
+      const end = { limitKey, lease: run.messageId, chat };
+      host.ctx.waitUntil(reportAnswer(host.env, stepReport(running.report, run), end));
+    } catch (error) {
+      console.error("after an answer", error);
+      this.freeSlot(limitKey, run.messageId);
+    }
   }
 
   private freeSlot(limitKey: string, messageId: string): void {

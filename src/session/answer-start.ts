@@ -3,6 +3,7 @@
  * and admission (request rate, answer slot, quota) run beside the upstream's connect.
  * docs/architecture.md "How it works" step 2 has the order and the cost of a refusal.
  */
+import type { StreamingMark } from "../directory/chat-list.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { releaseSlot } from "../limits/limits.ts";
@@ -47,7 +48,8 @@ export function checkLocally(
 
 /**
  * Admits a prompt: its request count (`counted`, already asked; undefined when the caller
- * counted it), an answer slot and the quota, all at once. Resolves with the usage key;
+ * counted it), an answer slot and the quota (one call to the client's account, which also sets
+ * the session's streaming `mark`), all at once. Resolves with the usage key;
  * on a refusal (`rate_limited`, `quota_exceeded`, `config_error`) no slot is held.
  */
 export async function admit(
@@ -55,8 +57,12 @@ export async function admit(
   caller: { id: string; limitKey: string },
   lease: string,
   counted: Promise<void> | undefined,
+  mark: StreamingMark | undefined,
 ): Promise<string | undefined> {
-  const [count, admitted] = await Promise.allSettled([counted, admitPrompt(env, caller, lease)]);
+  const [count, admitted] = await Promise.allSettled([
+    counted,
+    admitPrompt(env, caller, lease, mark),
+  ]);
   if (count.status === "rejected") {
     if (admitted.status === "fulfilled") await releaseSlot(env, caller.limitKey, lease);
     throw count.reason;

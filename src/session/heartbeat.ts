@@ -34,9 +34,9 @@ export async function heartbeat(
   storage: DurableObjectStorage,
   running: Running,
 ): Promise<void> {
+  const mark = chats.markAt(running.limitKey);
   bestEffort("renewing the answer slot", () =>
-    renewSlot(env, running.limitKey, running.run.messageId),
+    renewSlot(env, running.limitKey, running.run.messageId, mark),
   );
-  chats.streaming();
   await storage.setAlarm(Date.now() + HEARTBEAT_MS);
 }

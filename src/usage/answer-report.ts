@@ -1,9 +1,12 @@
 /**
- * What the relay tells about each answer once it ended: its tokens to the principal's usage
- * ledger, one JSON log line, and one Analytics Engine data point. docs/operations.md documents
+ * What the relay tells about each answer once it ended: to the client's account, in one call,
+ * its slot freed, its chat list row and its tokens for the usage ledger; one JSON log line;
+ * and one Analytics Engine data point. docs/operations.md documents
  * the line's fields and the data point's columns. Never a prompt, an answer, a token or a key:
  * the line holds counts, codes and names, and hashes of the session and principal ids.
  */
+import type { AnswerEnd } from "../account/Account.ts";
+import { accountOf } from "../account/stub.ts";
 import type { Env } from "../env.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { MessageStatus } from "../protocol.ts";
@@ -173,41 +176,65 @@ async function writeMetric(env: Env, line: AnswerLogLine): Promise<void> {
   }
 }
 
-/** Adds the answer's tokens to its ledger, when it has one; never throws or rejects. */
-async function recordUsage(
+/** Where an answer's end goes: its client's account, its slot there, its chat list row. */
+export interface AnswerSettlement {
+  limitKey: string;
+  lease: string;
+  chat?: AnswerEnd["chat"];
+}
+
+/**
+ * Ends the answer in its client's account, in one call: the slot freed, the chat row and (when
+ * it has a usage key) the usage row written. Never throws or rejects: a lost call costs the
+ * slot its TTL and the ledger this answer's tokens, both logged.
+ */
+async function settle(
   env: Env,
   report: AnswerReport,
-  line: AnswerLogLine,
-  tokens: AnswerTokens,
+  end: AnswerSettlement,
+  line: AnswerLogLine | undefined,
+  tokens: AnswerTokens | undefined,
 ): Promise<void> {
-  if (report.usageKey === undefined || !env.USAGE) return;
+  const usage =
+    report.usageKey !== undefined && line && tokens
+      ? {
+          at: report.endedAt,
+          provider: line.provider,
+          model: line.model,
+          inputTokens: tokens.inputTokens,
+          outputTokens: tokens.outputTokens,
+          reasoningTokens: tokens.reasoningTokens,
+        }
+      : undefined;
   try {
-    await env.USAGE.get(env.USAGE.idFromName(report.usageKey)).record({
-      at: report.endedAt,
-      provider: line.provider,
-      model: line.model,
-      inputTokens: tokens.inputTokens,
-      outputTokens: tokens.outputTokens,
-      reasoningTokens: tokens.reasoningTokens,
-    });
+    await accountOf(env, end.limitKey)?.ended({ lease: end.lease, chat: end.chat, usage });
   } catch (error) {
-    console.error("usage ledger write failed:", String(error));
+    console.error("ending the answer in its account failed:", String(error));
   }
 }
 
 /**
- * Reports an ended answer: the log line, then the ledger record (when it has a usage key) and
- * the data point (when METRICS is bound) side by side. Never rejects and never throws:
+ * Reports an ended answer: the log line, then the account call (`end`: slot, chat row, usage
+ * row) and the data point (when METRICS is bound) side by side. Never rejects and never throws:
  * reporting must not fail an answer or hold up a session, so each failure is only logged
- * (without secrets).
+ * (without secrets), and the account call is made even when the line could not be built.
  */
-export async function reportAnswer(env: Env, report: AnswerReport): Promise<void> {
+export async function reportAnswer(
+  env: Env,
+  report: AnswerReport,
+  end: AnswerSettlement,
+): Promise<void> {
+  let tokens: AnswerTokens | undefined;
+  let line: AnswerLogLine | undefined;
   try {
-    const tokens = answerTokens(report);
-    const line = await answerLogLine(report, tokens);
+    tokens = answerTokens(report);
+    line = await answerLogLine(report, tokens);
     console.log(JSON.stringify(line));
-    await Promise.all([recordUsage(env, report, line, tokens), writeMetric(env, line)]);
   } catch (error) {
     console.error("answer report failed:", String(error));
   }
+  await Promise.all([
+    settle(env, report, end, line, tokens),
+    line ? writeMetric(env, line) : undefined,
+  ]);
 }

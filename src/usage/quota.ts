@@ -6,7 +6,7 @@
 import { numberSetting } from "../config.ts";
 import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
-import type { QuotaUse } from "./UsageLedger.ts";
+import type { QuotaUse } from "./usage-table.ts";
 import { nextDayStart, nextMonthStart } from "./utc.ts";
 
 /** The configured quotas; an absent one is no limit. */
@@ -34,7 +34,8 @@ export function hasQuota(limits: QuotaLimits): boolean {
 }
 
 /**
- * Whose ledger an answer counts in: the principal's id; in open mode (every caller is the
+ * Whose ledger an answer counts in (the account key, which is the limit key: for a token or a
+ * user the principal's id): the principal's id; in open mode (every caller is the
  * principal `open`), the client's limit key (its IP address), and only while a quota is set,
  * since nobody can read an open-mode ledger (`GET /usage` needs an identity) and a single
  * ledger for every caller would be one object taking every answer of the relay.
@@ -74,34 +75,4 @@ export function quotaVerdict(
     Math.max(1, Math.ceil((resetsAt - now) / 1000)),
     resetAt,
   );
-}
-
-/**
- * Throws `quota_exceeded` when the ledger `key` is over a quota. No quota or no key: no call.
- * A quota without the USAGE binding is a `config_error`: it could never be enforced. A ledger
- * that cannot be reached lets the prompt through (logged): an outage of the counter should not
- * become an outage of the relay, and the answers still count once it is back.
- */
-export async function checkQuota(
-  env: Env,
-  key: string | undefined,
-  limits: QuotaLimits,
-): Promise<void> {
-  if (key === undefined || !hasQuota(limits)) return;
-  if (!env.USAGE) {
-    throw new SluiceError(
-      "config_error",
-      "A token quota is set but the USAGE Durable Object binding is missing; add it to wrangler.toml.",
-    );
-  }
-  const now = Date.now();
-  let used: QuotaUse;
-  try {
-    used = await env.USAGE.get(env.USAGE.idFromName(key)).quotaUse(now);
-  } catch (error) {
-    console.error("quota check failed, prompt let through:", String(error));
-    return;
-  }
-  const exceeded = quotaVerdict(used, limits, now);
-  if (exceeded) throw exceeded;
 }

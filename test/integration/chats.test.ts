@@ -4,7 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { STREAMING_MARK_MS } from "../../src/directory/ChatDirectory.ts";
+import { STREAMING_MARK_MS } from "../../src/directory/chat-list.ts";
 import type { ChatPage, ChatSummary } from "../../src/protocol.ts";
 import type { ChatSession } from "../../src/session/ChatSession.ts";
 import { sweep } from "../helpers/sweep.ts";
@@ -169,7 +169,10 @@ describe("the chat list", () => {
     const streaming = await runInDurableObject(directory, (instance) => {
       instance.streamingNow(session, "Lost");
       const before = instance.list({ limit: 100 }).chats.find((c) => c.session === session);
-      const marks: Map<string, { at: number }> = Reflect.get(instance, "streaming");
+      const marks: Map<string, { at: number }> = Reflect.get(
+        Reflect.get(instance, "chatList"),
+        "streaming",
+      );
       const mark = marks.get(session);
       if (mark) mark.at -= STREAMING_MARK_MS + 1;
       const after = instance.list({ limit: 100 }).chats.find((c) => c.session === session);
@@ -196,10 +199,9 @@ describe("the chat list", () => {
     }
   });
 
-  it("costs one row written in the directory per answer", async () => {
+  it("costs one row written in the chat list per answer", async () => {
     const directory = await directoryOf("bob");
-    const rows = async () =>
-      runInDurableObject(directory, (instance) => instance.stats().rowsWritten);
+    const rows = async () => runInDurableObject(directory, (instance) => instance.stats().chatRows);
     await createChat("bob");
     const beforeCreate = await rows();
     const session = await createChat("bob");

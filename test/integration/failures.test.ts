@@ -4,6 +4,7 @@
 import { runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { AnswerEnd } from "../../src/account/Account.ts";
 import type { ChatSession } from "../../src/session/ChatSession.ts";
 import { EventLog } from "../../src/session/event-log.ts";
 import { FanOut } from "../../src/session/fanout.ts";
@@ -54,8 +55,9 @@ function failing<O extends object, K extends keyof O>(
 type ReleaseMode = "pass" | "throw" | "reject";
 
 /**
- * Puts a recording CLIENT_LIMITS in front of the real one, for this instance only: each
- * `release` is counted, and in `throw` / `reject` mode fails instead of freeing the slot.
+ * Puts a recording ACCOUNTS in front of the real one, for this instance only: each slot freed
+ * (`release`, or the end of an answer, `ended`) is counted, and in `throw` / `reject` mode
+ * fails instead of freeing the slot.
  */
 function recordReleases(instance: ChatSession, failWith: ReleaseMode): string[] {
   const released: string[] = [];
@@ -63,25 +65,32 @@ function recordReleases(instance: ChatSession, failWith: ReleaseMode): string[] 
   restores.push(() => {
     mode = "pass";
   });
-  const limits = env.CLIENT_LIMITS;
-  if (!limits) throw new Error("the tests need the CLIENT_LIMITS binding of wrangler.toml");
+  const accounts = env.ACCOUNTS;
+  if (!accounts) throw new Error("the tests need the ACCOUNTS binding of wrangler.toml");
+  const freeing = (lease: string, free: () => Promise<void>) => {
+    released.push(lease);
+    if (mode === "throw") throw new Error("injected: release");
+    if (mode === "reject") return Promise.reject(new Error("injected: release"));
+    return free();
+  };
   const recording = {
-    idFromName: (name: string) => limits.idFromName(name),
+    idFromName: (name: string) => accounts.idFromName(name),
     get: (id: DurableObjectId) => {
-      const real = limits.get(id);
-      return {
-        acquire: (lease: string, limit: number, ttl: number) => real.acquire(lease, limit, ttl),
-        renew: (lease: string, ttl: number) => real.renew(lease, ttl),
-        release: (lease: string) => {
-          released.push(lease);
-          if (mode === "throw") throw new Error("injected: release");
-          if (mode === "reject") return Promise.reject(new Error("injected: release"));
-          return real.release(lease);
+      const real = accounts.get(id);
+      return new Proxy(real, {
+        get(target, name) {
+          if (name === "release") {
+            return (lease: string) => freeing(lease, () => target.release(lease));
+          }
+          if (name === "ended") {
+            return (end: AnswerEnd) => freeing(end.lease, () => target.ended(end));
+          }
+          return Reflect.get(target, name);
         },
-      };
+      });
     },
   };
-  const recorded = { ...Reflect.get(instance, "env"), CLIENT_LIMITS: recording };
+  const recorded = { ...Reflect.get(instance, "env"), ACCOUNTS: recording };
   Reflect.set(instance, "env", recorded);
   restores.push(() => Reflect.set(instance, "env", recorded));
   return released;

@@ -2,7 +2,7 @@
 // AUTH_TOKENS set, so two static tokens are two users (the workers project itself runs open).
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { ChatDirectory } from "../../src/directory/ChatDirectory.ts";
+import type { Account } from "../../src/account/Account.ts";
 import worker from "../../src/index.ts";
 import { BASE, until } from "./support.ts";
 
@@ -58,11 +58,11 @@ export async function principalOf(user: User): Promise<string> {
   return `tok_${hex.slice(0, 32)}`;
 }
 
-/** `user`'s ChatDirectory. */
-export async function directoryOf(user: User): Promise<DurableObjectStub<ChatDirectory>> {
-  const chats = env.CHATS;
-  if (!chats) throw new Error("no CHATS binding");
-  return chats.get(chats.idFromName(await principalOf(user)));
+/** `user`'s Account (which holds its chat list). */
+export async function directoryOf(user: User): Promise<DurableObjectStub<Account>> {
+  const accounts = env.ACCOUNTS;
+  if (!accounts) throw new Error("no ACCOUNTS binding");
+  return accounts.get(accounts.idFromName(await principalOf(user)));
 }
 
 /** A socket on `/chat` as `user`, collecting frames, once welcomed. */

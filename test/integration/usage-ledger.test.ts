@@ -1,13 +1,13 @@
-// Inside workerd, against the real UsageLedger: exact sums under concurrent records, one row
+// Inside workerd, against the real usage ledger (in an Account): exact sums under concurrent records, one row
 // written per answer, and a day's slot reused once it is RETAIN_DAYS old.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RETAIN_DAYS, type UsageEntry } from "../../src/usage/UsageLedger.ts";
+import { RETAIN_DAYS, type UsageEntry } from "../../src/usage/usage-table.ts";
 
 const DAY_MS = 86_400_000;
 const ledger = (name: string) => {
-  const namespace = env.USAGE;
-  if (!namespace) throw new Error("the USAGE binding is missing from wrangler.toml");
+  const namespace = env.ACCOUNTS;
+  if (!namespace) throw new Error("the ACCOUNTS binding is missing from wrangler.toml");
   return namespace.get(namespace.idFromName(name));
 };
 const entry = (at: number, model: string, output: number): UsageEntry => ({
@@ -23,7 +23,7 @@ describe("the usage ledger", () => {
   it("adds 50 concurrent answers exactly and writes one row for each", async () => {
     const stub = ledger("tok_concurrent");
     const now = Date.parse("2026-12-01T12:00:00Z");
-    const before = (await stub.stats()).rowsWritten;
+    const before = (await stub.stats()).usageRows;
     const outputs = Array.from({ length: 50 }, (_, i) => i + 1);
     await Promise.all(
       outputs.map((output, i) => stub.record(entry(now + i, i % 2 ? "a" : "b", output))),
@@ -36,7 +36,7 @@ describe("the usage ledger", () => {
     expect(sum("inputTokens")).toBe(150);
     expect(sum("reasoningTokens")).toBe(50);
     expect(rows.map((row) => row.model)).toEqual(["a", "b"]);
-    const written = (await stub.stats()).rowsWritten - before;
+    const written = (await stub.stats()).usageRows - before;
     console.log(`usage ledger rows written for 50 answers: ${written}`);
     expect(written).toBe(50);
   });
@@ -57,9 +57,9 @@ describe("the usage ledger", () => {
     const day0 = Date.parse("2026-01-01T10:00:00Z");
     await stub.record(entry(day0, "a", 5));
     await stub.record(entry(day0, "a", 5));
-    const before = (await stub.stats()).rowsWritten;
+    const before = (await stub.stats()).usageRows;
     await stub.record(entry(day0 + RETAIN_DAYS * DAY_MS, "a", 2));
-    expect((await stub.stats()).rowsWritten - before).toBe(1);
+    expect((await stub.stats()).usageRows - before).toBe(1);
     const rows = await stub.rows(0, Number.MAX_SAFE_INTEGER);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ answers: 1, outputTokens: 2 });

@@ -1,74 +1,83 @@
-// admitPrompt: the slot and the quota asked at once; a refused quota frees the slot; no quota
-// means no ledger call; an unreachable ledger lets the prompt through.
+// admitPrompt: one call to the caller's account carries the slot and the quota (none without a
+// quota or an answer that counts); its refusals become rate_limited and quota_exceeded.
 import { describe, expect, it } from "vitest";
+import type { Admission, AdmitRequest } from "../../../src/account/Account.ts";
 import type { Env } from "../../../src/env.ts";
 import { admitPrompt } from "../../../src/usage/admit.ts";
 
-/** Fake CLIENT_LIMITS and USAGE namespaces that log each call's start and end (20 ms apart). */
-function fakes(quotaUse: () => Promise<{ day: number; month: number }>) {
-  const calls: string[] = [];
-  const limiter = {
-    async acquire() {
-      calls.push("acquire:start");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      calls.push("acquire:end");
-      return true;
+/** A fake ACCOUNTS namespace whose `admit` answers `admission` and records each request. */
+function fakes(admission: Admission) {
+  const calls: Array<{ key: string; request: AdmitRequest }> = [];
+  const env = {
+    ACCOUNTS: {
+      idFromName: (name: string) => name,
+      get: (key: string) => ({
+        async admit(request: AdmitRequest) {
+          calls.push({ key, request });
+          return admission;
+        },
+      }),
     },
-    async release() {
-      calls.push("release");
-    },
-  };
-  const ledger = {
-    async quotaUse() {
-      calls.push("quota:start");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      calls.push("quota:end");
-      return quotaUse();
-    },
-  };
-  const namespace = (stub: object) => ({ idFromName: (name: string) => name, get: () => stub });
-  const env = { CLIENT_LIMITS: namespace(limiter), USAGE: namespace(ledger) } as unknown as Env;
+  } as unknown as Env;
   return { env, calls };
 }
 
 const caller = { id: "tok_a", limitKey: "tok_a" };
+const open = { id: "open", limitKey: "ip:203.0.113.9" };
 const withQuota = (env: Env, perDay: string): Env => ({
   ...env,
   MAX_OUTPUT_TOKENS_PER_DAY: perDay,
 });
 
 describe("admitPrompt", () => {
-  it("asks the limiter and the ledger at once, not one after the other, and names the ledger", async () => {
-    const { env, calls } = fakes(async () => ({ day: 0, month: 0 }));
-    expect(await admitPrompt(withQuota(env, "10"), caller, "msg_1")).toBe("tok_a");
-    expect(calls.slice(0, 2).sort()).toEqual(["acquire:start", "quota:start"]);
+  it.each([
+    ["a token, no quota", caller, undefined, "tok_a", "tok_a", false],
+    ["a token with a quota", caller, "10", "tok_a", "tok_a", true],
+    ["open mode, no quota: nothing counts", open, undefined, "ip:203.0.113.9", undefined, false],
+    [
+      "open mode with a quota: the IP's ledger",
+      open,
+      "10",
+      "ip:203.0.113.9",
+      "ip:203.0.113.9",
+      true,
+    ],
+  ])("%s: one call to the account of the limit key", async (_, who, perDay, key, ledger, quota) => {
+    const { env, calls } = fakes({ admitted: true });
+    const mark = { session: "s", title: null };
+    const configured = perDay ? withQuota(env, perDay) : env;
+    expect(await admitPrompt(configured, who, "msg_1", mark)).toBe(ledger);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.key).toBe(key);
+    expect(calls[0]?.request).toMatchObject({ lease: "msg_1", limit: 4, mark });
+    expect(calls[0]?.request.quota !== undefined).toBe(quota);
   });
 
-  it("frees the slot it took when the quota refuses", async () => {
-    const { env, calls } = fakes(async () => ({ day: 10, month: 10 }));
+  it("turns a refusal over the slots into rate_limited, with the limit in the message", async () => {
+    const { env } = fakes({ admitted: false, over: "slots" });
+    const limited = { ...env, MAX_CONCURRENT_GENERATIONS: "2" };
+    await expect(admitPrompt(limited, caller, "msg_1")).rejects.toMatchObject({
+      code: "rate_limited",
+      message: expect.stringContaining("2 answers streaming"),
+    });
+  });
+
+  it("turns a refusal over the quota into quota_exceeded, with the reset time", async () => {
+    const { env } = fakes({ admitted: false, over: "quota", used: { day: 10, month: 10 } });
     await expect(admitPrompt(withQuota(env, "10"), caller, "msg_1")).rejects.toMatchObject({
       code: "quota_exceeded",
+      message: expect.stringContaining("daily quota of 10 output tokens"),
     });
-    expect(calls.at(-1)).toBe("release");
   });
 
-  it("does not call the ledger without a quota", async () => {
-    const { env, calls } = fakes(async () => ({ day: 0, month: 0 }));
-    await admitPrompt(env, caller, "msg_1");
-    expect(calls).toEqual(["acquire:start", "acquire:end"]);
-  });
-
-  it("lets the prompt through when the ledger cannot be reached", async () => {
-    const { env } = fakes(async () => {
-      throw new Error("Durable Object reset");
-    });
-    await expect(admitPrompt(withQuota(env, "1"), caller, "msg_1")).resolves.toBe("tok_a");
-  });
-
-  it("is a config_error when a quota is set but USAGE is not bound", async () => {
+  it("is a config_error when a quota is set but ACCOUNTS is not bound", async () => {
     await expect(admitPrompt(withQuota({} as Env, "1"), caller, "m")).rejects.toMatchObject({
       code: "config_error",
-      message: expect.stringContaining("USAGE"),
+      message: expect.stringContaining("ACCOUNTS"),
     });
+  });
+
+  it("admits without a call when nothing is bound and no quota is set", async () => {
+    await expect(admitPrompt({} as Env, caller, "m")).resolves.toBe("tok_a");
   });
 });

@@ -109,14 +109,14 @@ describe("answerLogLine", () => {
 });
 
 describe("reportAnswer", () => {
-  it("never rejects: a failing ledger and dataset are logged, and the line is still written", async () => {
+  it("never rejects: a failing account and dataset are logged, and the line is still written", async () => {
     const logs: string[] = [];
     const log = vi.spyOn(console, "log").mockImplementation((line: string) => logs.push(line));
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     const broken = {
-      USAGE: {
+      ACCOUNTS: {
         idFromName: (name: string) => name,
-        get: () => ({ record: () => Promise.reject(new Error("ledger down")) }),
+        get: () => ({ ended: () => Promise.reject(new Error("account down")) }),
       },
       METRICS: {
         writeDataPoint: () => {
@@ -125,15 +125,16 @@ describe("reportAnswer", () => {
       },
     } as unknown as Env;
     try {
-      await expect(reportAnswer(broken, report())).resolves.toBe(undefined);
+      const end = { limitKey: "tok_a", lease: "msg_1" };
+      await expect(reportAnswer(broken, report(), end)).resolves.toBe(undefined);
       expect(logs).toHaveLength(1);
       expect(JSON.parse(logs[0] ?? "")).toMatchObject({
         event: "sluice.answer",
         messageId: "msg_1",
       });
       expect(error.mock.calls.map((call) => String(call[0])).sort()).toEqual([
+        "ending the answer in its account failed:",
         "metrics data point failed:",
-        "usage ledger write failed:",
       ]);
     } finally {
       log.mockRestore();

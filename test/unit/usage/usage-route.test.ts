@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env.ts";
 import { parseUsageQuery, usageBody } from "../../../src/routes/usage.ts";
-import type { UsageRow } from "../../../src/usage/UsageLedger.ts";
+import type { UsageRow } from "../../../src/usage/usage-table.ts";
 import { dayNumber } from "../../../src/usage/utc.ts";
 
 const url = (query: string) => new URL(`https://relay.test/usage${query}`);

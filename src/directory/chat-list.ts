@@ -1,6 +1,7 @@
 /**
- * One Durable Object per principal: the list of its chats, so `GET /sessions` is one call to
- * one object and never visits a session. Sessions tell it what changed (src/directory/listing.ts).
+ * A principal's list of its chats, kept in its Account object (src/account/Account.ts), so
+ * `GET /sessions` is one call to one object and never visits a session. Sessions tell it what
+ * changed (src/directory/listing.ts).
  *
  * Rows written are the bill: an answer costs one row here (the upsert at its end). The table is
  * keyed by session id alone (WITHOUT ROWID, so no second index row per write); the list is
@@ -8,8 +9,6 @@
  * Whether an answer streams is kept in memory only: set at its start, cleared at its end,
  * renewed by the session's heartbeat, and forgotten if it is not renewed (a session that died).
  */
-import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
 import type { ChatPage, ChatSummary, ListRequest } from "../protocol.ts";
 import { encodeCursor } from "./cursor.ts";
 
@@ -37,17 +36,21 @@ export interface AnswerSummary {
 
 type Row = Record<string, SqlStorageValue>;
 
-export class ChatDirectory extends DurableObject<Env> {
+/** A session's streaming mark: the chat list shows it as answering, with its title so far. */
+export interface StreamingMark {
+  session: string;
+  title: string | null;
+}
+
+/** The chat list of one Account: a table, and the marks of the sessions answering now. */
+export class ChatList {
   /** Rows written since this object started; the storage-cost test reads it. */
   rowsWritten = 0;
-  private readonly sql: SqlStorage;
   /** Sessions answering now: when their mark was set or renewed, and their title so far. */
   private readonly streaming = new Map<string, { at: number; title: string | null }>();
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
   }
 
   private write(query: string, ...bindings: SqlStorageValue[]): void {
@@ -129,11 +132,6 @@ export class ChatDirectory extends DurableObject<Env> {
       chats,
       cursor: more ? encodeCursor({ at: last.lastActivity, session: last.session }) : null,
     };
-  }
-
-  /** Rows written since start, for the storage-cost test. */
-  stats(): { rowsWritten: number } {
-    return { rowsWritten: this.rowsWritten };
   }
 
   private summary(row: Row, now: number): ChatSummary {

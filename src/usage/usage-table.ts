@@ -1,15 +1,14 @@
 /**
- * One Durable Object per principal: its tokens per UTC day and model. Every answer of the
- * principal, from any session anywhere, is one `record` call here, and the object runs one
- * call at a time, so concurrent answers add up exactly: each is one UPSERT.
+ * A principal's usage ledger, kept in its Account object (src/account/Account.ts): its tokens
+ * per UTC day and model. Every answer of the principal, from any session anywhere, is one
+ * record here, and the object runs one call at a time, so concurrent answers add up exactly:
+ * each is one UPSERT.
  *
  * Storage is a ring of RETAIN_DAYS day slots per model, in a table keyed by (slot, provider,
  * model) WITHOUT ROWID (the key is the table, so no second index row). An answer on a day whose
  * slot still holds the day RETAIN_DAYS earlier overwrites it in the same UPSERT: every answer
  * writes exactly one row, and nothing ever needs a pruning pass. Readers filter on `day`.
  */
-import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
 import { dayNumber, monthStartDay } from "./utc.ts";
 
 /** Days of usage kept (and the most `GET /usage?days=` may ask for). */
@@ -73,19 +72,19 @@ function count(value: SqlStorageValue | undefined): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 0;
 }
 
-export class UsageLedger extends DurableObject<Env> {
+/** The usage table of one Account. */
+export class UsageTable {
   /** Rows written since this object started; the storage-cost test reads it. */
-  private rowsWritten = 0;
+  rowsWritten = 0;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA);
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
   }
 
   /** Adds one answer's tokens to its day and model: one UPSERT, one row written. */
   record(entry: UsageEntry): void {
     const day = dayNumber(entry.at);
-    const cursor = this.ctx.storage.sql.exec(
+    const cursor = this.sql.exec(
       RECORD,
       day % RETAIN_DAYS,
       entry.provider,
@@ -102,7 +101,7 @@ export class UsageLedger extends DurableObject<Env> {
   /** Output tokens of the day and of the UTC month that `now` falls in. */
   quotaUse(now: number): QuotaUse {
     const today = dayNumber(now);
-    const [row] = this.ctx.storage.sql
+    const [row] = this.sql
       .exec(
         `SELECT COALESCE(SUM(CASE WHEN day = ? THEN output_tokens END), 0) AS day,
                 COALESCE(SUM(output_tokens), 0) AS month
@@ -117,7 +116,7 @@ export class UsageLedger extends DurableObject<Env> {
 
   /** Every row from day number `from` to `to`, inclusive, oldest first. */
   rows(from: number, to: number): UsageRow[] {
-    return this.ctx.storage.sql
+    return this.sql
       .exec(
         "SELECT * FROM usage WHERE day >= ? AND day <= ? ORDER BY day, provider, model",
         from,

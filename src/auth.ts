@@ -4,7 +4,7 @@
  * users of an app (the caller is the token's issuer and subject). With neither, the relay is
  * open and every caller is the same principal. docs/security.md explains the choices.
  */
-import { parseAuthConfig } from "./auth/auth-config.ts";
+import { type AuthConfig, parseAuthConfig } from "./auth/auth-config.ts";
 import { openPrincipal, type Principal } from "./auth/principal.ts";
 import { matchStaticToken } from "./auth/static-token.ts";
 import { tokenKind } from "./auth/token-kind.ts";
@@ -13,6 +13,26 @@ import type { Env } from "./env.ts";
 import { SluiceError } from "./errors.ts";
 
 export { isExpired, type Principal } from "./auth/principal.ts";
+
+/** The auth vars as last parsed in this isolate: they change only with a deploy. */
+let parsed: { vars: readonly (string | undefined)[]; config: AuthConfig } | undefined;
+
+/** parseAuthConfig(env), parsed again only when one of its vars changed. */
+function authConfig(env: Env): AuthConfig {
+  const vars = [
+    env.AUTH_TOKENS,
+    env.AUTH_JWT_SECRET,
+    env.AUTH_JWKS_URL,
+    env.AUTH_ISSUER,
+    env.AUTH_AUDIENCE,
+    env.AUTH_JWKS_COOLDOWN_MS,
+  ];
+  if (!parsed || vars.some((value, index) => value !== parsed?.vars[index])) {
+    // A config_error throws here and is thrown again at every request until it is fixed.
+    parsed = { vars, config: parseAuthConfig(env) };
+  }
+  return parsed.config;
+}
 
 /** The subprotocol a WebSocket client offers next to `sluice.token.<token>`; the server picks it. */
 export const WS_PROTOCOL = "sluice";
@@ -50,7 +70,7 @@ let warnedOpen = false;
  * matched against AUTH_TOKENS.
  */
 export async function authenticate(request: Request, env: Env): Promise<Principal> {
-  const config = parseAuthConfig(env);
+  const config = authConfig(env);
   if (config.tokens.length === 0 && !config.jwt) {
     if (!warnedOpen) {
       warnedOpen = true;

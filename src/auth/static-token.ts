@@ -1,28 +1,44 @@
-/** Matches a presented token against AUTH_TOKENS by hash, in constant time. */
+/** Matches a presented token against AUTH_TOKENS by hash. */
 import { type Principal, sha256, tokenPrincipal } from "./principal.ts";
 
-/** Hashes of the configured tokens, computed once per isolate and configuration. */
-let configured: { source: string; hashes: Promise<Uint8Array[]> } | undefined;
+/**
+ * The configured tokens' hashes by their hex, computed once per isolate and configuration: a
+ * request costs one hash and one lookup, however many tokens are configured (before, every
+ * request joined the list and compared each hash).
+ */
+let configured: { tokens: readonly string[]; byHex: Promise<Map<string, Uint8Array>> } | undefined;
 
-function tokenHashes(tokens: string[]): Promise<Uint8Array[]> {
-  const source = tokens.join(",");
-  if (configured?.source !== source) {
-    configured = { source, hashes: Promise.all(tokens.map(sha256)) };
-  }
-  return configured.hashes;
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((token, index) => token === b[index]));
 }
 
-/** The principal of `token` when it is one of `tokens`, else undefined. */
+function tokenHashes(tokens: readonly string[]): Promise<Map<string, Uint8Array>> {
+  if (!configured || !sameList(configured.tokens, tokens)) {
+    const byHex = Promise.all(tokens.map(sha256)).then(
+      (hashes) => new Map(hashes.map((hash) => [hex(hash), hash])),
+    );
+    configured = { tokens, byHex };
+  }
+  return configured.byHex;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The principal of `token` when it is one of `tokens`, else undefined. The lookup is by the
+ * SHA-256 of the presented token, which a caller cannot steer, and the candidate found is
+ * compared in constant time; so timing tells nothing about any configured token.
+ */
 export async function matchStaticToken(
   token: string,
-  tokens: string[],
+  tokens: readonly string[],
 ): Promise<Principal | undefined> {
   if (tokens.length === 0) return undefined;
   const presented = await sha256(token);
-  let match = false;
-  for (const hash of await tokenHashes(tokens)) {
-    // Compare every configured hash in constant time, so timing tells nothing.
-    if (crypto.subtle.timingSafeEqual(hash, presented)) match = true;
-  }
-  return match ? tokenPrincipal(presented) : undefined;
+  const candidate = (await tokenHashes(tokens)).get(hex(presented));
+  if (!candidate || !crypto.subtle.timingSafeEqual(candidate, presented)) return undefined;
+  return tokenPrincipal(presented);
 }
+

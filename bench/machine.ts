@@ -11,7 +11,12 @@ export interface Machine {
   node: string;
   /** 1-minute load average when the run began: other work on the machine adds noise. */
   loadAtStart: number;
+  /** Where the relays' Durable Object storage lived (bench/README.md, "Where storage lives"). */
+  objectStorage: ObjectStorage;
 }
+
+/** `memory`: a tmpfs, so a commit's fsync costs nothing; `disk`: the machine's disk. */
+export type ObjectStorage = "memory" | "disk";
 
 function procField(file: string, pattern: RegExp): string | undefined {
   try {
@@ -21,7 +26,7 @@ function procField(file: string, pattern: RegExp): string | undefined {
   }
 }
 
-export function describeMachine(): Machine {
+export function describeMachine(objectStorage: ObjectStorage): Machine {
   const memoryKiB = Number(procField("/proc/meminfo", /^MemTotal:\s+(\d+) kB/m) ?? Number.NaN);
   return {
     date: new Date().toISOString(),
@@ -30,5 +35,6 @@ export function describeMachine(): Machine {
     memoryGiB: Math.round((memoryKiB / 1024 / 1024) * 10) / 10,
     node: process.version,
     loadAtStart: loadavg()[0] ?? Number.NaN,
+    objectStorage,
   };
 }

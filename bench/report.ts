@@ -272,7 +272,7 @@ export function renderReport(results: Results): string {
   return [
     `## Benchmarks (${results.mode}, ${m.date.slice(0, 10)})`,
     "",
-    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Node ${m.node}, load average ${m.loadAtStart.toFixed(2)} at start.`,
+    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Node ${m.node}, load average ${m.loadAtStart.toFixed(2)} at start, Durable Object storage on ${m.objectStorage === "memory" ? "a tmpfs" : "disk"}.`,
     "",
     table(["goal", "measured", "result"], verdictRows),
     "",

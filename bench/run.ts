@@ -2,14 +2,14 @@
  * `npm run bench` and `npm run bench:ci`: runs every benchmark, writes bench/results/full.json
  * (or ci.json), prints the Markdown report. Exits non-zero when a benchmark crashed or a
  * stream failed, never because a goal was missed. Options: `--ci`, `--only=overhead,size`
- * (any of BENCHES), `--upstream=inline|process`.
+ * (any of BENCHES), `--upstream=inline|process`, `--storage=memory|disk`.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import buildRelayBundle from "../test/e2e/global-setup.ts";
 import { buildHarness } from "./harness.ts";
-import { describeMachine } from "./machine.ts";
+import { describeMachine, type ObjectStorage } from "./machine.ts";
 import { benchMemory, type MemoryConfig } from "./memory.ts";
 import { benchMinimal, type MinimalConfig } from "./minimal.ts";
 import { buildMinimalRelay } from "./minimal-relay.ts";
@@ -99,6 +99,21 @@ function option(name: string): string | undefined {
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/**
+ * Puts the relays' Durable Object storage (Miniflare keeps it under the temporary directory)
+ * on a tmpfs unless `--storage=disk`: locally every commit is an fsync on the one workerd
+ * thread that runs every object, which production's storage does not put on an isolate
+ * (bench/README.md, "Where storage lives"). Returns where it is and how to clean up.
+ */
+function placeStorage(): { where: ObjectStorage; cleanUp: () => void } {
+  if (option("storage") === "disk" || !existsSync("/dev/shm")) {
+    return { where: "disk", cleanUp: () => {} };
+  }
+  const dir = mkdtempSync("/dev/shm/sluice-bench-");
+  process.env.TMPDIR = dir;
+  return { where: "memory", cleanUp: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 async function main(): Promise<number> {
   const ci = process.argv.includes("--ci");
   const sizes = ci ? CI : FULL;
@@ -112,7 +127,12 @@ async function main(): Promise<number> {
     process.exit(2);
   }, sizes.deadlineMs);
 
-  const results: Results = { mode: ci ? "ci" : "full", machine: describeMachine(), failures: [] };
+  const storage = placeStorage();
+  const results: Results = {
+    mode: ci ? "ci" : "full",
+    machine: describeMachine(storage.where),
+    failures: [],
+  };
   log(`bench (${results.mode}): ${selected.join(", ")}; building the Worker bundles`);
   // The e2e global setup: bundles the Worker and returns the secrets scan of what clients saw.
   const scanForSecrets = await buildRelayBundle();
@@ -161,6 +181,7 @@ async function main(): Promise<number> {
     }
   }
   clearTimeout(stop);
+  storage.cleanUp();
   try {
     scanForSecrets();
   } catch (error) {

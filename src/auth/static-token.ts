@@ -41,4 +41,3 @@ export async function matchStaticToken(
   if (!candidate || !crypto.subtle.timingSafeEqual(candidate, presented)) return undefined;
   return tokenPrincipal(presented);
 }
-

@@ -7,6 +7,7 @@
 
 import type { Principal } from "../auth.ts";
 import type { Env } from "../env.ts";
+import type { Extras } from "../session/answer-end.ts";
 import {
   activeAnswer,
   askedStream,
@@ -16,7 +17,6 @@ import {
   submitResults,
   submittedStream,
 } from "../session/answers.ts";
-import type { Extras } from "../session/ChatSession.ts";
 import type { AnswerSource } from "../streams/answer-source.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { SSE_HEADERS } from "../streams/sse.ts";

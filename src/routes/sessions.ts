@@ -11,7 +11,7 @@ import {
   parseSessionBody,
   parseToolResultsBody,
 } from "../schema/session-bodies.ts";
-import { CALLER_HEADER, callerOf, sessionStub, unwrap } from "../session/calls.ts";
+import { CALLER_HEADER, CREATE_HEADER, callerOf, sessionStub, unwrap } from "../session/calls.ts";
 import { SSE_HEADERS } from "../streams/sse.ts";
 import { policyOf } from "../tools-options.ts";
 
@@ -54,14 +54,15 @@ export async function openChat(request: RouteRequest, env: Env): Promise<Respons
   const session = requested === null ? newSessionId() : sessionParam(request, requested);
   const caller = callerOf(request.principal, session);
   const stub = sessionStub(env, session);
-  if (requested === null) {
-    unwrap(
-      await stub.create(caller, parseOnAbandon(url.searchParams.get("onAbandon") ?? undefined)),
-    );
-  }
-  // The upgrade is the one call RPC cannot make: the caller travels in a header we set.
+  // The upgrade is the one call RPC cannot make: the caller travels in a header we set, and
+  // a new session is created by the same call (its options checked here, before it leaves).
   const headers = new Headers(request.headers);
   headers.set(CALLER_HEADER, JSON.stringify(caller));
+  headers.delete(CREATE_HEADER);
+  if (requested === null) {
+    const { onAbandon } = parseOnAbandon(url.searchParams.get("onAbandon") ?? undefined);
+    headers.set(CREATE_HEADER, onAbandon);
+  }
   return withSubprotocol(request, await stub.fetch(`https://session/ws${query}`, { headers }));
 }
 

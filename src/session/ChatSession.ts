@@ -15,16 +15,18 @@ import type {
   SessionSnapshot,
   ToolResult,
 } from "../protocol.ts";
-import { parseSeq } from "../schema/query.ts";
+import { parseOnAbandon, parseSeq } from "../schema/query.ts";
 import { type Extras, FAILED } from "./answer-end.ts";
 import { AnswerRunner } from "./answer-runner.ts";
 import {
   CALLER_HEADER,
   type Caller,
+  CREATE_HEADER,
   type EventWire,
   type Outcome,
   outcome,
   parseCaller,
+  unwrap,
 } from "./calls.ts";
 import { EventLog, type Unsequenced } from "./event-log.ts";
 import { SessionExpiry } from "./expiry.ts";
@@ -35,8 +37,6 @@ import { describeSession, openAnswer, welcome, wipeSession } from "./session-cli
 import { echoClose, type FrameHost, onSocketFrame } from "./socket-frames.ts";
 import { SessionStore } from "./store.ts";
 import { ToolWait } from "./tool-wait.ts";
-
-export type { Extras } from "./answer-end.ts";
 
 /** Answered by the runtime itself, so keep-alive pings never wake a hibernating session. */
 const PING = '{"type":"ping"}';
@@ -93,12 +93,14 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /**
-   * WebSocket upgrades, the one call RPC cannot make (the caller comes in CALLER_HEADER);
-   * everything else is a typed method below.
+   * WebSocket upgrades, the one call RPC cannot make (the caller comes in CALLER_HEADER; with
+   * CREATE_HEADER the upgrade creates the session first); everything else is a typed method.
    */
   override async fetch(request: Request): Promise<Response> {
     try {
       const caller = parseCaller(request.headers.get(CALLER_HEADER));
+      const create = request.headers.get(CREATE_HEADER);
+      if (create !== null) unwrap(await this.create(caller, parseOnAbandon(create)));
       this.authorize(caller);
       const after = new URL(request.url).searchParams.get("after");
       return this.acceptSocket(caller, after === null ? undefined : parseSeq(after, "after"));

@@ -8,7 +8,7 @@ import type { Env } from "../env.ts";
 import type { AnswerSource } from "../streams/answer-source.ts";
 import { FrameReader, sessionAnswer } from "../streams/session-answer.ts";
 import type { ToolResult } from "../tools-options.ts";
-import type { Extras } from "./ChatSession.ts";
+import type { Extras } from "./answer-end.ts";
 import { callerOf, type EventWire, sessionStub, unwrap } from "./calls.ts";
 
 /**

@@ -41,6 +41,11 @@ export type EventWire = "sse" | "frames" | "ui";
 
 /** The header carrying the Caller on a WebSocket upgrade, the one call RPC cannot make. */
 export const CALLER_HEADER = "x-sluice-caller";
+/**
+ * On an upgrade that opens a new session (`/chat` without `?session=`): its `onAbandon`, so
+ * the session is created by the upgrade itself, one call instead of two.
+ */
+export const CREATE_HEADER = "x-sluice-create";
 
 /** The Caller of a WebSocket upgrade, from CALLER_HEADER (set by our own Worker, still checked). */
 export function parseCaller(header: string | null): Caller {

@@ -152,6 +152,23 @@ describe("bad HTTP requests", () => {
     }
   });
 
+  it("a client's own x-sluice-create header creates no session and changes none", async () => {
+    const response = await SELF.fetch(`${BASE}/chat?session=${UNKNOWN}`, {
+      headers: { upgrade: "websocket", "x-sluice-create": "cancel" },
+    });
+    expect(response.status).toBe(404);
+    expect((await SELF.fetch(`${BASE}/sessions/${UNKNOWN}`)).status).toBe(404);
+    const session = await newSession();
+    const reopened = await SELF.fetch(`${BASE}/chat?session=${session}`, {
+      headers: { upgrade: "websocket", "x-sluice-create": "cancel" },
+    });
+    expect(reopened.status).toBe(101);
+    reopened.webSocket?.accept();
+    reopened.webSocket?.close();
+    const options = await (await SELF.fetch(`${BASE}/sessions/${session}`)).json();
+    expect(options).toMatchObject({ onAbandon: "continue" });
+  });
+
   it("a WebSocket upgrade to a malformed or unknown session is refused", async () => {
     for (const id of ["bogus", UNKNOWN]) {
       const response = await SELF.fetch(`${BASE}/chat?session=${id}`, {

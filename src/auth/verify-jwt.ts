@@ -5,11 +5,12 @@
  */
 import {
   createRemoteJWKSet,
-  errors,
   type FlattenedJWSInput,
   type JWSHeaderParameters,
   jwtVerify,
 } from "jose";
+// By name, not jose's `errors` namespace: that object would bring every error class along.
+import * as errors from "jose/errors";
 import { SluiceError } from "../errors.ts";
 import {
   CLOCK_TOLERANCE_S,

@@ -3,44 +3,13 @@
  * keys at AUTH_JWKS_URL. A token that fails is `unauthorized` with the reason; a JWKS that
  * cannot be fetched or read is `auth_unavailable`, and nothing gets through while it is.
  */
-import {
-  createRemoteJWKSet,
-  type FlattenedJWSInput,
-  type JWSHeaderParameters,
-  jwtVerify,
-} from "jose";
+import { type JWSHeaderParameters, jwtVerify } from "jose";
 // By name, not jose's `errors` namespace: that object would bring every error class along.
 import * as errors from "jose/errors";
 import { SluiceError } from "../errors.ts";
-import {
-  CLOCK_TOLERANCE_S,
-  JWKS_MAX_AGE_MS,
-  JWKS_TIMEOUT_MS,
-  type JwtConfig,
-} from "./auth-config.ts";
+import { CLOCK_TOLERANCE_S, type JwtConfig } from "./auth-config.ts";
+import { jwksKey } from "./jwks.ts";
 import { type Principal, userPrincipal } from "./principal.ts";
-
-type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
-
-/**
- * The JWKS of the current configuration, kept per isolate so keys are fetched once per
- * JWKS_MAX_AGE_MS, and again when a token names an unknown `kid` (after the cooldown): that is
- * how a rotated key is picked up without a deploy.
- */
-let remote: { source: string; keys: RemoteKeys } | undefined;
-
-function remoteKeys(url: URL, cooldownMs: number): RemoteKeys {
-  const source = `${url.href} ${cooldownMs}`;
-  if (remote?.source !== source) {
-    const keys = createRemoteJWKSet(url, {
-      timeoutDuration: JWKS_TIMEOUT_MS,
-      cooldownDuration: cooldownMs,
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-    });
-    remote = { source, keys };
-  }
-  return remote.keys;
-}
 
 function unauthorized(reason: string): SluiceError {
   return new SluiceError("unauthorized", `The token is not valid: ${reason}`);
@@ -53,34 +22,16 @@ function unauthorized(reason: string): SluiceError {
 async function keyFor(
   config: JwtConfig,
   header: JWSHeaderParameters,
-  token: FlattenedJWSInput,
 ): Promise<CryptoKey | Uint8Array> {
   if (header.alg === "HS256") {
     if (!config.secret) throw unauthorized("HS256 is not accepted here.");
     return config.secret;
   }
   if (!config.jwksUrl) throw unauthorized(`${header.alg ?? "its alg"} is not accepted here.`);
-  const keys = remoteKeys(config.jwksUrl, config.jwksCooldownMs);
-  try {
-    return await keys(header, token);
-  } catch (error) {
-    // No key for its kid is the token's fault; anything else is the JWKS endpoint's.
-    if (error instanceof errors.JWKSNoMatchingKey) throw error;
-    if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-    // A fresh set that names this kid and still fails holds a key that cannot be imported;
-    // jose would keep it for JWKS_MAX_AGE_MS, so drop it to fetch again next time. A failed
-    // fetch keeps the set: its other keys go on verifying while the endpoint is down.
-    const broken = keys.fresh && keys.jwks()?.keys.some((key) => key.kid === header.kid);
-    if (broken && remote?.keys === keys) remote = undefined;
-    // jose's code (ERR_JWKS_TIMEOUT, ...), not its class name: the bundle does not keep names.
-    const why = error instanceof errors.JOSEError ? error.code : "not a jose error";
-    console.error("JWKS unavailable:", why);
-    throw new SluiceError(
-      "auth_unavailable",
-      "The relay cannot read the token issuer's signing keys (AUTH_JWKS_URL) right now; try again shortly.",
-      5,
-    );
-  }
+  const key = await jwksKey(config, config.jwksUrl, header);
+  // No key for its kid is the token's fault; the JWKS endpoint's faults are auth_unavailable.
+  if (!key) throw unauthorized("no signing key of the issuer matches its kid and alg.");
+  return key;
 }
 
 /** Why jose refused a token, in words that name the claim but never echo the token. */
@@ -98,12 +49,6 @@ function reasonOf(error: unknown, config: JwtConfig): string {
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return `its alg is not accepted; accepted: ${config.algorithms.join(", ")}.`;
   }
-  if (
-    error instanceof errors.JWKSNoMatchingKey ||
-    error instanceof errors.JWKSMultipleMatchingKeys
-  ) {
-    return "no signing key of the issuer matches its kid and alg.";
-  }
   return "it is not a well-formed signed JWT.";
 }
 
@@ -111,7 +56,7 @@ function reasonOf(error: unknown, config: JwtConfig): string {
 export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal> {
   let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
   try {
-    ({ payload } = await jwtVerify(token, (header, jws) => keyFor(config, header, jws), {
+    ({ payload } = await jwtVerify(token, (header) => keyFor(config, header), {
       algorithms: config.algorithms,
       issuer: config.issuer,
       audience: config.audience,

@@ -1,5 +1,5 @@
 /** The Worker: a thin router that validates each request and forwards it to its session. */
-import { Router } from "itty-router";
+import { Router } from "itty-router/Router";
 import { authenticate } from "./auth.ts";
 import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";

@@ -8,29 +8,24 @@ import { isRecord } from "../schema/json-object.ts";
 import { JWKS_MAX_AGE_MS, JWKS_TIMEOUT_MS, type JwtConfig } from "./auth-config.ts";
 
 /**
- * Each JWKS alg (JWKS_ALGORITHMS): the `kty` and `crv` its key must have, and how WebCrypto
- * imports it. jose checks the imported key against the alg again before it verifies.
+ * Each JWKS alg (JWKS_ALGORITHMS): the `kty` its key must have, and how WebCrypto imports it.
+ * Its `crv` must be ECDSA's `namedCurve`, or for OKP the algorithm's name. jose checks the
+ * imported key against the alg again before it verifies.
  */
-const KEY_OF: Record<
-  string,
-  [kty: string, crv: string | undefined, params: SubtleCryptoImportKeyAlgorithm]
-> = {
-  RS256: ["RSA", undefined, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }],
-  ES256: ["EC", "P-256", { name: "ECDSA", namedCurve: "P-256" }],
-  EdDSA: ["OKP", "Ed25519", { name: "Ed25519" }],
-  Ed25519: ["OKP", "Ed25519", { name: "Ed25519" }],
+const KEY_OF: Record<string, [kty: string, params: SubtleCryptoImportKeyAlgorithm]> = {
+  RS256: ["RSA", { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }],
+  ES256: ["EC", { name: "ECDSA", namedCurve: "P-256" }],
+  EdDSA: ["OKP", { name: "Ed25519" }],
+  Ed25519: ["OKP", { name: "Ed25519" }],
 };
 
-/** The public members of a JWK that WebCrypto reads next to its `kty`. */
-const PUBLIC_MEMBERS = ["crv", "x", "y", "n", "e"] as const;
+type Jwk = Record<string, unknown>;
 
-/** A fetched set: its keys as published, and those imported so far (by position and alg). */
+/** A fetched set, and the URL and cooldown it was fetched under (another configuration starts afresh). */
 interface KeySet {
-  /** The URL and cooldown it was fetched under: another configuration starts afresh. */
   source: string;
-  keys: Record<string, unknown>[];
+  keys: Jwk[];
   fetchedAt: number;
-  imported: Map<string, CryptoKey>;
 }
 
 /**
@@ -39,6 +34,8 @@ interface KeySet {
  * since the last fetch: that is how a rotated key is picked up without a deploy.
  */
 let cached: KeySet | undefined;
+/** Keys of the sets imported so far; a key's `kty` decides its algorithm. */
+const imported = new WeakMap<Jwk, CryptoKey>();
 
 function unavailable(why: string): SluiceError {
   console.error("JWKS unavailable:", why);
@@ -62,59 +59,57 @@ async function fetchSet(url: URL, source: string): Promise<KeySet> {
       redirect: "manual",
       headers: { accept: "application/json, application/jwk-set+json" },
     });
-    if (response.status !== 200) throw unavailable(`status ${response.status}`);
+    if (response.status !== 200) throw new Error(`status ${response.status}`);
     body = await response.json();
   } catch (error) {
-    if (error instanceof SluiceError) throw error;
-    throw unavailable(error instanceof Error ? error.name : "fetch failed");
+    throw unavailable(error instanceof Error ? `${error.name} ${error.message}` : "fetch");
   }
   const keys = isRecord(body) ? body.keys : undefined;
   if (!Array.isArray(keys) || !keys.every(isRecord)) throw unavailable("not a key set");
-  cached = { source, keys, fetchedAt: Date.now(), imported: new Map() };
+  cached = { source, keys, fetchedAt: Date.now() };
   return cached;
 }
 
 /** Whether `key` may verify a token of `alg` naming `kid` (jose's rules for a key set). */
-function usable(key: Record<string, unknown>, alg: string, kid: unknown): boolean {
-  const entry = KEY_OF[alg];
+function usable(key: Jwk, alg: string, kid: unknown): boolean {
+  const [kty, params] = KEY_OF[alg] ?? [];
   const ops = key.key_ops;
   return (
-    entry !== undefined &&
     (key.ext === undefined || typeof key.ext === "boolean") &&
     (ops === undefined ||
       (Array.isArray(ops) &&
         ops.every((op, index) => typeof op === "string" && ops.indexOf(op) === index) &&
         ops.includes("verify"))) &&
-    key.kty === entry[0] &&
+    kty !== undefined &&
+    key.kty === kty &&
     (kid === undefined || (typeof kid === "string" && kid === key.kid)) &&
     (key.alg === undefined || key.alg === alg) &&
     (key.use === undefined || key.use === "sig") &&
-    (entry[1] === undefined || key.crv === entry[1])
+    (kty === "RSA" || key.crv === (params?.namedCurve ?? params?.name))
   );
 }
 
-/** The key at `index` of `set`, imported for `alg`. A key that cannot be imported drops the set. */
-async function imported(set: KeySet, index: number, alg: string): Promise<CryptoKey> {
-  const id = `${index} ${alg}`;
-  const done = set.imported.get(id);
+/** `key` imported for `alg`. A key that cannot be imported drops its set. */
+async function importKey(set: KeySet, key: Jwk, alg: string): Promise<CryptoKey> {
+  const done = imported.get(key);
   if (done) return done;
-  const key = set.keys[index] ?? {};
-  const [kty = "", , params = { name: alg }] = KEY_OF[alg] ?? [];
+  const [kty = "", params = { name: alg }] = KEY_OF[alg] ?? [];
+  // Only the public members, each only when it is a string.
   const jwk: JsonWebKey = { kty };
-  for (const name of PUBLIC_MEMBERS) {
+  for (const name of ["crv", "x", "y", "n", "e"] as const) {
     const value = key[name];
     if (typeof value === "string") jwk[name] = value;
   }
   try {
     // A published private key is a broken set, as for jose: keys in a JWKS must be public.
-    if (key.d !== undefined) throw new TypeError("private key");
+    if (key.d !== undefined) throw new Error("a private key");
     const cryptoKey = await crypto.subtle.importKey("jwk", jwk, params, true, ["verify"]);
-    set.imported.set(id, cryptoKey);
+    imported.set(key, cryptoKey);
     return cryptoKey;
   } catch (error) {
     // It would otherwise stay for JWKS_MAX_AGE_MS: drop it, so the next request fetches again.
     if (cached === set) cached = undefined;
-    throw unavailable(error instanceof Error ? `import: ${error.name}` : "import failed");
+    throw unavailable(`import: ${error instanceof Error ? error.name : "failed"}`);
   }
 }
 
@@ -130,15 +125,13 @@ export async function jwksKey(
 ): Promise<CryptoKey | undefined> {
   const source = `${url.href} ${config.jwksCooldownMs}`;
   const { alg = "", kid } = header;
-  const matching = (set: KeySet) =>
-    set.keys.flatMap((key, index) => (usable(key, alg, kid) ? [index] : []));
   let set = cached?.source === source ? cached : undefined;
   if (!set || Date.now() >= set.fetchedAt + JWKS_MAX_AGE_MS) set = await fetchSet(url, source);
-  let found = matching(set);
+  let found = set.keys.filter((key) => usable(key, alg, kid));
   if (found.length === 0 && Date.now() >= set.fetchedAt + config.jwksCooldownMs) {
     set = await fetchSet(url, source);
-    found = matching(set);
+    found = set.keys.filter((key) => usable(key, alg, kid));
   }
-  const [index] = found;
-  return found.length === 1 && index !== undefined ? imported(set, index, alg) : undefined;
+  const [key] = found;
+  return found.length === 1 && key ? importKey(set, key, alg) : undefined;
 }

@@ -74,7 +74,7 @@ const uiMessages = v.pipe(
 
 type UIMessage = v.InferOutput<typeof uiMessages>[number];
 
-const textPart = v.object({ type: v.literal("text"), text: v.string() });
+const textPart = v.object({ type: v.picklist(["text"]), text: v.string() });
 
 /** The prompt: the last user message's text parts. Other parts (files, data) are ignored. */
 function lastUserText(messages: UIMessage[]): string {
@@ -97,7 +97,7 @@ const toolOutputPart = v.object({
   errorText: v.optional(v.unknown()),
 });
 
-const stepStart = v.object({ type: v.literal("step-start") });
+const stepStart = v.object({ type: v.picklist(["step-start"]) });
 
 /**
  * The tool results of the last message, if it is the assistant's: the outputs (or errors) of

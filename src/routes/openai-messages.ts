@@ -20,7 +20,10 @@ const content = v.pipe(
   v.unknown(),
   v.transform((given) => (typeof given === "string" ? [{ type: "text", text: given }] : given)),
   v.array(
-    object({ type: v.literal("text", PART_MESSAGE), text: v.string(PART_MESSAGE) }, PART_MESSAGE),
+    object(
+      { type: v.picklist(["text"], PART_MESSAGE), text: v.string(PART_MESSAGE) },
+      PART_MESSAGE,
+    ),
     CONTENT_MESSAGE,
   ),
   v.transform((parts) => parts.map((part) => part.text).join("")),
@@ -32,7 +35,7 @@ const CALL_MESSAGE = 'must be {"id", "type": "function", "function": {"name", "a
 /** An assistant message's tool call; arguments are kept as the text sent. */
 const toolCall = object(
   {
-    type: v.optional(v.literal("function", CALL_MESSAGE)),
+    type: v.optional(v.picklist(["function"], CALL_MESSAGE)),
     id: nonEmpty,
     function: object(
       {

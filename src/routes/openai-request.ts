@@ -67,7 +67,7 @@ const tools = toolList(
   v.pipe(
     object(
       {
-        type: v.literal("function", TOOL_MESSAGE),
+        type: v.picklist(["function"], TOOL_MESSAGE),
         function: object(
           {
             name: toolName,
@@ -98,7 +98,7 @@ function parseTools(value: unknown): ToolDefinition[] | undefined {
 }
 
 const namedChoice = v.object({
-  type: v.literal("function"),
+  type: v.picklist(["function"]),
   function: v.object({ name: v.unknown() }),
 });
 
@@ -176,7 +176,7 @@ const BOOLEAN = "must be a boolean.";
 /** The fields of the body this route reads itself (tools, options and pass-through aside). */
 const completion = v.object({
   model: v.optional(text()),
-  n: v.nullish(v.literal(1, "must be 1: the relay streams one answer per request.")),
+  n: v.nullish(v.picklist([1], "must be 1: the relay streams one answer per request.")),
   stream_options: v.nullish(
     object({ include_usage: v.nullish(boolean(BOOLEAN)) }, "must be an object."),
   ),

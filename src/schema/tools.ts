@@ -17,7 +17,7 @@ export const inputSchema = v.pipe(
   checkedBy<Record<string, unknown>>(
     keyed(
       {
-        type: v.literal("object", 'must be "object".'),
+        type: v.picklist(["object"], 'must be "object".'),
         properties: v.optional(record("must be an object.")),
       },
       SCHEMA_MESSAGE,

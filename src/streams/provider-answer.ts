@@ -14,7 +14,9 @@ import type {
   UpstreamRequest,
   Usage,
 } from "../providers/types.ts";
+import { partEvent } from "../session/answer-step.ts";
 import type { AnswerEvent } from "./answer-events.ts";
+import { answerPartEvent } from "./session-answer.ts";
 import { StallWatchdog } from "./stall-watchdog.ts";
 
 export interface ProviderAnswerOptions {
@@ -38,11 +40,6 @@ export interface EndedAnswer {
   call: CallReport;
   firstTextAt: number | undefined;
   answerChars: number;
-}
-
-/** A stateless answer is one step: its parts are named as a session's step 0 names them. */
-function partId(id: string): string {
-  return `s0-${id}`;
 }
 
 /**
@@ -127,48 +124,6 @@ export async function providerAnswer(
               text += event.text;
               controller.enqueue({ type: "text", text: event.text });
               return;
-            case "reasoning-start":
-              return controller.enqueue({ type: "reasoning-start", id: partId(event.id) });
-            case "reasoning-delta":
-              return controller.enqueue({
-                type: "reasoning-delta",
-                id: partId(event.id),
-                text: event.text,
-              });
-            case "reasoning-end":
-              return controller.enqueue({
-                type: "reasoning-end",
-                id: partId(event.id),
-                signature: event.signature,
-                redactedData: event.redactedData,
-              });
-            case "tool-call-start":
-              return controller.enqueue({
-                type: "tool-call-start",
-                toolCallId: event.id,
-                toolName: event.name,
-              });
-            case "tool-call-delta":
-              return controller.enqueue({
-                type: "tool-call-delta",
-                toolCallId: event.id,
-                inputDelta: event.arguments,
-              });
-            case "tool-call-end":
-              return controller.enqueue({
-                type: "tool-call",
-                toolCallId: event.id,
-                toolName: event.name,
-                input: event.input,
-              });
-            case "tool-call-invalid":
-              return controller.enqueue({
-                type: "tool-call-error",
-                toolCallId: event.id,
-                toolName: event.name,
-                inputText: event.arguments,
-                message: event.message,
-              });
             case "usage":
               usage = event.usage;
               break;
@@ -179,6 +134,12 @@ export async function providerAnswer(
               failure ??= { code: event.code, message: event.message };
               controller.enqueue({ type: "error", code: event.code, message: event.message });
               return;
+            default: {
+              // Reasoning and tool calls: as the session names them (step 0), then as answer events.
+              const part = partEvent(event, 0);
+              const answer = part && answerPartEvent(part);
+              if (answer) return controller.enqueue(answer);
+            }
           }
         }
       },

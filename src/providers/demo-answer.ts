@@ -8,25 +8,21 @@ const TOPIC_WORDS = 6;
 const OPENERS = [
   "Here is a short take on {topic} — written by the offline demo model, so treat it as a sketch rather than a source.",
   "Good question about {topic} — this answer comes from the built-in demo model, which needs no network and no key.",
-  "You asked about {topic} — and this offline demo will answer in plain, unhurried prose, one word at a time.",
 ];
 
 const FRAMING = [
   "The first thing to notice is that most questions like this have a simple core and a long tail of details.",
   "It usually helps to separate what is known for certain from what is a matter of taste or context.",
-  "People approach the subject from different angles, and each angle shows something the others miss.",
 ];
 
 const MIDDLE = [
   "In practice, the details depend on your constraints: time, budget, and how much risk you can accept.",
-  "A small experiment is often worth more than a long debate, since it turns opinions into evidence.",
   "Experienced practitioners tend to start simple, measure what happens, and only then add complexity.",
   "There is rarely a single right answer; there are trade-offs, and naming them clearly is half the work.",
 ];
 
 const WRAP_UP = [
   "If you want to go further, pick one aspect of {topic} and explore it in depth rather than skimming.",
-  "Talking it through with someone who disagrees is a quick way to find the weak points in an argument.",
   "Above all, stay curious and patient: understanding grows in layers, not in a single leap.",
 ];
 
@@ -35,15 +31,14 @@ const CLOSERS = [
   "Consider this a brief résumé of the subject; a real model would add the facts this demo cannot know.",
 ];
 
-/** How the demo plans its answer, one of them per prompt. */
-const PLANS = [
-  "I know no facts offline, so I will frame it, give three practical points and close — short paragraphs, plain words.",
-  "Three paragraphs should do — an opening, the practical middle, and a friendly wrap-up with a next step.",
-];
+/** How the demo plans its answer. */
+const PLAN =
+  "I know no facts offline, so I will frame it, give three practical points and close — short paragraphs, plain words.";
 
 /**
  * The answer to `prompt`: three paragraphs separated by blank lines, 150 to 190 words, the
- * same every time for the same prompt. Never ends with whitespace.
+ * same every time for the same prompt (the prompt seeds the order of the sentences and which
+ * opener and closer). Never ends with whitespace.
  */
 export function demoAnswer(prompt: string): string {
   const random = mulberry32(fnv1a(prompt));
@@ -60,14 +55,11 @@ export function demoAnswer(prompt: string): string {
 }
 
 /**
- * What the demo "thinks" before it answers `prompt`: one or two sentences about how it will
- * answer, the same every time for the same prompt, with a multi-byte character. Never ends
- * with whitespace.
+ * What the demo "thinks" before it answers `prompt`: two sentences, its topic and how it will
+ * answer, with a multi-byte character. Never ends with whitespace.
  */
 export function demoReasoning(prompt: string): string {
-  const random = mulberry32(fnv1a(`reasoning:${prompt}`));
-  const plan = shuffled(PLANS, random)[0] ?? "";
-  return `The question is about ${quoteTopic(prompt)}. ${plan}`;
+  return `The question is about ${quoteTopic(prompt)}. ${PLAN}`;
 }
 
 /** The first words of the prompt in curly quotes, or a stand-in for an empty prompt. */

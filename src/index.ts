@@ -7,6 +7,7 @@ import { checkOrigin, preflight, withCors } from "./origins.ts";
 import { postChat, resumeChat, stopChat } from "./routes/ai-sdk.ts";
 import { openChatSocket } from "./routes/ai-sdk-ws.ts";
 import { health } from "./routes/health.ts";
+import { methodNotAllowed } from "./routes/method-not-allowed.ts";
 import { chatCompletions, listModels, openaiFallback } from "./routes/openai-compat.ts";
 import {
   createSession,
@@ -28,12 +29,10 @@ export { ClientLimiter } from "./limits/ClientLimiter.ts";
 export { ChatSession } from "./session/ChatSession.ts";
 export { UsageLedger } from "./usage/UsageLedger.ts";
 
-function methodNotAllowed(allowed: string) {
+/** A route that refuses every method with `method_not_allowed`, naming `allowed`. */
+function refuseAllBut(allowed: string) {
   return (request: Request) => {
-    throw new SluiceError(
-      "method_not_allowed",
-      `${request.method} is not allowed on ${new URL(request.url).pathname}; use ${allowed}.`,
-    );
+    throw methodNotAllowed(request.method, new URL(request.url).pathname, allowed);
   };
 }
 
@@ -97,7 +96,7 @@ for (const [method, path, handler, allowed] of ROUTES) {
 }
 // After every route, so a path with several methods reaches each of them first.
 for (const [path, allowed] of allowedOn) {
-  routes.push(["ALL", pathPattern(path), methodNotAllowed(allowed.join(" or "))]);
+  routes.push(["ALL", pathPattern(path), refuseAllBut(allowed.join(" or "))]);
 }
 for (const [method, path, handler] of [
   ["POST", "/v1/chat/completions", chatCompletions],

@@ -21,6 +21,7 @@ import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { optionPolicy } from "../tools-options.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
 import { type CompletionRequest, parseCompletionRequest } from "./openai-request.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
@@ -182,10 +183,7 @@ export function openaiFallback(request: RouteRequest): Response {
   const { pathname } = new URL(request.url);
   const allowed = { "/v1/chat/completions": "POST", "/v1/models": "GET" }[pathname];
   const failure = allowed
-    ? new SluiceError(
-        "method_not_allowed",
-        `${request.method} is not allowed on ${pathname}; use ${allowed}.`,
-      )
+    ? methodNotAllowed(request.method, pathname, allowed)
     : new SluiceError(
         "not_found",
         `No route for ${pathname}; the relay serves /v1/chat/completions and /v1/models.`,

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import type { ChatMessage, ContextPart, ToolInput } from "../providers/types.ts";
 import { keyed, matching, object, record } from "../schema/fields.ts";
-import { parseWith } from "../schema/issues.ts";
+import { parseWith, pathStep } from "../schema/issues.ts";
 import { isRecord } from "../schema/json-object.ts";
 
 /** Messages in one request: a stateless request carries its whole conversation. */
@@ -73,14 +73,7 @@ const assistant = v.pipe(
     if (!dataset.typed) return;
     const { content: text, tool_calls: calls } = dataset.value;
     if ((text === null || text === undefined) && (calls ?? []).length === 0) {
-      const at: v.ObjectPathItem = {
-        type: "object",
-        origin: "value",
-        input: dataset.value,
-        key: "content",
-        value: text,
-      };
-      addIssue({ message: CONTENT_MESSAGE, path: [at] });
+      addIssue({ message: CONTENT_MESSAGE, path: [pathStep("content")] });
     }
   }),
 );

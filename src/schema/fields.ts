@@ -1,5 +1,6 @@
 /** Schema pieces every edge shares: JSON objects whose missing fields name themselves, numbers in bounds. */
 import * as v from "valibot";
+import { pathStep } from "./issues.ts";
 import { isRecord } from "./json-object.ts";
 
 /** A field's own message, for the issue valibot raises when the field is missing. */
@@ -53,14 +54,7 @@ export function onlyKeys(entries: object, message: (key: string) => string) {
     if (!dataset.typed) return;
     const key = Object.keys(dataset.value).find((name) => !Object.hasOwn(entries, name));
     if (key === undefined) return;
-    const at: v.ObjectPathItem = {
-      type: "object",
-      origin: "key",
-      input: dataset.value,
-      key,
-      value: dataset.value[key],
-    };
-    addIssue({ message: message(key), path: [at] });
+    addIssue({ message: message(key), path: [pathStep(key, "key")] });
   });
 }
 

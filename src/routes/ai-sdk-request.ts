@@ -8,7 +8,7 @@ import * as v from "valibot";
 import type { Principal } from "../auth.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId } from "../ids.ts";
-import { matching, object, text } from "../schema/fields.ts";
+import { matching, object, oneOf, text } from "../schema/fields.ts";
 import { parseWith, whole } from "../schema/issues.ts";
 import { readJsonObject } from "../schema/json-object.ts";
 import { parseRequestOptions } from "../schema/options.ts";
@@ -55,10 +55,7 @@ const uiMessages = v.pipe(
   v.array(
     object(
       {
-        role: v.picklist(
-          ["system", "user", "assistant"],
-          'must be "system", "user" or "assistant".',
-        ),
+        role: oneOf(["system", "user", "assistant"]),
         parts: v.array(v.unknown(), "must be an array of parts."),
       },
       UI_MESSAGE,

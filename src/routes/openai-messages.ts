@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import type { ChatMessage, ContextPart, ToolInput } from "../providers/types.ts";
-import { keyed, matching, object, record } from "../schema/fields.ts";
+import { keyed, matching, object, oneOf, record } from "../schema/fields.ts";
 import { parseWith, pathStep } from "../schema/issues.ts";
 import { isRecord } from "../schema/json-object.ts";
 
@@ -50,10 +50,7 @@ const toolCall = object(
 
 const role = keyed(
   {
-    role: v.picklist(
-      ["system", "developer", "user", "assistant", "tool"],
-      'must be "system", "developer", "user", "assistant" or "tool".',
-    ),
+    role: oneOf(["system", "developer", "user", "assistant", "tool"]),
   },
   "must be an object.",
 );

@@ -58,6 +58,16 @@ export function onlyKeys(entries: object, message: (key: string) => string) {
   });
 }
 
+/** `items` as a list in words: `a, b or c`. */
+export function listed(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(", ")} or ${items.at(-1)}` : `${items[0]}`;
+}
+
+/** One of `options`, refused with `must be "a", "b" or "c".` (the message names them all). */
+export function oneOf<const T extends readonly string[]>(options: T) {
+  return v.picklist(options, `must be ${listed(options.map((option) => `"${option}"`))}.`);
+}
+
 /** A JSON object, any keys. */
 export function record(message: string) {
   return v.custom<Record<string, unknown>>(isRecord, message);

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { decodeCursor } from "../directory/cursor.ts";
 import { SluiceError } from "../errors.ts";
 import { LIST_LIMITS, type ListRequest, type SessionOptions } from "../protocol.ts";
-import { integerIn, matching } from "./fields.ts";
+import { integerIn, matching, oneOf } from "./fields.ts";
 import { parseWith } from "./issues.ts";
 
 const SEQ_MESSAGE = "must be a sequence number (an integer >= 0).";
@@ -56,10 +56,7 @@ export function parseListRequest(limit: string | number | undefined, after?: str
   );
 }
 
-const onAbandon = v.nullish(
-  v.picklist(["continue", "cancel"], 'must be "continue" or "cancel".'),
-  "continue",
-);
+const onAbandon = v.nullish(oneOf(["continue", "cancel"]), "continue");
 
 /** Parses the optional `onAbandon` setting of a new session (query parameter or JSON field). */
 export function parseOnAbandon(value: unknown): SessionOptions {

@@ -1,7 +1,7 @@
 /** Schemas of client tools: their definitions (any protocol's shape) and the results a client sends. */
 import * as v from "valibot";
 import { TOOL_LIMITS, type ToolDefinition, type ToolResult } from "../tools-options.ts";
-import { checkedBy, keyed, matching, object, record, text } from "./fields.ts";
+import { checkedBy, keyed, matching, object, oneOf, record, text } from "./fields.ts";
 import { coded, indexStep, parseWith, pathStep } from "./issues.ts";
 
 const NAME_MESSAGE = "must match /^[A-Za-z0-9_-]{1,64}$/.";
@@ -17,7 +17,7 @@ export const inputSchema = v.pipe(
   checkedBy<Record<string, unknown>>(
     keyed(
       {
-        type: v.picklist(["object"], 'must be "object".'),
+        type: oneOf(["object"]),
         properties: v.optional(record("must be an object.")),
       },
       SCHEMA_MESSAGE,

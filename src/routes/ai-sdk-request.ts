@@ -5,6 +5,7 @@
  * The chat id names the session; see `chatSession` for ids the SDK generates itself.
  */
 import * as v from "valibot";
+import { sha256, shortHex } from "../auth/principal.ts";
 import type { Principal } from "../auth.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId } from "../ids.ts";
@@ -165,8 +166,6 @@ export function parseChatRequest(text: string, policy?: OptionPolicy): ChatReque
   return readChatRequest(readJsonObject(text, CHAT_BODY_CHARS, "body"), policy);
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The session of a chat. A chat id that is a session id (32 hex digits) is that session, so
  * `useChat` can join a session made by `POST /sessions` or a socket. Any other id (the SDK
@@ -179,6 +178,5 @@ const encoder = new TextEncoder();
 export async function chatSession(chatId: string, principal: Principal): Promise<string> {
   if (isSessionId(chatId)) return chatId;
   const name = `sluice/ai-sdk-chat\n${principal.id}\n${chatId}`;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(name)));
-  return Array.from(digest.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return shortHex(await sha256(name));
 }

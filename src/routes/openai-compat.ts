@@ -13,7 +13,7 @@ import { createProvider } from "../providers/index.ts";
 import { askSession, SESSION_SELECT_HEADER, submitResults } from "../session/answers.ts";
 import type { Extras } from "../session/ChatSession.ts";
 import { collectAnswer } from "../streams/answer-events.ts";
-import { type AnswerSource, streamSource } from "../streams/answer-source.ts";
+import type { AnswerSource } from "../streams/answer-source.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
@@ -65,7 +65,7 @@ async function statelessAnswer(
   const messageId = newMessageId();
   const usageKey = await admitPrompt(env, request.principal, messageId);
   const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
-  const answer = await providerAnswer({
+  return providerAnswer({
     provider,
     messages,
     request: { tools, options, openaiPassThrough: passThrough },
@@ -92,7 +92,6 @@ async function statelessAnswer(
       );
     },
   });
-  return streamSource(answer);
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
 } from "../providers/types.ts";
 import { partEvent } from "../session/answer-step.ts";
 import type { AnswerEvent } from "./answer-events.ts";
+import type { AnswerSource } from "./answer-source.ts";
 import { answerPartEvent } from "./session-answer.ts";
 import { StallWatchdog } from "./stall-watchdog.ts";
 
@@ -48,9 +49,7 @@ export interface EndedAnswer {
  * headers) rejects with its SluiceError, so the route can answer with an HTTP error; later
  * failures arrive as an `error` event. Cancelling the answer aborts the upstream call.
  */
-export async function providerAnswer(
-  options: ProviderAnswerOptions,
-): Promise<ReadableStream<AnswerEvent>> {
+export async function providerAnswer(options: ProviderAnswerOptions): Promise<AnswerSource> {
   const { provider, messages, messageId, stallMs } = options;
   const abort = new AbortController();
   let closed = false;
@@ -89,66 +88,71 @@ export async function providerAnswer(
   // govern; the stall watchdog starts once the stream is handed over.
   watchdog.poke();
 
-  return new ReadableStream<AnswerEvent>(
-    {
-      start(controller) {
-        controller.enqueue({ type: "start", messageId });
-      },
-      // Loops until it enqueues: a pull that returns empty-handed is not called again.
-      async pull(controller) {
-        for (;;) {
-          let event: UpstreamEvent | undefined;
-          try {
-            event = await events.next();
-          } catch {
-            // Providers end with an error event rather than reject; a rejection is a lost upstream.
-            failure ??= { code: "upstream_dropped", message: "The upstream stream failed." };
-            controller.enqueue({ type: "error", ...failure });
+  let started = false;
+  let ended = false;
+  return {
+    // Reads until it has an event: the answer's first read is its `start`.
+    async read() {
+      if (ended) return undefined;
+      if (!started) {
+        started = true;
+        return [{ type: "start", messageId }];
+      }
+      const out: AnswerEvent[] = [];
+      while (out.length === 0) {
+        let event: UpstreamEvent | undefined;
+        try {
+          event = await events.next();
+        } catch {
+          // Providers end with an error event rather than reject; a rejection is a lost upstream.
+          failure ??= { code: "upstream_dropped", message: "The upstream stream failed." };
+          out.push({ type: "error", ...failure });
+        }
+        if (event === undefined) {
+          // A provider ends without an event when its signal fired: say why here.
+          const reason: unknown = abort.signal.reason;
+          if (!failure && reason instanceof SluiceError) {
+            failure = { code: reason.code, message: reason.message };
+            out.push({ type: "error", ...failure });
           }
-          if (event === undefined) {
-            // A provider ends without an event when its signal fired: say why here.
-            const reason: unknown = abort.signal.reason;
-            if (!failure && reason instanceof SluiceError) {
-              failure = { code: reason.code, message: reason.message };
-              controller.enqueue({ type: "error", ...failure });
-            }
-            const status = failure ? (text === "" ? "error" : "incomplete") : "complete";
-            controller.enqueue({ type: "end", status, finish, usage });
-            controller.close();
-            close(status);
-            return;
-          }
-          switch (event.type) {
-            case "text":
-              firstTextAt ??= Date.now();
-              text += event.text;
-              controller.enqueue({ type: "text", text: event.text });
-              return;
-            case "usage":
-              usage = event.usage;
-              break;
-            case "finish":
-              finish = event.reason;
-              break;
-            case "error":
-              failure ??= { code: event.code, message: event.message };
-              controller.enqueue({ type: "error", code: event.code, message: event.message });
-              return;
-            default: {
-              // Reasoning and tool calls: as the session names them (step 0), then as answer events.
-              const part = partEvent(event, 0);
-              const answer = part && answerPartEvent(part);
-              if (answer) return controller.enqueue(answer);
-            }
+          const status = failure ? (text === "" ? "error" : "incomplete") : "complete";
+          out.push({ type: "end", status, finish, usage });
+          ended = true;
+          close(status);
+          break;
+        }
+        switch (event.type) {
+          case "text":
+            firstTextAt ??= Date.now();
+            text += event.text;
+            out.push({ type: "text", text: event.text });
+            break;
+          case "usage":
+            usage = event.usage;
+            break;
+          case "finish":
+            finish = event.reason;
+            break;
+          case "error":
+            failure ??= { code: event.code, message: event.message };
+            out.push({ type: "error", code: event.code, message: event.message });
+            break;
+          default: {
+            // Reasoning and tool calls: as the session names them (step 0), then as answer events.
+            const part = partEvent(event, 0);
+            const answer = part && answerPartEvent(part);
+            if (answer) out.push(answer);
           }
         }
-      },
-      cancel(reason) {
-        close("cancelled");
-        abort.abort(reason);
-        events.cancel(reason);
-      },
+      }
+      return out;
     },
-    { highWaterMark: 0 },
-  );
+    async cancel(reason) {
+      if (ended) return;
+      ended = true;
+      close("cancelled");
+      abort.abort(reason);
+      events.cancel(reason);
+    },
+  };
 }

@@ -1,4 +1,5 @@
 /** The caller of a request, and how each kind of caller gets its stable, secret-free id. */
+import { hex } from "../ids.ts";
 
 /** The caller of one request. */
 export interface Principal {
@@ -27,7 +28,7 @@ export async function sha256(text: string): Promise<Uint8Array> {
 
 /** The first 32 hex digits (128 bits) of a hash: unique enough, and short in storage keys. */
 export function shortHex(bytes: Uint8Array): string {
-  return Array.from(bytes.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex(bytes.subarray(0, 16));
 }
 
 /** The one principal of a relay without auth; its limits count per IP address. */

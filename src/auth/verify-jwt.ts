@@ -3,43 +3,14 @@
  * keys at AUTH_JWKS_URL. A token that fails is `unauthorized` with the reason; a JWKS that
  * cannot be fetched or read is `auth_unavailable`, and nothing gets through while it is.
  */
-import {
-  createRemoteJWKSet,
-  errors,
-  type FlattenedJWSInput,
-  type JWSHeaderParameters,
-  jwtVerify,
-} from "jose";
+import { compactVerify, type JWSHeaderParameters } from "jose";
+// By name, not jose's `errors` namespace: that object would bring every error class along.
+import * as errors from "jose/errors";
 import { SluiceError } from "../errors.ts";
-import {
-  CLOCK_TOLERANCE_S,
-  JWKS_MAX_AGE_MS,
-  JWKS_TIMEOUT_MS,
-  type JwtConfig,
-} from "./auth-config.ts";
+import { isRecord } from "../schema/json-object.ts";
+import { CLOCK_TOLERANCE_S, type JwtConfig } from "./auth-config.ts";
+import { jwksKey } from "./jwks.ts";
 import { type Principal, userPrincipal } from "./principal.ts";
-
-type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
-
-/**
- * The JWKS of the current configuration, kept per isolate so keys are fetched once per
- * JWKS_MAX_AGE_MS, and again when a token names an unknown `kid` (after the cooldown): that is
- * how a rotated key is picked up without a deploy.
- */
-let remote: { source: string; keys: RemoteKeys } | undefined;
-
-function remoteKeys(url: URL, cooldownMs: number): RemoteKeys {
-  const source = `${url.href} ${cooldownMs}`;
-  if (remote?.source !== source) {
-    const keys = createRemoteJWKSet(url, {
-      timeoutDuration: JWKS_TIMEOUT_MS,
-      cooldownDuration: cooldownMs,
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-    });
-    remote = { source, keys };
-  }
-  return remote.keys;
-}
 
 function unauthorized(reason: string): SluiceError {
   return new SluiceError("unauthorized", `The token is not valid: ${reason}`);
@@ -52,77 +23,81 @@ function unauthorized(reason: string): SluiceError {
 async function keyFor(
   config: JwtConfig,
   header: JWSHeaderParameters,
-  token: FlattenedJWSInput,
 ): Promise<CryptoKey | Uint8Array> {
   if (header.alg === "HS256") {
     if (!config.secret) throw unauthorized("HS256 is not accepted here.");
     return config.secret;
   }
   if (!config.jwksUrl) throw unauthorized(`${header.alg ?? "its alg"} is not accepted here.`);
-  const keys = remoteKeys(config.jwksUrl, config.jwksCooldownMs);
-  try {
-    return await keys(header, token);
-  } catch (error) {
-    // No key for its kid is the token's fault; anything else is the JWKS endpoint's.
-    if (error instanceof errors.JWKSNoMatchingKey) throw error;
-    if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-    // A fresh set that names this kid and still fails holds a key that cannot be imported;
-    // jose would keep it for JWKS_MAX_AGE_MS, so drop it to fetch again next time. A failed
-    // fetch keeps the set: its other keys go on verifying while the endpoint is down.
-    const broken = keys.fresh && keys.jwks()?.keys.some((key) => key.kid === header.kid);
-    if (broken && remote?.keys === keys) remote = undefined;
-    // jose's code (ERR_JWKS_TIMEOUT, ...), not its class name: the bundle does not keep names.
-    const why = error instanceof errors.JOSEError ? error.code : "not a jose error";
-    console.error("JWKS unavailable:", why);
-    throw new SluiceError(
-      "auth_unavailable",
-      "The relay cannot read the token issuer's signing keys (AUTH_JWKS_URL) right now; try again shortly.",
-      5,
-    );
-  }
+  const key = await jwksKey(config, config.jwksUrl, header);
+  // No key for its kid is the token's fault; the JWKS endpoint's faults are auth_unavailable.
+  if (!key) throw unauthorized("no signing key of the issuer matches its kid and alg.");
+  return key;
 }
 
-/** Why jose refused a token, in words that name the claim but never echo the token. */
+const MALFORMED = "it is not a well-formed signed JWT.";
+
+/** Why jose refused a token, in words that never echo the token. */
 function reasonOf(error: unknown, config: JwtConfig): string {
-  if (error instanceof errors.JWTExpired) return "it has expired (exp); get a fresh one.";
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.reason === "missing") return `it has no "${error.claim}" claim.`;
-    if (error.claim === "nbf") return "it is not valid yet (nbf).";
-    if (error.claim === "iss") return "its issuer (iss) is not AUTH_ISSUER.";
-    if (error.claim === "aud") return "its audience (aud) does not include AUTH_AUDIENCE.";
-    return `its "${error.claim}" claim is not valid.`;
-  }
   if (error instanceof errors.JWSSignatureVerificationFailed)
     return "its signature does not verify.";
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return `its alg is not accepted; accepted: ${config.algorithms.join(", ")}.`;
   }
-  if (
-    error instanceof errors.JWKSNoMatchingKey ||
-    error instanceof errors.JWKSMultipleMatchingKeys
-  ) {
-    return "no signing key of the issuer matches its kid and alg.";
+  return MALFORMED;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const now = () => Math.floor(Date.now() / 1000);
+
+/**
+ * The claims of a verified payload, checked in the order jose's jwtVerify checks them (its
+ * claims code is most of a kilobyte of gzip we do not need): `iss`, `aud`, `sub` and `exp`
+ * present; `iss` AUTH_ISSUER and `aud` including AUTH_AUDIENCE; `iat`, `nbf` and `exp`
+ * numbers when present; `nbf` and `exp` within CLOCK_TOLERANCE_S of now.
+ */
+function claimsOf(bytes: Uint8Array, config: JwtConfig): { sub: unknown; exp: number } {
+  let claims: unknown;
+  try {
+    claims = JSON.parse(strictUtf8.decode(bytes));
+  } catch {
+    // Not JSON: refused below, like any payload that is not an object.
   }
-  return "it is not a well-formed signed JWT.";
+  if (!isRecord(claims)) throw unauthorized(MALFORMED);
+  for (const claim of ["iss", "aud", "sub", "exp"]) {
+    if (!Object.hasOwn(claims, claim)) throw unauthorized(`it has no "${claim}" claim.`);
+  }
+  const { iss, aud, sub, iat, nbf, exp } = claims;
+  if (iss !== config.issuer) throw unauthorized("its issuer (iss) is not AUTH_ISSUER.");
+  if (aud !== config.audience && !(Array.isArray(aud) && aud.includes(config.audience))) {
+    throw unauthorized("its audience (aud) does not include AUTH_AUDIENCE.");
+  }
+  if (iat !== undefined && typeof iat !== "number") {
+    throw unauthorized('its "iat" claim is not valid.');
+  }
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > now() + CLOCK_TOLERANCE_S)) {
+    throw unauthorized("it is not valid yet (nbf).");
+  }
+  if (typeof exp !== "number") throw unauthorized('its "exp" claim is not valid.');
+  if (exp <= now() - CLOCK_TOLERANCE_S)
+    throw unauthorized("it has expired (exp); get a fresh one.");
+  return { sub, exp };
 }
 
 /** Verifies `token` and returns its user; throws `unauthorized` or `auth_unavailable`. */
 export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal> {
-  let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
+  let verified: Awaited<ReturnType<typeof compactVerify>>;
   try {
-    ({ payload } = await jwtVerify(token, (header, jws) => keyFor(config, header, jws), {
+    verified = await compactVerify(token, (header) => keyFor(config, header), {
       algorithms: config.algorithms,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockTolerance: CLOCK_TOLERANCE_S,
-      requiredClaims: ["exp", "sub"],
-    }));
+    });
   } catch (error) {
     if (error instanceof SluiceError) throw error;
     throw unauthorized(reasonOf(error, config));
   }
-  const { sub, exp } = payload;
+  // A JWT's payload is always base64url (RFC 7519); jose's JWS allows a raw one.
+  if (verified.protectedHeader.b64 === false) throw unauthorized(MALFORMED);
+  const { sub, exp } = claimsOf(verified.payload, config);
   if (typeof sub !== "string" || sub === "") throw unauthorized('its "sub" claim is empty.');
-  if (typeof exp !== "number") throw unauthorized('its "exp" claim is not a number.');
   return userPrincipal(config.issuer, sub, (exp + CLOCK_TOLERANCE_S) * 1000);
 }

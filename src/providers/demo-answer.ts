@@ -8,50 +8,37 @@ const TOPIC_WORDS = 6;
 const OPENERS = [
   "Here is a short take on {topic} — written by the offline demo model, so treat it as a sketch rather than a source.",
   "Good question about {topic} — this answer comes from the built-in demo model, which needs no network and no key.",
-  "Let me think out loud about {topic} — the demo model knows no facts, but it shows how a streamed answer feels.",
-  "You asked about {topic} — and this offline demo will answer in plain, unhurried prose, one word at a time.",
 ];
 
 const FRAMING = [
   "The first thing to notice is that most questions like this have a simple core and a long tail of details.",
   "It usually helps to separate what is known for certain from what is a matter of taste or context.",
-  "People approach the subject from different angles, and each angle shows something the others miss.",
-  "A useful starting point is to ask what problem the answer is supposed to solve for you.",
-  "Before going deeper, it is worth agreeing on the words, because small differences in meaning add up.",
 ];
 
 const MIDDLE = [
   "In practice, the details depend on your constraints: time, budget, and how much risk you can accept.",
-  "A small experiment is often worth more than a long debate, since it turns opinions into evidence.",
   "Experienced practitioners tend to start simple, measure what happens, and only then add complexity.",
-  "It also pays to write down your assumptions, so you notice when one of them stops being true.",
-  "Examples from everyday life make the idea concrete, and they reveal edge cases that theory hides.",
   "There is rarely a single right answer; there are trade-offs, and naming them clearly is half the work.",
 ];
 
 const WRAP_UP = [
   "If you want to go further, pick one aspect of {topic} and explore it in depth rather than skimming.",
-  "Talking it through with someone who disagrees is a quick way to find the weak points in an argument.",
-  "Keep notes as you learn, because next week's questions will build on the answers from today.",
   "Above all, stay curious and patient: understanding grows in layers, not in a single leap.",
 ];
 
 const CLOSERS = [
   "That is the gist: a naïve summary, perhaps, but a decent place to start over a café au lait.",
   "Consider this a brief résumé of the subject; a real model would add the facts this demo cannot know.",
-  "Voilà, a tidy answer written at the edge with no upstream at all; think of it as an entrée, not the meal.",
 ];
 
-/** How the demo plans its answer, one of them per prompt. */
-const PLANS = [
-  "I know no facts offline, so I will frame it, give three practical points and close — short paragraphs, plain words.",
-  "A sketch is the honest answer here: a framing, some trade-offs, then a suggestion — nothing that needs a source.",
-  "Three paragraphs should do — an opening, the practical middle, and a friendly wrap-up with a next step.",
-];
+/** How the demo plans its answer. */
+const PLAN =
+  "I know no facts offline, so I will frame it, give three practical points and close — short paragraphs, plain words.";
 
 /**
  * The answer to `prompt`: three paragraphs separated by blank lines, 150 to 190 words, the
- * same every time for the same prompt. Never ends with whitespace.
+ * same every time for the same prompt (the prompt seeds the order of the sentences and which
+ * opener and closer). Never ends with whitespace.
  */
 export function demoAnswer(prompt: string): string {
   const random = mulberry32(fnv1a(prompt));
@@ -68,14 +55,11 @@ export function demoAnswer(prompt: string): string {
 }
 
 /**
- * What the demo "thinks" before it answers `prompt`: one or two sentences about how it will
- * answer, the same every time for the same prompt, with a multi-byte character. Never ends
- * with whitespace.
+ * What the demo "thinks" before it answers `prompt`: two sentences, its topic and how it will
+ * answer, with a multi-byte character. Never ends with whitespace.
  */
 export function demoReasoning(prompt: string): string {
-  const random = mulberry32(fnv1a(`reasoning:${prompt}`));
-  const plan = shuffled(PLANS, random)[0] ?? "";
-  return `The question is about ${quoteTopic(prompt)}. ${plan}`;
+  return `The question is about ${quoteTopic(prompt)}. ${PLAN}`;
 }
 
 /** The first words of the prompt in curly quotes, or a stand-in for an empty prompt. */

@@ -1,4 +1,5 @@
 /** A tool call's arguments, from joined JSON text to its input, and the ids of calls that came without one. */
+import { hex } from "../ids.ts";
 import type { ToolInput, UpstreamEvent } from "./types.ts";
 import { isObject, truncate } from "./wire.ts";
 
@@ -39,7 +40,7 @@ export function parseToolInput(text: string): ParsedToolInput {
 /** A call id for an upstream that names none (Workers AI's own format): `call_` and 24 hex digits. */
 export function newToolCallId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return `call_${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `call_${hex(bytes)}`;
 }
 
 /** The event that ends a call: `tool-call-end` when `joined` parses, else `tool-call-invalid`. */

@@ -75,8 +75,14 @@ export function isIndex(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0;
 }
 
-/** Any value read as `undefined`: what a field of the wrong type becomes. */
-const NOTHING = v.fallback(v.undefined(), undefined);
+/**
+ * Any value read as `undefined`: what a field of the wrong type becomes. (A check that always
+ * fails, falling back: valibot's `undefined()` would add its code for this one use.)
+ */
+const NOTHING = v.fallback(
+  v.custom<undefined>(() => false),
+  undefined,
+);
 
 /**
  * A nested value read with `schema` when `is` says it is of its kind (by default a JSON
@@ -101,7 +107,8 @@ export function objectOnly<T extends v.GenericSchema>(
   schema: T,
   message: string,
 ): v.GenericSchema<unknown, v.InferOutput<T>> {
-  const refused = v.never(message);
+  // valibot's `never()`, as a custom check the bundle already has the code of.
+  const refused = v.custom<never>(() => false, message);
   return v.lazy(
     (value): v.GenericSchema<unknown, v.InferOutput<T>> => (isObject(value) ? schema : refused),
   );

@@ -5,10 +5,11 @@
  * The chat id names the session; see `chatSession` for ids the SDK generates itself.
  */
 import * as v from "valibot";
+import { sha256, shortHex } from "../auth/principal.ts";
 import type { Principal } from "../auth.ts";
 import { SluiceError } from "../errors.ts";
 import { isSessionId } from "../ids.ts";
-import { matching, object, text } from "../schema/fields.ts";
+import { matching, object, oneOf, text } from "../schema/fields.ts";
 import { parseWith, whole } from "../schema/issues.ts";
 import { readJsonObject } from "../schema/json-object.ts";
 import { parseRequestOptions } from "../schema/options.ts";
@@ -55,10 +56,7 @@ const uiMessages = v.pipe(
   v.array(
     object(
       {
-        role: v.picklist(
-          ["system", "user", "assistant"],
-          'must be "system", "user" or "assistant".',
-        ),
+        role: oneOf(["system", "user", "assistant"]),
         parts: v.array(v.unknown(), "must be an array of parts."),
       },
       UI_MESSAGE,
@@ -74,7 +72,7 @@ const uiMessages = v.pipe(
 
 type UIMessage = v.InferOutput<typeof uiMessages>[number];
 
-const textPart = v.object({ type: v.literal("text"), text: v.string() });
+const textPart = v.object({ type: v.picklist(["text"]), text: v.string() });
 
 /** The prompt: the last user message's text parts. Other parts (files, data) are ignored. */
 function lastUserText(messages: UIMessage[]): string {
@@ -97,7 +95,7 @@ const toolOutputPart = v.object({
   errorText: v.optional(v.unknown()),
 });
 
-const stepStart = v.object({ type: v.literal("step-start") });
+const stepStart = v.object({ type: v.picklist(["step-start"]) });
 
 /**
  * The tool results of the last message, if it is the assistant's: the outputs (or errors) of
@@ -168,8 +166,6 @@ export function parseChatRequest(text: string, policy?: OptionPolicy): ChatReque
   return readChatRequest(readJsonObject(text, CHAT_BODY_CHARS, "body"), policy);
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The session of a chat. A chat id that is a session id (32 hex digits) is that session, so
  * `useChat` can join a session made by `POST /sessions` or a socket. Any other id (the SDK
@@ -182,6 +178,5 @@ const encoder = new TextEncoder();
 export async function chatSession(chatId: string, principal: Principal): Promise<string> {
   if (isSessionId(chatId)) return chatId;
   const name = `sluice/ai-sdk-chat\n${principal.id}\n${chatId}`;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(name)));
-  return Array.from(digest.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return shortHex(await sha256(name));
 }

@@ -3,8 +3,9 @@
  * authentication, no Durable Object, no secrets: a load balancer or uptime check may call it.
  */
 import type { Env } from "../env.ts";
-import { SluiceError, toSluiceError } from "../errors.ts";
+import { toSluiceError } from "../errors.ts";
 import { createProvider } from "../providers/index.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /**
  * The health answer: 200 `{ok: true, provider, model}` (and `fallback` when one is set), or 503
@@ -13,10 +14,7 @@ import { createProvider } from "../providers/index.ts";
  */
 export function health(request: Request, env: Env): Response {
   if (request.method !== "GET" && request.method !== "HEAD") {
-    return new SluiceError(
-      "method_not_allowed",
-      `${request.method} is not allowed on /health; use GET.`,
-    ).toResponse();
+    return methodNotAllowed(request.method, "/health", "GET").toResponse();
   }
   try {
     const { name, model } = createProvider(env);

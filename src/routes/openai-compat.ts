@@ -13,7 +13,7 @@ import { createProvider } from "../providers/index.ts";
 import type { Extras } from "../session/answer-end.ts";
 import { askSession, SESSION_SELECT_HEADER, submitResults } from "../session/answers.ts";
 import { collectAnswer } from "../streams/answer-events.ts";
-import { type AnswerSource, streamSource } from "../streams/answer-source.ts";
+import type { AnswerSource } from "../streams/answer-source.ts";
 import { jsonSseResponse } from "../streams/json-sse.ts";
 import { openaiChunks, openaiCompletion, openaiErrorResponse } from "../streams/openai-wire.ts";
 import { providerAnswer } from "../streams/provider-answer.ts";
@@ -21,6 +21,7 @@ import { stallTimeout } from "../streams/stall-watchdog.ts";
 import { optionPolicy } from "../tools-options.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import { reportAnswer } from "../usage/answer-report.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
 import { type CompletionRequest, parseCompletionRequest } from "./openai-request.ts";
 import { type RouteRequest, sessionParam } from "./sessions.ts";
 
@@ -64,7 +65,7 @@ async function statelessAnswer(
   const messageId = newMessageId();
   const usageKey = await admitPrompt(env, request.principal, messageId);
   const renew = setInterval(() => void renewSlot(env, limitKey, messageId), SLOT_RENEW_MS);
-  const answer = await providerAnswer({
+  return providerAnswer({
     provider,
     messages,
     request: { tools, options, openaiPassThrough: passThrough },
@@ -94,7 +95,6 @@ async function statelessAnswer(
       );
     },
   });
-  return streamSource(answer);
 }
 
 /**
@@ -185,10 +185,7 @@ export function openaiFallback(request: RouteRequest): Response {
   const { pathname } = new URL(request.url);
   const allowed = { "/v1/chat/completions": "POST", "/v1/models": "GET" }[pathname];
   const failure = allowed
-    ? new SluiceError(
-        "method_not_allowed",
-        `${request.method} is not allowed on ${pathname}; use ${allowed}.`,
-      )
+    ? methodNotAllowed(request.method, pathname, allowed)
     : new SluiceError(
         "not_found",
         `No route for ${pathname}; the relay serves /v1/chat/completions and /v1/models.`,

@@ -5,8 +5,8 @@
 import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import type { ChatMessage, ContextPart, ToolInput } from "../providers/types.ts";
-import { keyed, matching, object, record } from "../schema/fields.ts";
-import { parseWith } from "../schema/issues.ts";
+import { keyed, matching, object, oneOf, record } from "../schema/fields.ts";
+import { parseWith, pathStep } from "../schema/issues.ts";
 import { isRecord } from "../schema/json-object.ts";
 
 /** Messages in one request: a stateless request carries its whole conversation. */
@@ -20,7 +20,10 @@ const content = v.pipe(
   v.unknown(),
   v.transform((given) => (typeof given === "string" ? [{ type: "text", text: given }] : given)),
   v.array(
-    object({ type: v.literal("text", PART_MESSAGE), text: v.string(PART_MESSAGE) }, PART_MESSAGE),
+    object(
+      { type: v.picklist(["text"], PART_MESSAGE), text: v.string(PART_MESSAGE) },
+      PART_MESSAGE,
+    ),
     CONTENT_MESSAGE,
   ),
   v.transform((parts) => parts.map((part) => part.text).join("")),
@@ -32,7 +35,7 @@ const CALL_MESSAGE = 'must be {"id", "type": "function", "function": {"name", "a
 /** An assistant message's tool call; arguments are kept as the text sent. */
 const toolCall = object(
   {
-    type: v.optional(v.literal("function", CALL_MESSAGE)),
+    type: v.optional(v.picklist(["function"], CALL_MESSAGE)),
     id: nonEmpty,
     function: object(
       {
@@ -47,10 +50,7 @@ const toolCall = object(
 
 const role = keyed(
   {
-    role: v.picklist(
-      ["system", "developer", "user", "assistant", "tool"],
-      'must be "system", "developer", "user", "assistant" or "tool".',
-    ),
+    role: oneOf(["system", "developer", "user", "assistant", "tool"]),
   },
   "must be an object.",
 );
@@ -70,14 +70,7 @@ const assistant = v.pipe(
     if (!dataset.typed) return;
     const { content: text, tool_calls: calls } = dataset.value;
     if ((text === null || text === undefined) && (calls ?? []).length === 0) {
-      const at: v.ObjectPathItem = {
-        type: "object",
-        origin: "value",
-        input: dataset.value,
-        key: "content",
-        value: text,
-      };
-      addIssue({ message: CONTENT_MESSAGE, path: [at] });
+      addIssue({ message: CONTENT_MESSAGE, path: [pathStep("content")] });
     }
   }),
 );

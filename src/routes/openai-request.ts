@@ -8,7 +8,7 @@
 import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import type { ChatMessage } from "../providers/types.ts";
-import { object, record, text } from "../schema/fields.ts";
+import { boolean, object, record, text } from "../schema/fields.ts";
 import { parseWith, whole } from "../schema/issues.ts";
 import { readJsonObject } from "../schema/json-object.ts";
 import { parseRequestOptions } from "../schema/options.ts";
@@ -67,7 +67,7 @@ const tools = toolList(
   v.pipe(
     object(
       {
-        type: v.literal("function", TOOL_MESSAGE),
+        type: v.picklist(["function"], TOOL_MESSAGE),
         function: object(
           {
             name: toolName,
@@ -98,7 +98,7 @@ function parseTools(value: unknown): ToolDefinition[] | undefined {
 }
 
 const namedChoice = v.object({
-  type: v.literal("function"),
+  type: v.picklist(["function"]),
   function: v.object({ name: v.unknown() }),
 });
 
@@ -158,7 +158,7 @@ const passThrough = v.object({
       ),
     ),
   ),
-  parallel_tool_calls: v.nullish(v.boolean("must be a boolean.")),
+  parallel_tool_calls: v.nullish(boolean("must be a boolean.")),
 });
 
 function parsePassThrough(body: Record<string, unknown>): OpenAIPassThrough {
@@ -176,12 +176,12 @@ const BOOLEAN = "must be a boolean.";
 /** The fields of the body this route reads itself (tools, options and pass-through aside). */
 const completion = v.object({
   model: v.optional(text()),
-  n: v.nullish(v.literal(1, "must be 1: the relay streams one answer per request.")),
+  n: v.nullish(v.picklist([1], "must be 1: the relay streams one answer per request.")),
   stream_options: v.nullish(
-    object({ include_usage: v.nullish(v.boolean(BOOLEAN)) }, "must be an object."),
+    object({ include_usage: v.nullish(boolean(BOOLEAN)) }, "must be an object."),
   ),
   sluice_session: v.optional(text("must be a session id.")),
-  stream: v.nullish(v.boolean(BOOLEAN)),
+  stream: v.nullish(boolean(BOOLEAN)),
 });
 
 /**

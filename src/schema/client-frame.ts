@@ -2,7 +2,7 @@
 import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { type ClientFrame, LIMITS, type OptionPolicy } from "../protocol.ts";
-import { text } from "./fields.ts";
+import { listed, text } from "./fields.ts";
 import { parseWith } from "./issues.ts";
 import { readJsonObject } from "./json-object.ts";
 import { parseRequestOptions } from "./options.ts";
@@ -10,16 +10,27 @@ import { checkPrompt, parseTitle } from "./prompt.ts";
 import { listLimit, seqNumber } from "./query.ts";
 import { parseToolDefinitions, parseToolResults } from "./tools.ts";
 
-const FRAME_TYPES = "prompt, tool-results, cancel, resume, history, ping, rename, delete or list";
+const FRAME_TYPES = [
+  "prompt",
+  "tool-results",
+  "cancel",
+  "resume",
+  "history",
+  "ping",
+  "rename",
+  "delete",
+  "list",
+] as const;
+const EXPECTED = listed(FRAME_TYPES);
 
 // Each frame's fields are read by their own parsers below: tools, options and results have
 // codes and limits of their own.
 const frameType = v.object({
   type: v.optional(
     v.picklist(
-      ["prompt", "tool-results", "cancel", "resume", "history", "ping", "rename", "delete", "list"],
+      FRAME_TYPES,
       (issue) =>
-        `is ${JSON.stringify(issue.input)?.slice(0, 40)}, not a frame type; expected ${FRAME_TYPES}.`,
+        `is ${JSON.stringify(issue.input)?.slice(0, 40)}, not a frame type; expected ${EXPECTED}.`,
     ),
     "prompt",
   ),

@@ -1,5 +1,6 @@
 /** Schema pieces every edge shares: JSON objects whose missing fields name themselves, numbers in bounds. */
 import * as v from "valibot";
+import { pathStep } from "./issues.ts";
 import { isRecord } from "./json-object.ts";
 
 /** A field's own message, for the issue valibot raises when the field is missing. */
@@ -53,15 +54,18 @@ export function onlyKeys(entries: object, message: (key: string) => string) {
     if (!dataset.typed) return;
     const key = Object.keys(dataset.value).find((name) => !Object.hasOwn(entries, name));
     if (key === undefined) return;
-    const at: v.ObjectPathItem = {
-      type: "object",
-      origin: "key",
-      input: dataset.value,
-      key,
-      value: dataset.value[key],
-    };
-    addIssue({ message: message(key), path: [at] });
+    addIssue({ message: message(key), path: [pathStep(key, "key")] });
   });
+}
+
+/** `items` as a list in words: `a, b or c`. */
+export function listed(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(", ")} or ${items.at(-1)}` : `${items[0]}`;
+}
+
+/** One of `options`, refused with `must be "a", "b" or "c".` (the message names them all). */
+export function oneOf<const T extends readonly string[]>(options: T) {
+  return v.picklist(options, `must be ${listed(options.map((option) => `"${option}"`))}.`);
 }
 
 /** A JSON object, any keys. */
@@ -69,11 +73,24 @@ export function record(message: string) {
   return v.custom<Record<string, unknown>>(isRecord, message);
 }
 
+/**
+ * A number (or a boolean), with `message` when it is something else. A custom check, not
+ * valibot's `number()` / `boolean()`: their code is 0.2 KiB each of bundle for a `typeof`.
+ */
+export function number(message: string) {
+  return v.custom<number>((value) => typeof value === "number", message);
+}
+
+/** See `number`. */
+export function boolean(message: string) {
+  return v.custom<boolean>((value) => typeof value === "boolean", message);
+}
+
 /** A finite number from `min` to `max`. */
 export function numberIn(min: number, max: number) {
   const message = `must be a number from ${min} to ${max}.`;
   return v.pipe(
-    v.number(message),
+    number(message),
     v.check((n) => Number.isFinite(n) && n >= min && n <= max, message),
   );
 }
@@ -84,7 +101,7 @@ export function integerIn(min: number, max?: number, message?: string) {
   const text = message ?? `must be an integer ${bound}.`;
   const top = max ?? Number.MAX_SAFE_INTEGER;
   return v.pipe(
-    v.number(text),
+    number(text),
     v.check((n) => Number.isSafeInteger(n) && n >= min && n <= top, text),
   );
 }

@@ -16,6 +16,19 @@ export function whole(text: string): string {
   return `${WHOLE}${text}`;
 }
 
+/**
+ * A path step to `key`, for a check that raises an issue of its own. Our messages read only a
+ * path's keys (`pathOf`), so a step records no input or value.
+ */
+export function pathStep(key: string, origin: "key" | "value" = "value"): v.ObjectPathItem {
+  return { type: "object", origin, input: {}, key, value: undefined };
+}
+
+/** See `pathStep`: the step to item `key` of an array. */
+export function indexStep(key: number): v.ArrayPathItem {
+  return { type: "array", origin: "value", input: [], key, value: undefined };
+}
+
 /** The field an issue is about, as a client writes it (`tools[0].function.name`), under `root`. */
 export function pathOf(issue: v.BaseIssue<unknown>, root = ""): string {
   let path = root;

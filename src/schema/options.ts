@@ -2,13 +2,10 @@
 import * as v from "valibot";
 import type { OptionPolicy, RequestOptions, ToolChoice } from "../tools-options.ts";
 import { TOOL_LIMITS } from "../tools-options.ts";
-import { integerIn, numberIn, onlyKeys, record } from "./fields.ts";
+import { integerIn, listed, numberIn, oneOf, onlyKeys, record } from "./fields.ts";
 import { coded, parseWith } from "./issues.ts";
 import { isRecord } from "./json-object.ts";
 import { toolName } from "./tools.ts";
-
-const OPTION_NAMES =
-  "model, temperature, top_p, max_tokens, stop, seed, reasoning_effort, thinking_budget or tool_choice";
 
 const STOP_MESSAGE = `must be a string or up to ${TOOL_LIMITS.stops} non-empty strings.`;
 const stop = v.pipe(
@@ -53,15 +50,14 @@ function optionsSchema(policy: OptionPolicy) {
     max_tokens: v.optional(integerIn(1, policy.maxOutputTokens)),
     stop: v.optional(stop),
     seed: v.optional(integerIn(Number.MIN_SAFE_INTEGER, undefined, "must be an integer.")),
-    reasoning_effort: v.optional(
-      v.picklist(["low", "medium", "high"], 'must be "low", "medium" or "high".'),
-    ),
+    reasoning_effort: v.optional(oneOf(["low", "medium", "high"])),
     thinking_budget: v.optional(integerIn(1024, policy.maxOutputTokens)),
     tool_choice: v.optional(toolChoice),
   };
+  const expected = listed(Object.keys(entries));
   return v.pipe(
     record("must be an object."),
-    onlyKeys(entries, () => `is not an option; expected ${OPTION_NAMES}.`),
+    onlyKeys(entries, () => `is not an option; expected ${expected}.`),
     v.object(entries),
   );
 }

@@ -1,8 +1,9 @@
 /** The schemas of the texts a user types: a prompt and a chat title. */
 import * as v from "valibot";
 import { checkTitle } from "../directory/chat-text.ts";
+import { SluiceError } from "../errors.ts";
 import { LIMITS } from "../protocol.ts";
-import { coded, parseWith, whole } from "./issues.ts";
+import { coded, parseWith } from "./issues.ts";
 
 /** A prompt: a string, not blank (`prompt_empty`), at most 32,000 characters (`prompt_too_large`). */
 const promptText = v.pipe(
@@ -23,18 +24,15 @@ export function checkPrompt(value: unknown, field: string): string {
   return parseWith(promptText, value, "invalid_request", field);
 }
 
-/** A title a user chose: one line, trimmed, bounded (the rules of `checkTitle`, shared with the client). */
-const titleText = v.pipe(
-  v.string("must be a string."),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const checked = checkTitle(dataset.value);
-    if ("title" in checked) return checked.title;
-    addIssue({ message: whole(checked.problem) });
-    return NEVER;
-  }),
-);
+const titleString = v.string("must be a string.");
 
-/** A title a user chose, checked (one line, trimmed, bounded), or `invalid_request`. */
+/**
+ * A title a user chose, checked (one line, trimmed, bounded: the rules of `checkTitle`, shared
+ * with the client), or `invalid_request`.
+ */
 export function parseTitle(value: unknown): string {
-  return parseWith(titleText, value, "invalid_request", "title");
+  const checked = checkTitle(parseWith(titleString, value, "invalid_request", "title"));
+  if ("title" in checked) return checked.title;
+  // The problem names the title itself.
+  throw new SluiceError("invalid_request", checked.problem);
 }

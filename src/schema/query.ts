@@ -1,8 +1,9 @@
 /** Schemas of what a client puts in a URL or a small frame field: sequence numbers, list pages, settings. */
 import * as v from "valibot";
 import { decodeCursor } from "../directory/cursor.ts";
+import { SluiceError } from "../errors.ts";
 import { LIST_LIMITS, type ListRequest, type SessionOptions } from "../protocol.ts";
-import { integerIn, matching } from "./fields.ts";
+import { integerIn, matching, oneOf } from "./fields.ts";
 import { parseWith } from "./issues.ts";
 
 const SEQ_MESSAGE = "must be a sequence number (an integer >= 0).";
@@ -30,17 +31,7 @@ export const listLimit = v.pipe(
 
 const limitText = v.pipe(matching(/^\d{1,6}$/, LIMIT_MESSAGE), v.transform(Number), listLimit);
 
-const cursor = v.pipe(
-  v.string("must be a string."),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const decoded = decodeCursor(dataset.value);
-    if (decoded) return decoded;
-    addIssue({
-      message: "is not one this relay handed out; pass the previous page's cursor unchanged.",
-    });
-    return NEVER;
-  }),
-);
+const cursorText = v.string("must be a string.");
 
 /**
  * Parses a request for a page of the chat list: `limit` (1-100, default 20) and the `cursor`
@@ -57,13 +48,15 @@ export function parseListRequest(limit: string | number | undefined, after?: str
           "limit",
         );
   if (after === undefined) return { limit: count };
-  return { limit: count, cursor: parseWith(cursor, after, "invalid_request", "cursor") };
+  const cursor = decodeCursor(parseWith(cursorText, after, "invalid_request", "cursor"));
+  if (cursor) return { limit: count, cursor };
+  throw new SluiceError(
+    "invalid_request",
+    `"cursor" is not one this relay handed out; pass the previous page's cursor unchanged.`,
+  );
 }
 
-const onAbandon = v.nullish(
-  v.picklist(["continue", "cancel"], 'must be "continue" or "cancel".'),
-  "continue",
-);
+const onAbandon = v.nullish(oneOf(["continue", "cancel"]), "continue");
 
 /** Parses the optional `onAbandon` setting of a new session (query parameter or JSON field). */
 export function parseOnAbandon(value: unknown): SessionOptions {

@@ -1,8 +1,8 @@
 /** Schemas of client tools: their definitions (any protocol's shape) and the results a client sends. */
 import * as v from "valibot";
 import { TOOL_LIMITS, type ToolDefinition, type ToolResult } from "../tools-options.ts";
-import { checkedBy, keyed, matching, object, record, text } from "./fields.ts";
-import { coded, parseWith } from "./issues.ts";
+import { checkedBy, keyed, matching, object, oneOf, record, text } from "./fields.ts";
+import { coded, indexStep, parseWith, pathStep } from "./issues.ts";
 
 const NAME_MESSAGE = "must match /^[A-Za-z0-9_-]{1,64}$/.";
 
@@ -17,7 +17,7 @@ export const inputSchema = v.pipe(
   checkedBy<Record<string, unknown>>(
     keyed(
       {
-        type: v.literal("object", 'must be "object".'),
+        type: oneOf(["object"]),
         properties: v.optional(record("must be an object.")),
       },
       SCHEMA_MESSAGE,
@@ -58,23 +58,10 @@ export function toolList<const S extends v.GenericSchema<unknown, ToolDefinition
       const seen = new Set<string>();
       for (const [index, tool] of tools.entries()) {
         if (seen.has(tool.name)) {
-          const at: v.ArrayPathItem = {
-            type: "array",
-            origin: "value",
-            input: tools,
-            key: index,
-            value: tool,
-          };
-          const keys = nameKeys.map(
-            (key): v.ObjectPathItem => ({
-              type: "object",
-              origin: "value",
-              input: {},
-              key,
-              value: tool.name,
-            }),
-          );
-          addIssue({ message: `repeats the tool name "${tool.name}".`, path: [at, ...keys] });
+          addIssue({
+            message: `repeats the tool name "${tool.name}".`,
+            path: [indexStep(index), ...nameKeys.map((key) => pathStep(key))],
+          });
           return;
         }
         seen.add(tool.name);

@@ -13,18 +13,6 @@ export interface AnswerSource {
   cancel(reason?: unknown): Promise<void>;
 }
 
-/** A stream of answer events as a source, one event per batch. */
-export function streamSource(stream: ReadableStream<AnswerEvent>): AnswerSource {
-  const reader = stream.getReader();
-  return {
-    async read() {
-      const next = await reader.read();
-      return next.done ? undefined : [next.value];
-    },
-    cancel: (reason) => reader.cancel(reason),
-  };
-}
-
 /** Every event of `source`, one by one; leaving the loop early cancels the source. */
 export async function* answerEvents(source: AnswerSource): AsyncGenerator<AnswerEvent> {
   let finished = false;

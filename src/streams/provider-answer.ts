@@ -14,7 +14,10 @@ import type {
   UpstreamRequest,
   Usage,
 } from "../providers/types.ts";
+import { partEvent } from "../session/answer-step.ts";
 import type { AnswerEvent } from "./answer-events.ts";
+import type { AnswerSource } from "./answer-source.ts";
+import { answerPartEvent } from "./session-answer.ts";
 import { StallWatchdog } from "./stall-watchdog.ts";
 
 export interface ProviderAnswerOptions {
@@ -40,20 +43,13 @@ export interface EndedAnswer {
   answerChars: number;
 }
 
-/** A stateless answer is one step: its parts are named as a session's step 0 names them. */
-function partId(id: string): string {
-  return `s0-${id}`;
-}
-
 /**
  * Starts the upstream call and resolves with the answer once the upstream accepted it. A call
  * that cannot start (missing key, rejected key, non-2xx, unreachable, stalled before its
  * headers) rejects with its SluiceError, so the route can answer with an HTTP error; later
  * failures arrive as an `error` event. Cancelling the answer aborts the upstream call.
  */
-export async function providerAnswer(
-  options: ProviderAnswerOptions,
-): Promise<ReadableStream<AnswerEvent>> {
+export async function providerAnswer(options: ProviderAnswerOptions): Promise<AnswerSource> {
   const { provider, messages, messageId, stallMs } = options;
   const abort = new AbortController();
   let closed = false;
@@ -92,102 +88,71 @@ export async function providerAnswer(
   // govern; the stall watchdog starts once the stream is handed over.
   watchdog.poke();
 
-  return new ReadableStream<AnswerEvent>(
-    {
-      start(controller) {
-        controller.enqueue({ type: "start", messageId });
-      },
-      // Loops until it enqueues: a pull that returns empty-handed is not called again.
-      async pull(controller) {
-        for (;;) {
-          let event: UpstreamEvent | undefined;
-          try {
-            event = await events.next();
-          } catch {
-            // Providers end with an error event rather than reject; a rejection is a lost upstream.
-            failure ??= { code: "upstream_dropped", message: "The upstream stream failed." };
-            controller.enqueue({ type: "error", ...failure });
+  let started = false;
+  let ended = false;
+  return {
+    // Reads until it has an event: the answer's first read is its `start`.
+    async read() {
+      if (ended) return undefined;
+      if (!started) {
+        started = true;
+        return [{ type: "start", messageId }];
+      }
+      const out: AnswerEvent[] = [];
+      while (out.length === 0) {
+        let event: UpstreamEvent | undefined;
+        try {
+          event = await events.next();
+        } catch {
+          // Providers end with an error event rather than reject; a rejection is a lost upstream.
+          failure ??= { code: "upstream_dropped", message: "The upstream stream failed." };
+          out.push({ type: "error", ...failure });
+        }
+        if (event === undefined) {
+          // A provider ends without an event when its signal fired: say why here.
+          const reason: unknown = abort.signal.reason;
+          if (!failure && reason instanceof SluiceError) {
+            failure = { code: reason.code, message: reason.message };
+            out.push({ type: "error", ...failure });
           }
-          if (event === undefined) {
-            // A provider ends without an event when its signal fired: say why here.
-            const reason: unknown = abort.signal.reason;
-            if (!failure && reason instanceof SluiceError) {
-              failure = { code: reason.code, message: reason.message };
-              controller.enqueue({ type: "error", ...failure });
-            }
-            const status = failure ? (text === "" ? "error" : "incomplete") : "complete";
-            controller.enqueue({ type: "end", status, finish, usage });
-            controller.close();
-            close(status);
-            return;
-          }
-          switch (event.type) {
-            case "text":
-              firstTextAt ??= Date.now();
-              text += event.text;
-              controller.enqueue({ type: "text", text: event.text });
-              return;
-            case "reasoning-start":
-              return controller.enqueue({ type: "reasoning-start", id: partId(event.id) });
-            case "reasoning-delta":
-              return controller.enqueue({
-                type: "reasoning-delta",
-                id: partId(event.id),
-                text: event.text,
-              });
-            case "reasoning-end":
-              return controller.enqueue({
-                type: "reasoning-end",
-                id: partId(event.id),
-                signature: event.signature,
-                redactedData: event.redactedData,
-              });
-            case "tool-call-start":
-              return controller.enqueue({
-                type: "tool-call-start",
-                toolCallId: event.id,
-                toolName: event.name,
-              });
-            case "tool-call-delta":
-              return controller.enqueue({
-                type: "tool-call-delta",
-                toolCallId: event.id,
-                inputDelta: event.arguments,
-              });
-            case "tool-call-end":
-              return controller.enqueue({
-                type: "tool-call",
-                toolCallId: event.id,
-                toolName: event.name,
-                input: event.input,
-              });
-            case "tool-call-invalid":
-              return controller.enqueue({
-                type: "tool-call-error",
-                toolCallId: event.id,
-                toolName: event.name,
-                inputText: event.arguments,
-                message: event.message,
-              });
-            case "usage":
-              usage = event.usage;
-              break;
-            case "finish":
-              finish = event.reason;
-              break;
-            case "error":
-              failure ??= { code: event.code, message: event.message };
-              controller.enqueue({ type: "error", code: event.code, message: event.message });
-              return;
+          const status = failure ? (text === "" ? "error" : "incomplete") : "complete";
+          out.push({ type: "end", status, finish, usage });
+          ended = true;
+          close(status);
+          break;
+        }
+        switch (event.type) {
+          case "text":
+            firstTextAt ??= Date.now();
+            text += event.text;
+            out.push({ type: "text", text: event.text });
+            break;
+          case "usage":
+            usage = event.usage;
+            break;
+          case "finish":
+            finish = event.reason;
+            break;
+          case "error":
+            failure ??= { code: event.code, message: event.message };
+            out.push({ type: "error", code: event.code, message: event.message });
+            break;
+          default: {
+            // Reasoning and tool calls: as the session names them (step 0), then as answer events.
+            const part = partEvent(event, 0);
+            const answer = part && answerPartEvent(part);
+            if (answer) out.push(answer);
           }
         }
-      },
-      cancel(reason) {
-        close("cancelled");
-        abort.abort(reason);
-        events.cancel(reason);
-      },
+      }
+      return out;
     },
-    { highWaterMark: 0 },
-  );
+    async cancel(reason) {
+      if (ended) return;
+      ended = true;
+      close("cancelled");
+      abort.abort(reason);
+      events.cancel(reason);
+    },
+  };
 }

@@ -3,12 +3,17 @@
  * into one answer's events, in one read loop: each read of the stream gives every event its
  * bytes hold, so a reader that fell behind catches up in batches.
  */
+
+import type { PartEvent } from "../session/parts.ts";
 import type { AnswerEvent } from "./answer-events.ts";
 import type { AnswerSource } from "./answer-source.ts";
 import { parseSessionFrame, type SessionFrame } from "./session-frame.ts";
 
-/** The answer event of one of the answer's own part frames (text, reasoning, tool calls, results). */
-function partEvent(frame: SessionFrame): AnswerEvent | undefined {
+/**
+ * The answer event of one of the answer's own part frames (text, reasoning, tool calls,
+ * results), or of such an event before the session numbers it.
+ */
+export function answerPartEvent(frame: SessionFrame | PartEvent): AnswerEvent | undefined {
   switch (frame.type) {
     case "chunk":
       return { type: "text", text: frame.content };
@@ -139,7 +144,7 @@ export function answerStepper(): (frame: SessionFrame, events: AnswerEvent[]) =>
       events.push({ type: "end", status, finish, usage });
       return true;
     }
-    const event = partEvent(frame);
+    const event = answerPartEvent(frame);
     if (event) events.push(event);
     return false;
   };

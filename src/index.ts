@@ -1,4 +1,5 @@
 /** The Worker: a thin router that validates each request and forwards it to its session. */
+import { Router } from "itty-router/Router";
 import { authenticate } from "./auth.ts";
 import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";
@@ -46,11 +47,20 @@ async function guard(request: RouteRequest, env: Env): Promise<Response | undefi
   return undefined;
 }
 
-type Handler = (
-  request: RouteRequest,
-  env: Env,
-  ctx: ExecutionContext,
-) => Response | Promise<Response>;
+const router = Router<RouteRequest, [Env, ExecutionContext]>({
+  before: [guard],
+  catch: (error) => {
+    const failure = toSluiceError(error);
+    // Logged without the request: its headers and URL may hold a token.
+    if (failure.code === "internal") console.error("request failed:", String(error));
+    return failure.toResponse();
+  },
+  finally: [
+    (response: Response, request: RouteRequest, env: Env) => withCors(response, request, env),
+  ],
+});
+
+type Handler = (request: RouteRequest, env: Env, ctx: ExecutionContext) => unknown;
 
 /**
  * Every route, once: its method, path and handler. Any other method on the path gets
@@ -75,73 +85,26 @@ const ROUTES: Array<["GET" | "POST" | "PATCH" | "DELETE", string, Handler, strin
   ["GET", "/usage", getUsage],
 ];
 
-/**
- * A route's path as a RegExp, matched as itty-router (the router before this one, 0.9 KB of
- * bundle) matched it: `:name` is one segment (`params.name`), a trailing `/*` any rest or
- * none, and trailing slashes are allowed.
- */
-function pathPattern(path: string): RegExp {
-  const pattern = path.replace(/:(\w+)/g, "(?<$1>[^/]+?)").replace(/\/\*$/, "(/.*)?");
-  return new RegExp(`^${pattern}/*$`);
-}
-
-/** Every route in the order it is tried: a method (or `ALL`), a path and its handler. */
-const routes: Array<[string, RegExp, Handler]> = [];
+const VERB = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delete" } as const;
 const allowedOn = new Map<string, string[]>();
 for (const [method, path, handler, allowed] of ROUTES) {
-  routes.push([method, pathPattern(path), handler]);
+  router[VERB[method]](path, handler);
   allowedOn.set(path, [...(allowedOn.get(path) ?? []), allowed ?? method]);
 }
 // After every route, so a path with several methods reaches each of them first.
-for (const [path, allowed] of allowedOn) {
-  routes.push(["ALL", pathPattern(path), refuseAllBut(allowed.join(" or "))]);
-}
-for (const [method, path, handler] of [
-  ["POST", "/v1/chat/completions", chatCompletions],
-  ["GET", "/v1/models", listModels],
-  ["ALL", "/v1/*", openaiFallback],
-] as const) {
-  routes.push([method, pathPattern(path), handler]);
-}
-
-/**
- * The guard, then the first route whose method and path match; any error becomes its JSON
- * response (logged when it is `internal`), and every response gets its CORS headers.
- */
-async function route(request: RouteRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  let response: Response | undefined;
-  try {
-    response = await guard(request, env);
-    const { pathname } = new URL(request.url);
-    for (const [method, pattern, handler] of routes) {
-      if (response !== undefined) break;
-      const match = method === request.method || method === "ALL" ? pattern.exec(pathname) : null;
-      if (!match) continue;
-      request.params = { ...match.groups };
-      response = await handler(request, env, ctx);
-    }
-    if (response === undefined) throw new SluiceError("not_found", `No route for ${pathname}.`);
-  } catch (error) {
-    response = failed(error);
-  }
-  try {
-    return withCors(response, request, env);
-  } catch (error) {
-    return failed(error);
-  }
-}
-
-function failed(error: unknown): Response {
-  const failure = toSluiceError(error);
-  // Logged without the request: its headers and URL may hold a token.
-  if (failure.code === "internal") console.error("request failed:", String(error));
-  return failure.toResponse();
-}
+for (const [path, allowed] of allowedOn) router.all(path, refuseAllBut(allowed.join(" or ")));
+router
+  .post("/v1/chat/completions", chatCompletions)
+  .get("/v1/models", listModels)
+  .all("/v1/*", openaiFallback)
+  .all("*", (request: Request) => {
+    throw new SluiceError("not_found", `No route for ${new URL(request.url).pathname}.`);
+  });
 
 export default {
   // `/health` skips the guard: no token, no rate limit, no Durable Object (src/routes/health.ts).
   fetch: async (request, env, ctx): Promise<Response> =>
     new URL(request.url).pathname === "/health"
       ? health(request, env)
-      : route(request as RouteRequest, env, ctx),
+      : router.fetch(request as RouteRequest, env, ctx),
 } satisfies ExportedHandler<Env>;

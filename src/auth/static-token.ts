@@ -1,4 +1,5 @@
 /** Matches a presented token against AUTH_TOKENS by hash. */
+import { hex } from "../ids.ts";
 import { type Principal, sha256, tokenPrincipal } from "./principal.ts";
 
 /**
@@ -20,10 +21,6 @@ function tokenHashes(tokens: readonly string[]): Promise<Map<string, Uint8Array>
     configured = { tokens, byHex };
   }
   return configured.byHex;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /**

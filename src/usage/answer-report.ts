@@ -7,8 +7,10 @@
  */
 import type { AnswerEnd } from "../account/Account.ts";
 import { accountOf } from "../account/stub.ts";
+import { sha256 } from "../auth/principal.ts";
 import type { Env } from "../env.ts";
 import type { ErrorCode } from "../errors.ts";
+import { hex } from "../ids.ts";
 import type { MessageStatus } from "../protocol.ts";
 import type { CallReport, Usage } from "../providers/types.ts";
 
@@ -97,12 +99,9 @@ export interface AnswerLogLine {
   fallback: boolean;
 }
 
-const encoder = new TextEncoder();
-
 /** The first 16 hex digits of the SHA-256 of `text`: joins lines of one id, reveals nothing. */
 export async function shortHash(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  return Array.from(digest.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex((await sha256(text)).subarray(0, 8));
 }
 
 /** The log line of `report`. */

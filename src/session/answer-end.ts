@@ -3,8 +3,12 @@
  * one ended it), or, when something threw, what can still be stored is and the clients still
  * get their `done`.
  */
+import type { ChatListing } from "../directory/listing.ts";
+import type { Env } from "../env.ts";
+import { releaseSlot } from "../limits/limits.ts";
 import type { PromptRequest, SessionEvent } from "../protocol.ts";
-import type { AnswerContext } from "../usage/step-report.ts";
+import { reportAnswer } from "../usage/answer-report.ts";
+import { type AnswerContext, stepReport } from "../usage/step-report.ts";
 import type { AnswerStep } from "./answer-step.ts";
 import { bestEffort } from "./best-effort.ts";
 import type { EventLog, Unsequenced } from "./event-log.ts";
@@ -111,4 +115,24 @@ export function failAnswer(host: EndHost, running: Running, error: unknown): voi
     running.ended = true;
   }
   bestEffort("storing the events", () => host.log().flush());
+}
+
+/**
+ * After an answer ended: its report, which ends it in the client's account in one call (the
+ * slot freed, the chat list row, the usage row). Runs on every outcome; if the report cannot
+ * be built, the slot is still freed.
+ */
+export function settleAnswer(
+  host: { readonly env: Env; readonly ctx: DurableObjectState; chats(): ChatListing },
+  running: Running,
+): void {
+  const { run, limitKey } = running;
+  try {
+    const chat = host.chats().endAt(limitKey, run.outcome().content);
+    const end = { limitKey, lease: run.messageId, chat };
+    host.ctx.waitUntil(reportAnswer(host.env, stepReport(running.report, run), end));
+  } catch (error) {
+    console.error("after an answer", error);
+    bestEffort("releasing the answer slot", () => releaseSlot(host.env, limitKey, run.messageId));
+  }
 }

@@ -12,9 +12,14 @@ import type { SessionEvent, ToolResult } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
-import { reportAnswer } from "../usage/answer-report.ts";
-import { stepReport } from "../usage/step-report.ts";
-import { type EndHost, type Extras, failAnswer, finishAnswer, type Running } from "./answer-end.ts";
+import {
+  type EndHost,
+  type Extras,
+  failAnswer,
+  finishAnswer,
+  type Running,
+  settleAnswer,
+} from "./answer-end.ts";
 import {
   admit,
   checkLocally,
@@ -100,7 +105,9 @@ export class AnswerRunner {
     } catch (error) {
       // Nothing started: the sender gets the error, the request stops, the slot is free again.
       run.cancel();
-      this.freeSlot(asker.limitKey, messageId);
+      bestEffort("releasing the answer slot", () =>
+        releaseSlot(host.env, asker.limitKey, messageId),
+      );
       throw error;
     }
     const running = preparedRunning(
@@ -280,7 +287,7 @@ export class AnswerRunner {
     } finally {
       this.end(running);
     }
-    this.settle(running);
+    settleAnswer(this.host, running);
   }
 
   /** Frees what an answer held in the session. Nothing here may throw: it runs on every outcome. */
@@ -289,27 +296,5 @@ export class AnswerRunner {
     running.stopHeartbeat?.();
     // Nothing left to keep alive: the heartbeat gives way to the expiry alarm.
     bestEffort("scheduling the expiry", () => this.host.expiry.ensure());
-  }
-
-  /**
-   * After an answer ended: its report, which ends it in the client's account in one call (the
-   * slot freed, the chat list row, the usage row). Runs on every outcome; if the report cannot
-   * be built, the slot is still freed.
-   */
-  private settle(running: Running): void {
-    const { host } = this;
-    const { run, limitKey } = running;
-    try {
-      const chat = host.chats().endAt(limitKey, run.outcome().content);
-      const end = { limitKey, lease: run.messageId, chat };
-      host.ctx.waitUntil(reportAnswer(host.env, stepReport(running.report, run), end));
-    } catch (error) {
-      console.error("after an answer", error);
-      this.freeSlot(limitKey, run.messageId);
-    }
-  }
-
-  private freeSlot(limitKey: string, messageId: string): void {
-    bestEffort("releasing the answer slot", () => releaseSlot(this.host.env, limitKey, messageId));
   }
 }

@@ -96,16 +96,6 @@ export class Account extends DurableObject<Env> {
     if (mark) this.chats.streamingNow(mark.session, mark.title);
   }
 
-  /** Takes a slot for `lease` if fewer than `limit` are held; true when taken. */
-  acquire(lease: string, limit: number, ttlMs: number): boolean {
-    return this.leases.acquire(lease, limit, ttlMs);
-  }
-
-  /** Extends a held lease. */
-  renew(lease: string, ttlMs: number): void {
-    this.leases.renew(lease, ttlMs);
-  }
-
   /** Frees a slot. */
   release(lease: string): void {
     this.leases.release(lease);
@@ -114,16 +104,6 @@ export class Account extends DurableObject<Env> {
   /** A session was created (idempotent: creating twice keeps the first). */
   created(session: string, at: number): void {
     this.chats.created(session, at);
-  }
-
-  /** An answer started, or is still running; nothing is written. */
-  streamingNow(session: string, title: string | null): void {
-    this.chats.streamingNow(session, title);
-  }
-
-  /** An answer ended: one chat row written. */
-  answered(session: string, summary: AnswerSummary): void {
-    this.chats.answered(session, summary);
   }
 
   /** The chat was renamed. */
@@ -139,11 +119,6 @@ export class Account extends DurableObject<Env> {
   /** One page of the chat list, newest activity first. */
   list(request: ListRequest): ChatPage {
     return this.chats.list(request);
-  }
-
-  /** Adds one answer's tokens to its day and model. */
-  record(entry: UsageEntry): void {
-    this.usage.record(entry);
   }
 
   /** Output tokens of the day and of the UTC month that `now` falls in. */

@@ -10,16 +10,11 @@
 export class Leases {
   private readonly held = new Map<string, number>();
 
-  /** Whether `lease` could be taken now: it is held already, or fewer than `limit` are. */
-  free(lease: string, limit: number, now = Date.now()): boolean {
-    for (const [id, expires] of this.held) if (expires <= now) this.held.delete(id);
-    return this.held.has(lease) || this.held.size < limit;
-  }
-
-  /** Takes a slot for `lease` if fewer than `limit` are held; true when taken. */
+  /** Takes a slot for `lease` (or renews it, if held) unless `limit` others are held; true when taken. */
   acquire(lease: string, limit: number, ttlMs: number): boolean {
     const now = Date.now();
-    if (!this.free(lease, limit, now)) return false;
+    for (const [id, expires] of this.held) if (expires <= now) this.held.delete(id);
+    if (!this.held.has(lease) && this.held.size >= limit) return false;
     this.held.set(lease, now + ttlMs);
     return true;
   }

@@ -167,7 +167,7 @@ describe("the chat list", () => {
     const session = await createChat("bob");
     const directory = await directoryOf("bob");
     const streaming = await runInDurableObject(directory, (instance) => {
-      instance.streamingNow(session, "Lost");
+      instance.admit({ lease: "lost", limit: 1, ttlMs: 60_000, mark: { session, title: "Lost" } });
       const before = instance.list({ limit: 100 }).chats.find((c) => c.session === session);
       const marks: Map<string, { at: number }> = Reflect.get(
         Reflect.get(instance, "chatList"),

@@ -10,6 +10,9 @@ const ledger = (name: string) => {
   if (!namespace) throw new Error("the ACCOUNTS binding is missing from wrangler.toml");
   return namespace.get(namespace.idFromName(name));
 };
+/** Records `usage` as an answer's end does: one `ended` call, no slot or chat row. */
+const record = (stub: ReturnType<typeof ledger>, usage: UsageEntry) =>
+  stub.ended({ lease: "none", usage });
 const entry = (at: number, model: string, output: number): UsageEntry => ({
   at,
   provider: "demo",
@@ -26,7 +29,7 @@ describe("the usage ledger", () => {
     const before = (await stub.stats()).usageRows;
     const outputs = Array.from({ length: 50 }, (_, i) => i + 1);
     await Promise.all(
-      outputs.map((output, i) => stub.record(entry(now + i, i % 2 ? "a" : "b", output))),
+      outputs.map((output, i) => record(stub, entry(now + i, i % 2 ? "a" : "b", output))),
     );
     const rows = await stub.rows(0, Number.MAX_SAFE_INTEGER);
     const sum = (key: "answers" | "inputTokens" | "outputTokens" | "reasoningTokens") =>
@@ -44,10 +47,10 @@ describe("the usage ledger", () => {
   it("counts the day and month totals the quota reads, by UTC day", async () => {
     const stub = ledger("tok_quota_use");
     const dec1 = Date.parse("2026-12-01T00:00:00Z");
-    await stub.record(entry(Date.parse("2026-11-30T23:59:59Z"), "a", 1000));
-    await stub.record(entry(dec1, "a", 7));
-    await stub.record(entry(dec1 + DAY_MS + 5, "a", 11));
-    await stub.record(entry(dec1 + DAY_MS + 9, "b", 13));
+    await record(stub, entry(Date.parse("2026-11-30T23:59:59Z"), "a", 1000));
+    await record(stub, entry(dec1, "a", 7));
+    await record(stub, entry(dec1 + DAY_MS + 5, "a", 11));
+    await record(stub, entry(dec1 + DAY_MS + 9, "b", 13));
     expect(await stub.quotaUse(dec1 + DAY_MS + 60_000)).toEqual({ day: 24, month: 31 });
     expect(await stub.quotaUse(dec1 - 1)).toEqual({ day: 1000, month: 1000 });
   });
@@ -55,23 +58,23 @@ describe("the usage ledger", () => {
   it(`reuses a day's slot after ${RETAIN_DAYS} days in the same one-row UPSERT`, async () => {
     const stub = ledger("tok_ring");
     const day0 = Date.parse("2026-01-01T10:00:00Z");
-    await stub.record(entry(day0, "a", 5));
-    await stub.record(entry(day0, "a", 5));
+    await record(stub, entry(day0, "a", 5));
+    await record(stub, entry(day0, "a", 5));
     const before = (await stub.stats()).usageRows;
-    await stub.record(entry(day0 + RETAIN_DAYS * DAY_MS, "a", 2));
+    await record(stub, entry(day0 + RETAIN_DAYS * DAY_MS, "a", 2));
     expect((await stub.stats()).usageRows - before).toBe(1);
     const rows = await stub.rows(0, Number.MAX_SAFE_INTEGER);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ answers: 1, outputTokens: 2 });
     // A record arriving that late for the old day no longer lands anywhere.
-    await stub.record(entry(day0, "a", 99));
+    await record(stub, entry(day0, "a", 99));
     expect((await stub.rows(0, Number.MAX_SAFE_INTEGER))[0]).toMatchObject({ outputTokens: 2 });
   });
 
   it("turns odd token counts into whole non-negative numbers", async () => {
     const stub = ledger("tok_odd");
     const at = Date.parse("2026-12-01T00:00:00Z");
-    await stub.record({ ...entry(at, "a", 2.7), inputTokens: -4, reasoningTokens: Number.NaN });
+    await record(stub, { ...entry(at, "a", 2.7), inputTokens: -4, reasoningTokens: Number.NaN });
     expect((await stub.rows(0, Number.MAX_SAFE_INTEGER))[0]).toMatchObject({
       inputTokens: 0,
       outputTokens: 2,

@@ -14,6 +14,6 @@ export function startBenchRelay(upstreamBaseUrl: string): Promise<Relay> {
       MODEL: "bench",
       MAX_CONCURRENT_GENERATIONS: "1000000",
     },
-    { requestsPerMinute: 1_000_000 },
+    { requestsPerMinute: 1_000_000, services: "lean" },
   );
 }

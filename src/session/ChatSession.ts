@@ -114,11 +114,11 @@ export class ChatSession extends DurableObject<Env> {
     return outcome(async () => {
       if (this.deleted) this.reopen();
       const fresh = this.store.sessionId() === undefined;
-      this.store.create(caller.session, caller.principal, options);
+      const now = Date.now();
+      this.store.create(caller.session, caller.principal, options, now);
       this.authorize(caller);
       if (fresh) {
         // A new session: listed for its owner, and set to expire if it is never used.
-        this.store.markCreated(Date.now());
         await this.chats.created();
         this.expiry.schedule();
       }

@@ -9,6 +9,12 @@ import { StoreRows } from "./store-rows.ts";
 /** The stored event batches of a session. */
 export class EventRows extends StoreRows {
   /**
+   * When the oldest stored batch was written: undefined when none is, null when not read yet.
+   * A prompt prunes first, and this skips the prune when nothing has expired.
+   */
+  private oldestAt: number | null | undefined = null;
+
+  /**
    * Appends a batch of events as one row (more when it is longer than a piece). The batch
    * covers the numbers from `firstSeq` (at most its first event's) to its last event's: a
    * batch written after a restart also covers the numbers lost with the dead instance.
@@ -25,15 +31,14 @@ export class EventRows extends StoreRows {
         now,
         first,
       );
-      for (const [index, piece] of rest.entries()) {
-        this.write(
-          "INSERT INTO event_pieces (first_seq, piece, frames) VALUES (?, ?, ?)",
-          firstSeq,
-          index + 1,
-          piece,
-        );
-      }
+      this.writePieces(
+        "event_pieces",
+        "INSERT INTO event_pieces (first_seq, piece, frames) VALUES (?, ?, ?)",
+        firstSeq,
+        rest,
+      );
     });
+    if (this.oldestAt === undefined) this.oldestAt = now;
   }
 
   /** Stored events with a sequence number above `after`, in order. */
@@ -45,6 +50,7 @@ export class EventRows extends StoreRows {
     const from = batches[0]?.first_seq;
     if (from === undefined) return [];
     const rest = this.pieces(
+      "event_pieces",
       "SELECT first_seq AS key, frames AS text FROM event_pieces WHERE first_seq >= ?",
       from,
     );
@@ -70,10 +76,18 @@ export class EventRows extends StoreRows {
 
   /** Deletes event batches written before `before`, always keeping the newest batch. */
   pruneEvents(before: number): void {
+    if (this.oldestAt === null) {
+      const [row] = this.rows("SELECT MIN(created_at) AS at FROM events");
+      this.oldestAt = typeof row?.at === "number" ? row.at : undefined;
+    }
+    if (this.oldestAt === undefined || this.oldestAt >= before) return;
     this.write(
       "DELETE FROM events WHERE created_at < ? AND first_seq < (SELECT MAX(first_seq) FROM events)",
       before,
     );
-    this.write("DELETE FROM event_pieces WHERE first_seq NOT IN (SELECT first_seq FROM events)");
+    if (this.hasPieces("event_pieces")) {
+      this.write("DELETE FROM event_pieces WHERE first_seq NOT IN (SELECT first_seq FROM events)");
+    }
+    this.oldestAt = null;
   }
 }

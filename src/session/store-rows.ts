@@ -3,7 +3,9 @@
  * schema (and its migrations), measured writes, counted rows, long texts read back whole.
  * Rows written are the bill, and every index is a row more per insert: messages are keyed by
  * their position alone (no AUTOINCREMENT, whose counter table is another row, and no index on
- * the message id, which is random and only read back with the whole history).
+ * the message id, which is random and only read back with the whole history). The tables of
+ * pieces (texts longer than one row takes) are created by the first such text: most sessions
+ * never have one, and a new session's schema is most of what its first write costs.
  */
 import { type ErrorCode, isErrorCode } from "../errors.ts";
 import { isStatus, type MessagePart, type MessageStatus, type StoredMessage } from "../protocol.ts";
@@ -30,25 +32,19 @@ CREATE TABLE IF NOT EXISTS events (
   last_seq INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   frames TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS message_pieces (
-  position INTEGER NOT NULL,
-  piece INTEGER NOT NULL,
-  content TEXT NOT NULL,
-  PRIMARY KEY (position, piece)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS event_pieces (
-  first_seq INTEGER NOT NULL,
-  piece INTEGER NOT NULL,
-  frames TEXT NOT NULL,
-  PRIMARY KEY (first_seq, piece)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS message_part_pieces (
-  position INTEGER NOT NULL,
-  piece INTEGER NOT NULL,
-  parts TEXT NOT NULL,
-  PRIMARY KEY (position, piece)
-) WITHOUT ROWID;`;
+);`;
+
+/** The pieces after the first of each long text: message content, event batches, message parts. */
+const PIECE_TABLES = {
+  message_pieces:
+    "position INTEGER NOT NULL, piece INTEGER NOT NULL, content TEXT NOT NULL, PRIMARY KEY (position, piece)",
+  event_pieces:
+    "first_seq INTEGER NOT NULL, piece INTEGER NOT NULL, frames TEXT NOT NULL, PRIMARY KEY (first_seq, piece)",
+  message_part_pieces:
+    "position INTEGER NOT NULL, piece INTEGER NOT NULL, parts TEXT NOT NULL, PRIMARY KEY (position, piece)",
+} as const;
+
+export type PieceTable = keyof typeof PIECE_TABLES;
 
 /**
  * Columns added after the first schema, each with the statement that adds it: a database
@@ -106,11 +102,30 @@ export class StoreRows {
   rowsWritten = 0;
 
   protected readonly sql: SqlStorage;
+  /** The tables of pieces this database has (created by its first long text). */
+  private readonly pieceTables: Set<string>;
 
   constructor(protected readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
     this.sql.exec(SCHEMA);
     this.migrate();
+    const tables = this.rows("SELECT name FROM sqlite_master WHERE name LIKE '%_pieces'");
+    this.pieceTables = new Set(tables.map((row) => String(row.name)));
+  }
+
+  /** Whether `table` exists: without it, no text was ever long enough to need it. */
+  protected hasPieces(table: PieceTable): boolean {
+    return this.pieceTables.has(table);
+  }
+
+  /** Writes the pieces of one long text (from its second on) to `table`, creating it first. */
+  protected writePieces(table: PieceTable, insert: string, key: number, pieces: string[]): void {
+    if (pieces.length === 0) return;
+    if (!this.pieceTables.has(table)) {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (${PIECE_TABLES[table]}) WITHOUT ROWID`);
+      this.pieceTables.add(table);
+    }
+    for (const [index, piece] of pieces.entries()) this.write(insert, key, index + 1, piece);
   }
 
   /** Adds the columns a database written by an older schema lacks (docs/storage.md "Migrations"). */
@@ -125,16 +140,17 @@ export class StoreRows {
    * Every write goes through here: one that production would refuse for its size throws
    * before it reaches SQL, so a test fails locally whenever Cloudflare would.
    */
-  protected write(query: string, ...bindings: SqlStorageValue[]): void {
+  protected write(query: string, ...bindings: SqlStorageValue[]): Row[] {
     const bytes = boundBytes(bindings);
     if (bytes > MAX_BOUND_BYTES) {
       throw new RangeError(
         `A SQLite write of ${bytes} bytes would pass Cloudflare's ${MAX_SQL_ROW_BYTES}-byte row limit.`,
       );
     }
-    const cursor = this.sql.exec(query, ...bindings);
-    cursor.toArray();
+    const cursor = this.sql.exec<Row>(query, ...bindings);
+    const rows = cursor.toArray();
     this.rowsWritten += cursor.rowsWritten;
+    return rows;
   }
 
   protected rows(query: string, ...bindings: SqlStorageValue[]): Row[] {
@@ -146,9 +162,17 @@ export class StoreRows {
     return this.storage.transactionSync(work);
   }
 
-  /** The pieces after the first of each long text, joined per key (`key`, `text` columns). */
-  protected pieces(query: string, ...bindings: SqlStorageValue[]): Map<number, string> {
+  /**
+   * The pieces after the first of each long text in `table`, joined per key (`key`, `text`
+   * columns); none when the table was never needed.
+   */
+  protected pieces(
+    table: PieceTable,
+    query: string,
+    ...bindings: SqlStorageValue[]
+  ): Map<number, string> {
     const joined = new Map<number, string[]>();
+    if (!this.hasPieces(table)) return new Map();
     for (const row of this.rows(`${query} ORDER BY key, piece`, ...bindings)) {
       const key = Number(row.key);
       const list = joined.get(key) ?? [];

@@ -14,14 +14,19 @@ export type { MessageOutcome } from "./store-rows.ts";
 
 /** Reads and writes one session's tables, counting the rows it writes (the storage bill). */
 export class SessionStore extends EventRows {
-  /** The session id and owner, read once: both are written once, at creation. */
-  private id: string | undefined;
-  private creator: string | undefined;
+  /**
+   * Meta values read or written by this object, by key (undefined: not set). Every meta write
+   * goes through this class, so what it holds is what is stored.
+   */
+  private readonly metaRead = new Map<string, string | undefined>();
+  /** How many messages are stored, once counted: only `insertPrompt` adds any. */
+  private count: number | undefined;
+  /** When the newest message was created (undefined: none), null until read. */
+  private newest: number | undefined | null = null;
 
-  /** The session id, once the session was created (kept once read: it never changes). */
+  /** The session id, once the session was created. */
   sessionId(): string | undefined {
-    this.id ??= this.meta("session");
-    return this.id;
+    return this.meta("session");
   }
 
   /** Whether this object is the session `session`, created by `principal`. */
@@ -29,44 +34,42 @@ export class SessionStore extends EventRows {
     return this.sessionId() === session && this.owner() === principal;
   }
 
-  /** Marks this object as the session `id`, owned by `owner`, with its options. */
-  create(id: string, owner: string, options: SessionOptions): void {
-    this.storage.transactionSync(() => {
-      this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('session', ?)", id);
-      this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?)", owner);
-      this.write(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('on_abandon', ?)",
-        options.onAbandon,
-      );
-    });
+  /**
+   * Marks this object as the session `id`, owned by `owner`, with its options, created `at`
+   * (idle time counts from it), in one statement. A second call changes nothing: the first
+   * creation's values stay.
+   */
+  create(id: string, owner: string, options: SessionOptions, at: number): void {
+    this.write(
+      `INSERT OR IGNORE INTO meta (key, value) VALUES
+       ('session', ?), ('owner', ?), ('on_abandon', ?), ('created_at', ?)`,
+      id,
+      owner,
+      options.onAbandon,
+      String(at),
+    );
+    for (const key of ["session", "owner", "on_abandon", "created_at"]) this.metaRead.delete(key);
   }
 
-  /** The principal that created the session (kept once read: it never changes). */
+  /** The principal that created the session. */
   owner(): string | undefined {
-    this.creator ??= this.meta("owner");
-    return this.creator;
-  }
-
-  /** Records when the session was created (the first time only): idle time counts from it. */
-  markCreated(at: number): void {
-    this.write("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", String(at));
+    return this.meta("owner");
   }
 
   /** When the session was created, if it recorded it. */
   createdAt(): number | undefined {
-    const [row] = this.rows("SELECT value FROM meta WHERE key = 'created_at'");
-    return row === undefined ? undefined : Number(row.value);
+    const value = this.meta("created_at");
+    return value === undefined ? undefined : Number(value);
   }
 
   /** The title the session was given by a rename, if it was. */
   title(): string | undefined {
-    const [row] = this.rows("SELECT value FROM meta WHERE key = 'title'");
-    return row === undefined ? undefined : String(row.value);
+    return this.meta("title");
   }
 
   /** Gives the session a title (one row). */
   setTitle(title: string): void {
-    this.write("INSERT OR REPLACE INTO meta (key, value) VALUES ('title', ?)", title);
+    this.setMeta("title", title);
   }
 
   /** The text of the first user message, once there is one. */
@@ -87,20 +90,27 @@ export class SessionStore extends EventRows {
 
   /** When the newest message was created (its turn's prompt), or undefined without messages. */
   lastActivity(): number | undefined {
-    const [row] = this.rows("SELECT created_at AS at FROM messages ORDER BY position DESC LIMIT 1");
-    return typeof row?.at === "number" ? row.at : undefined;
+    if (this.newest === null) {
+      const [row] = this.rows(
+        "SELECT created_at AS at FROM messages ORDER BY position DESC LIMIT 1",
+      );
+      this.newest = typeof row?.at === "number" ? row.at : undefined;
+    }
+    return this.newest;
   }
 
   /** How many messages the session holds. */
   messageCount(): number {
-    const [row] = this.rows("SELECT COUNT(*) AS count FROM messages");
-    return Number(row?.count ?? 0);
+    if (this.count === undefined) {
+      const [row] = this.rows("SELECT COUNT(*) AS count FROM messages");
+      this.count = Number(row?.count ?? 0);
+    }
+    return this.count;
   }
 
   /** The options the session was created with. */
   options(): SessionOptions {
-    const [row] = this.rows("SELECT value FROM meta WHERE key = 'on_abandon'");
-    return { onAbandon: row?.value === "cancel" ? "cancel" : "continue" };
+    return { onAbandon: this.meta("on_abandon") === "cancel" ? "cancel" : "continue" };
   }
 
   /** The whole history, oldest first. */
@@ -116,8 +126,14 @@ export class SessionStore extends EventRows {
   private messages(query: string, ...bindings: SqlStorageValue[]): StoredMessage[] {
     const rows = this.rows(query, ...bindings);
     if (rows.length === 0) return [];
-    const rest = this.pieces("SELECT position AS key, content AS text FROM message_pieces");
-    const partsRest = this.pieces("SELECT position AS key, parts AS text FROM message_part_pieces");
+    const rest = this.pieces(
+      "message_pieces",
+      "SELECT position AS key, content AS text FROM message_pieces",
+    );
+    const partsRest = this.pieces(
+      "message_part_pieces",
+      "SELECT position AS key, parts AS text FROM message_part_pieces",
+    );
     return rows.map((row) => {
       const key = Number(row.position);
       const more = rest.get(key);
@@ -130,16 +146,22 @@ export class SessionStore extends EventRows {
     });
   }
 
-  /** A meta value (the tool wait, settings), if set. */
+  /** A meta value (the tool wait, settings), if set; read once, then kept. */
   meta(key: string): string | undefined {
-    const [row] = this.rows("SELECT value FROM meta WHERE key = ?", key);
-    return row === undefined ? undefined : String(row.value);
+    if (!this.metaRead.has(key)) {
+      const [row] = this.rows("SELECT value FROM meta WHERE key = ?", key);
+      this.metaRead.set(key, row === undefined ? undefined : String(row.value));
+    }
+    return this.metaRead.get(key);
   }
 
   /** Sets (or with `undefined`, deletes) a meta value; one row. */
   setMeta(key: string, value: string | undefined): void {
+    // Forgotten first: if the write throws, the next read asks the table.
+    this.metaRead.delete(key);
     if (value === undefined) this.write("DELETE FROM meta WHERE key = ?", key);
     else this.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+    this.metaRead.set(key, value);
   }
 
   /** Marks the finished message at `position` as `streaming` again: a continuation writes it. */
@@ -152,21 +174,20 @@ export class SessionStore extends EventRows {
    * returns the assistant message's position, by which it is finished.
    */
   insertPrompt(user: StoredMessage, assistantId: string): number {
-    return this.storage.transactionSync(() => {
-      const insert = (id: string, role: string, content: string, status: string) =>
-        this.write(
-          "INSERT INTO messages (id, role, content, status, created_at) VALUES (?, ?, ?, ?, ?)",
-          id,
-          role,
-          content,
-          status,
-          user.createdAt,
-        );
-      insert(user.id, "user", user.content, "complete");
-      insert(assistantId, "assistant", "", "streaming");
-      const [row] = this.rows("SELECT last_insert_rowid() AS position");
-      return Number(row?.position);
-    });
+    const count = this.messageCount();
+    const [, answer] = this.write(
+      `INSERT INTO messages (id, role, content, status, created_at)
+       VALUES (?, 'user', ?, 'complete', ?), (?, 'assistant', '', 'streaming', ?)
+       RETURNING position`,
+      user.id,
+      user.content,
+      user.createdAt,
+      assistantId,
+      user.createdAt,
+    );
+    this.count = count + 2;
+    this.newest = user.createdAt;
+    return Number(answer?.position);
   }
 
   /**
@@ -178,7 +199,7 @@ export class SessionStore extends EventRows {
     const [first = "", ...rest] = splitUtf8(outcome.content, pieceBytes);
     const [firstParts, ...restParts] = outcome.parts
       ? splitUtf8(JSON.stringify(outcome.parts), pieceBytes)
-      : [null];
+      : [];
     this.storage.transactionSync(() => {
       this.write(
         `UPDATE messages SET content = ?, parts = ?, status = ?, finish = ?, error_code = ?,
@@ -193,26 +214,24 @@ export class SessionStore extends EventRows {
         position,
       );
       // Written once per message; a second finish (after a failed one) replaces the pieces.
-      this.write("DELETE FROM message_pieces WHERE position = ?", position);
-      for (const [index, piece] of rest.entries()) {
-        this.write(
-          "INSERT INTO message_pieces (position, piece, content) VALUES (?, ?, ?)",
-          position,
-          index + 1,
-          piece,
-        );
+      if (this.hasPieces("message_pieces")) {
+        this.write("DELETE FROM message_pieces WHERE position = ?", position);
       }
-      if (restParts.length > 0 || outcome.parts) {
+      this.writePieces(
+        "message_pieces",
+        "INSERT INTO message_pieces (position, piece, content) VALUES (?, ?, ?)",
+        position,
+        rest,
+      );
+      if (this.hasPieces("message_part_pieces")) {
         this.write("DELETE FROM message_part_pieces WHERE position = ?", position);
       }
-      for (const [index, piece] of restParts.entries()) {
-        this.write(
-          "INSERT INTO message_part_pieces (position, piece, parts) VALUES (?, ?, ?)",
-          position,
-          index + 1,
-          piece,
-        );
-      }
+      this.writePieces(
+        "message_part_pieces",
+        "INSERT INTO message_part_pieces (position, piece, parts) VALUES (?, ?, ?)",
+        position,
+        restParts,
+      );
     });
   }
 

@@ -57,9 +57,38 @@ export default class FakeMetrics extends WorkerEntrypoint {
   }
 }`;
 
+/**
+ * An in-memory stand-in for a rate-limit binding, as production's is: a counter per key and
+ * window in the isolate, no storage. Miniflare's own counts in a Durable Object that commits a
+ * SQLite row per request, work production's binding does not do (see `RelayOptions.services`).
+ */
+const MEMORY_LIMITER = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+const counts = new Map();
+export default class MemoryLimiter extends WorkerEntrypoint {
+  limit({ key }) {
+    const window = Math.floor(Date.now() / (this.env.PERIOD * 1000));
+    const slot = window + ":" + key;
+    if (!counts.has(slot)) {
+      for (const old of counts.keys()) if (!old.startsWith(window + ":")) counts.delete(old);
+    }
+    const count = (counts.get(slot) ?? 0) + 1;
+    counts.set(slot, count);
+    return { success: count <= this.env.LIMIT };
+  }
+}`;
+
 export interface RelayOptions {
   /** Requests per minute per client (the REQUEST_LIMITER binding); default 10,000. */
   requestsPerMinute?: number;
+  /**
+   * The platform's services. `recording` (the tests): Miniflare's rate limiter, and a METRICS
+   * that logs each data point for the tests to read. `lean` (the benchmarks): an in-memory rate
+   * limiter (`MEMORY_LIMITER`) and Miniflare's own Analytics Engine dataset, which drops the
+   * points; both cost about what production's bindings do, not a storage commit or a log line
+   * per call (bench/README.md "Platform services").
+   */
+  services?: "recording" | "lean";
   /** The bundled Worker to serve; default the e2e bundle of src/index.ts. */
   script?: string;
   /** Serve public/ as static assets, as `npm run dev` does (the browser tests). */
@@ -82,6 +111,7 @@ type FromConfig = Pick<
   | "assets"
   | "bindings"
   | "ratelimits"
+  | "analyticsEngineDatasets"
 >;
 
 /**
@@ -97,12 +127,23 @@ export async function startRelay(
   // types; the object itself is miniflare's V4 worker options, as the vitest plugin uses.
   const config = unstable_getMiniflareWorkerOptions(CONFIG).workerOptions as FromConfig;
   // Tests send far more than one client would; the limit has its own tests.
-  const ratelimits = Object.fromEntries(
-    Object.entries(config.ratelimits ?? {}).map(([name, limit]) => [
-      name,
-      { ...limit, simple: { limit: options.requestsPerMinute ?? 10_000, period: 60 as const } },
-    ]),
-  );
+  const simple = { limit: options.requestsPerMinute ?? 10_000, period: 60 as const };
+  const limiters = Object.entries(config.ratelimits ?? {});
+  const lean = options.services === "lean";
+  const ratelimits = lean
+    ? {}
+    : Object.fromEntries(limiters.map(([name, limit]) => [name, { ...limit, simple }]));
+  // The in-memory stand-ins, one worker per binding, served as service bindings of its name.
+  const memoryLimiters = lean
+    ? limiters.map(([name]) => ({
+        name: `memory-limiter-${name.toLowerCase()}`,
+        modules: true,
+        script: MEMORY_LIMITER,
+        compatibilityDate: config.compatibilityDate,
+        bindings: { LIMIT: simple.limit, PERIOD: simple.period },
+        binding: name,
+      }))
+    : [];
   const logs: string[] = [];
   // Miniflare 5 takes a new options shape; the classic (v4) one is converted, and reads better.
   const mf = new Miniflare(
@@ -130,9 +171,15 @@ export async function startRelay(
           ratelimits,
           ...(options.assets ? { assets: config.assets } : {}),
           bindings: { ...config.bindings, PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
-          // Analytics Engine as a fake that keeps the data points, so tests can read them.
-          serviceBindings: { AI: "fake-ai", METRICS: "fake-metrics" },
+          // Recording: Analytics Engine as a fake that keeps the data points, for the tests to read.
+          ...(lean ? { analyticsEngineDatasets: config.analyticsEngineDatasets } : {}),
+          serviceBindings: {
+            AI: "fake-ai",
+            ...(lean ? {} : { METRICS: "fake-metrics" }),
+            ...Object.fromEntries(memoryLimiters.map(({ binding, name }) => [binding, name])),
+          },
         },
+        ...memoryLimiters.map(({ binding: _, ...worker }) => worker),
         {
           name: "fake-ai",
           modules: true,

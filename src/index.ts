@@ -1,5 +1,6 @@
 /** The Worker: a thin router that validates each request and forwards it to its session. */
-import { Router } from "itty-router/Router";
+import type { IRequest } from "itty-router";
+import { IttyRouter } from "itty-router/IttyRouter";
 import { authenticate } from "./auth.ts";
 import type { Env } from "./env.ts";
 import { SluiceError, toSluiceError } from "./errors.ts";
@@ -47,18 +48,22 @@ async function guard(request: RouteRequest, env: Env): Promise<Response | undefi
   return undefined;
 }
 
-const router = Router<RouteRequest, [Env, ExecutionContext]>({
-  before: [guard],
-  catch: (error) => {
+// itty-router's smallest router: the guard, the error response and CORS wrap it in `handle`.
+const router = IttyRouter<IRequest & RouteRequest, [Env, ExecutionContext]>();
+
+/** A request through the guard and its route; every failure is its error response, with CORS. */
+async function handle(request: RouteRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  let response: Response;
+  try {
+    response = (await guard(request, env)) ?? (await router.fetch(request, env, ctx));
+  } catch (error) {
     const failure = toSluiceError(error);
     // Logged without the request: its headers and URL may hold a token.
     if (failure.code === "internal") console.error("request failed:", String(error));
-    return failure.toResponse();
-  },
-  finally: [
-    (response: Response, request: RouteRequest, env: Env) => withCors(response, request, env),
-  ],
-});
+    response = failure.toResponse();
+  }
+  return withCors(response, request, env);
+}
 
 type Handler = (request: RouteRequest, env: Env, ctx: ExecutionContext) => unknown;
 
@@ -106,5 +111,5 @@ export default {
   fetch: async (request, env, ctx): Promise<Response> =>
     new URL(request.url).pathname === "/health"
       ? health(request, env)
-      : router.fetch(request as RouteRequest, env, ctx),
+      : handle(request as RouteRequest, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -1,15 +1,15 @@
 /**
  * The issuer's signing keys (AUTH_JWKS_URL): fetched, kept per isolate, and the one key a token
- * names picked out and imported. jose verifies the signature with it (verify-jwt.ts).
+ * names picked out and imported; jws.ts verifies the signature with it.
  */
-import type { JWSHeaderParameters } from "jose";
 import { SluiceError } from "../errors.ts";
 import { isRecord } from "../schema/json-object.ts";
 import { JWKS_MAX_AGE_MS, JWKS_TIMEOUT_MS, type JwtConfig } from "./auth-config.ts";
+import type { JwsHeader } from "./jws.ts";
 
 /**
  * Each JWKS alg (JWKS_ALGORITHMS): the `kty` its key must have, and how WebCrypto imports it.
- * Its `crv` must be ECDSA's `namedCurve`, or for OKP the algorithm's name. jose checks the
+ * Its `crv` must be ECDSA's `namedCurve`, or for OKP the algorithm's name. jws.ts checks the
  * imported key against the alg again before it verifies.
  */
 const KEY_OF: Record<string, [kty: string, params: SubtleCryptoImportKeyAlgorithm]> = {
@@ -121,7 +121,7 @@ async function importKey(set: KeySet, key: Jwk, alg: string): Promise<CryptoKey>
 export async function jwksKey(
   config: JwtConfig,
   url: URL,
-  header: JWSHeaderParameters,
+  header: JwsHeader,
 ): Promise<CryptoKey | undefined> {
   const source = `${url.href} ${config.jwksCooldownMs}`;
   const { alg = "", kid } = header;

@@ -1,15 +1,13 @@
 /**
- * Verifies a JWT with jose: HS256 against AUTH_JWT_SECRET, RS256 / ES256 / EdDSA against the
- * keys at AUTH_JWKS_URL. A token that fails is `unauthorized` with the reason; a JWKS that
+ * Verifies a JWT (its signature in jws.ts): HS256 against AUTH_JWT_SECRET, RS256 / ES256 / EdDSA
+ * against the keys at AUTH_JWKS_URL. A token that fails is `unauthorized` with the reason; a JWKS that
  * cannot be fetched or read is `auth_unavailable`, and nothing gets through while it is.
  */
-import { compactVerify, type JWSHeaderParameters } from "jose";
-// By name, not jose's `errors` namespace: that object would bring every error class along.
-import * as errors from "jose/errors";
 import { SluiceError } from "../errors.ts";
 import { isRecord } from "../schema/json-object.ts";
 import { CLOCK_TOLERANCE_S, type JwtConfig } from "./auth-config.ts";
 import { jwksKey } from "./jwks.ts";
+import { JwsAlgNotAllowed, type JwsHeader, JwsSignatureInvalid, verifyCompactJws } from "./jws.ts";
 import { type Principal, userPrincipal } from "./principal.ts";
 
 function unauthorized(reason: string): SluiceError {
@@ -17,18 +15,15 @@ function unauthorized(reason: string): SluiceError {
 }
 
 /**
- * The key for a token's header. jose has already refused an `alg` outside the configured
- * list, so HS256 only reaches here with a secret configured, and the rest with a JWKS.
+ * The key for a token's header. An `alg` outside the configured list was refused already, so
+ * HS256 only reaches here with a secret configured, and the rest with a JWKS.
  */
-async function keyFor(
-  config: JwtConfig,
-  header: JWSHeaderParameters,
-): Promise<CryptoKey | Uint8Array> {
+async function keyFor(config: JwtConfig, header: JwsHeader): Promise<CryptoKey | Uint8Array> {
   if (header.alg === "HS256") {
     if (!config.secret) throw unauthorized("HS256 is not accepted here.");
     return config.secret;
   }
-  if (!config.jwksUrl) throw unauthorized(`${header.alg ?? "its alg"} is not accepted here.`);
+  if (!config.jwksUrl) throw unauthorized(`${header.alg} is not accepted here.`);
   const key = await jwksKey(config, config.jwksUrl, header);
   // No key for its kid is the token's fault; the JWKS endpoint's faults are auth_unavailable.
   if (!key) throw unauthorized("no signing key of the issuer matches its kid and alg.");
@@ -37,11 +32,10 @@ async function keyFor(
 
 const MALFORMED = "it is not a well-formed signed JWT.";
 
-/** Why jose refused a token, in words that never echo the token. */
+/** Why a token was refused, in words that never echo the token. */
 function reasonOf(error: unknown, config: JwtConfig): string {
-  if (error instanceof errors.JWSSignatureVerificationFailed)
-    return "its signature does not verify.";
-  if (error instanceof errors.JOSEAlgNotAllowed) {
+  if (error instanceof JwsSignatureInvalid) return "its signature does not verify.";
+  if (error instanceof JwsAlgNotAllowed) {
     return `its alg is not accepted; accepted: ${config.algorithms.join(", ")}.`;
   }
   return MALFORMED;
@@ -86,18 +80,16 @@ function claimsOf(bytes: Uint8Array, config: JwtConfig): { sub: unknown; exp: nu
 
 /** Verifies `token` and returns its user; throws `unauthorized` or `auth_unavailable`. */
 export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal> {
-  let verified: Awaited<ReturnType<typeof compactVerify>>;
+  let payload: Uint8Array;
   try {
-    verified = await compactVerify(token, (header) => keyFor(config, header), {
-      algorithms: config.algorithms,
-    });
+    ({ payload } = await verifyCompactJws(token, config.algorithms, (header) =>
+      keyFor(config, header),
+    ));
   } catch (error) {
     if (error instanceof SluiceError) throw error;
     throw unauthorized(reasonOf(error, config));
   }
-  // A JWT's payload is always base64url (RFC 7519); jose's JWS allows a raw one.
-  if (verified.protectedHeader.b64 === false) throw unauthorized(MALFORMED);
-  const { sub, exp } = claimsOf(verified.payload, config);
+  const { sub, exp } = claimsOf(payload, config);
   if (typeof sub !== "string" || sub === "") throw unauthorized('its "sub" claim is empty.');
   return userPrincipal(config.issuer, sub, (exp + CLOCK_TOLERANCE_S) * 1000);
 }

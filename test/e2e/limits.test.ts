@@ -1,5 +1,6 @@
 // A flood engages the limits (requests per minute, answers at once) and others are still served.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awayFromMinuteEdge } from "../helpers/minute.ts";
 import { type Relay, startRelay } from "../helpers/relay.ts";
 import { SECRETS } from "../helpers/secrets.ts";
 import { TestSocket } from "../helpers/socket.ts";
@@ -24,6 +25,7 @@ afterAll(() => relay.dispose());
 describe("a flood of requests", () => {
   it("gets 429 with Retry-After past the limit, while another client is served", async () => {
     const statuses: number[] = [];
+    await awayFromMinuteEdge();
     for (let i = 0; i < 40; i += 1) {
       const response = await fetch(`${relay.url}/sessions`, {
         method: "POST",
@@ -84,5 +86,34 @@ describe("concurrent answers per client", () => {
     three.send({ prompt: "/tokens 3" });
     expect(await three.waitFor("done", from)).toMatchObject({ status: "complete" });
     await Promise.all(sockets.map((socket) => socket.close()));
+  });
+});
+
+describe("the benchmarks' lean services (in-memory limiter, Miniflare's Analytics Engine)", () => {
+  it("refuse past the same per-minute count, per client, and answers still complete", async () => {
+    const lean = await startRelay(
+      { AUTH_TOKENS: [tokenAlpha, tokenBeta].join(",") },
+      { requestsPerMinute: 5, services: "lean" },
+    );
+    try {
+      const statuses: number[] = [];
+      await awayFromMinuteEdge();
+      for (let i = 0; i < 8; i += 1) {
+        const response = await fetch(`${lean.url}/sessions`, {
+          method: "POST",
+          headers: bearer(tokenAlpha),
+        });
+        statuses.push(response.status);
+        await response.body?.cancel();
+      }
+      expect(statuses).toEqual([201, 201, 201, 201, 201, 429, 429, 429]);
+      const socket = await TestSocket.open(`${lean.wsUrl}/chat`, asToken(tokenBeta));
+      await socket.waitFor("session");
+      socket.send({ prompt: "hello" });
+      expect(await socket.waitFor("done")).toMatchObject({ status: "complete" });
+      await socket.close();
+    } finally {
+      await lean.dispose();
+    }
   });
 });

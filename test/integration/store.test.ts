@@ -135,3 +135,35 @@ describe("the row limit", () => {
     });
   });
 });
+
+describe("the tables of pieces", () => {
+  const tables = (sql: SqlStorage) =>
+    sql
+      .exec(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name",
+      )
+      .toArray()
+      .map((row) => String(row.name));
+
+  it("are created by the first text that needs one, and found again by a new store", async () => {
+    const stub = env.SESSIONS.get(env.SESSIONS.newUniqueId());
+    await runInDurableObject(stub, (_instance, state) => {
+      const { sql } = state.storage;
+      const store = new SessionStore(state.storage);
+      const position = store.insertPrompt(
+        { id: "u1", role: "user", content: "q", status: "complete", createdAt: 1 },
+        "a1",
+      );
+      store.finishMessage(position, { content: "short", status: "complete" });
+      store.appendEvents([{ type: "chunk", seq: 1, messageId: "a1", content: "x" }], 1, 1);
+      expect(tables(sql)).toEqual(["events", "messages", "meta"]);
+      const answer = text(MAX_PIECE_BYTES + 10, 3);
+      store.finishMessage(position, { content: answer, status: "complete" });
+      expect(tables(sql)).toEqual(["events", "message_pieces", "messages", "meta"]);
+      // A store opened later (a restarted object) finds the table and reads the answer whole.
+      const again = new SessionStore(state.storage);
+      expect(again.history().at(-1)?.content).toBe(answer);
+      expect(again.messageCount()).toBe(2);
+    });
+  });
+});

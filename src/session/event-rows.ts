@@ -12,7 +12,7 @@ export class EventRows extends StoreRows {
    * When the oldest stored batch was written: undefined when none is, null when not read yet.
    * A prompt prunes first, and this skips the prune when nothing has expired.
    */
-  private oldestAt: number | null | undefined = null;
+  private oldestAt: number | null | undefined = this.fresh ? undefined : null;
 
   /**
    * Appends a batch of events as one row (more when it is longer than a piece). The batch
@@ -70,6 +70,7 @@ export class EventRows extends StoreRows {
 
   /** The highest stored sequence number, or 0. */
   lastStoredSeq(): number {
+    if (this.fresh) return 0;
     const [row] = this.rows("SELECT MAX(last_seq) AS seq FROM events");
     return typeof row?.seq === "number" ? row.seq : 0;
   }

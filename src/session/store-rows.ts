@@ -105,12 +105,24 @@ export class StoreRows {
   /** The tables of pieces this database has (created by its first long text). */
   private readonly pieceTables: Set<string>;
 
+  /**
+   * True when this object found no tables, until its first write: a new session, whose reads
+   * have known answers (no meta, no messages, no events) meanwhile.
+   */
+  protected fresh: boolean;
+
   constructor(protected readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
+    const tables = new Set(
+      this.rows("SELECT name FROM sqlite_master WHERE type = 'table'").map((row) =>
+        String(row.name),
+      ),
+    );
+    this.fresh = !tables.has("meta") && !tables.has("messages") && !tables.has("events");
     this.sql.exec(SCHEMA);
-    this.migrate();
-    const tables = this.rows("SELECT name FROM sqlite_master WHERE name LIKE '%_pieces'");
-    this.pieceTables = new Set(tables.map((row) => String(row.name)));
+    // A new table has every column; an older one may lack some.
+    if (tables.has("messages")) this.migrate();
+    this.pieceTables = new Set([...tables].filter((name) => name.endsWith("_pieces")));
   }
 
   /** Whether `table` exists: without it, no text was ever long enough to need it. */
@@ -147,6 +159,7 @@ export class StoreRows {
         `A SQLite write of ${bytes} bytes would pass Cloudflare's ${MAX_SQL_ROW_BYTES}-byte row limit.`,
       );
     }
+    this.fresh = false;
     const cursor = this.sql.exec<Row>(query, ...bindings);
     const rows = cursor.toArray();
     this.rowsWritten += cursor.rowsWritten;

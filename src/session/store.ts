@@ -12,17 +12,22 @@ import { type MessageOutcome, toMessage } from "./store-rows.ts";
 
 export type { MessageOutcome } from "./store-rows.ts";
 
+/** The meta keys the session writes; a new database has none of them. */
+const META_KEYS = ["session", "owner", "on_abandon", "created_at", "title", "tool_wait"];
+
 /** Reads and writes one session's tables, counting the rows it writes (the storage bill). */
 export class SessionStore extends EventRows {
   /**
    * Meta values read or written by this object, by key (undefined: not set). Every meta write
    * goes through this class, so what it holds is what is stored.
    */
-  private readonly metaRead = new Map<string, string | undefined>();
+  private readonly metaRead = new Map<string, string | undefined>(
+    this.fresh ? META_KEYS.map((key) => [key, undefined]) : [],
+  );
   /** How many messages are stored, once counted: only `insertPrompt` adds any. */
   private count: number | undefined;
   /** When the newest message was created (undefined: none), null until read. */
-  private newest: number | undefined | null = null;
+  private newest: number | undefined | null = this.fresh ? undefined : null;
 
   /** The session id, once the session was created. */
   sessionId(): string | undefined {
@@ -237,6 +242,7 @@ export class SessionStore extends EventRows {
 
   /** Assistant messages still marked `streaming`: after a restart, no answer owns them. */
   orphanedMessages(): Array<{ position: number; id: string }> {
+    if (this.fresh) return [];
     return this.rows("SELECT position, id FROM messages WHERE status = 'streaming'").map((row) => ({
       position: Number(row.position),
       id: String(row.id),

@@ -23,7 +23,7 @@ export class EventRows extends StoreRows {
     const last = events.at(-1);
     if (last === undefined) return;
     const [first = "", ...rest] = splitUtf8(JSON.stringify(events));
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       this.write(
         "INSERT INTO events (first_seq, last_seq, created_at, frames) VALUES (?, ?, ?, ?)",
         firstSeq,
@@ -39,6 +39,11 @@ export class EventRows extends StoreRows {
       );
     });
     if (this.oldestAt === undefined) this.oldestAt = now;
+  }
+
+  protected override forget(): void {
+    super.forget();
+    this.oldestAt = null;
   }
 
   /** Stored events with a sequence number above `after`, in order. */

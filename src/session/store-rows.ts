@@ -103,7 +103,7 @@ export class StoreRows {
 
   protected readonly sql: SqlStorage;
   /** The tables of pieces this database has (created by its first long text). */
-  private readonly pieceTables: Set<string>;
+  private pieceTables: Set<string>;
 
   /**
    * True when this object found no tables, until its first write: a new session, whose reads
@@ -113,16 +113,17 @@ export class StoreRows {
 
   constructor(protected readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
-    const tables = new Set(
-      this.rows("SELECT name FROM sqlite_master WHERE type = 'table'").map((row) =>
-        String(row.name),
-      ),
-    );
+    const tables = this.tables();
     this.fresh = !tables.has("meta") && !tables.has("messages") && !tables.has("events");
     this.sql.exec(SCHEMA);
     // A new table has every column; an older one may lack some.
     if (tables.has("messages")) this.migrate();
     this.pieceTables = new Set([...tables].filter((name) => name.endsWith("_pieces")));
+  }
+
+  private tables(): Set<string> {
+    const rows = this.rows("SELECT name FROM sqlite_master WHERE type = 'table'");
+    return new Set(rows.map((row) => String(row.name)));
   }
 
   /** Whether `table` exists: without it, no text was ever long enough to need it. */
@@ -170,9 +171,22 @@ export class StoreRows {
     return this.sql.exec<Row>(query, ...bindings).toArray();
   }
 
-  /** Runs `work` as one transaction: its writes are one commit. */
+  /**
+   * Runs `work` as one transaction: its writes are one commit. If it throws, what this object
+   * kept of the tables is read again (`forget`), since the rollback undid the writes it saw.
+   */
   transaction<T>(work: () => T): T {
-    return this.storage.transactionSync(work);
+    try {
+      return this.storage.transactionSync(work);
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
+  }
+
+  /** Drops what this object kept of its tables; the next reads ask them. */
+  protected forget(): void {
+    this.pieceTables = new Set([...this.tables()].filter((name) => name.endsWith("_pieces")));
   }
 
   /**

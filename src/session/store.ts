@@ -29,6 +29,13 @@ export class SessionStore extends EventRows {
   /** When the newest message was created (undefined: none), null until read. */
   private newest: number | undefined | null = this.fresh ? undefined : null;
 
+  protected override forget(): void {
+    super.forget();
+    this.metaRead.clear();
+    this.count = undefined;
+    this.newest = null;
+  }
+
   /** The session id, once the session was created. */
   sessionId(): string | undefined {
     return this.meta("session");
@@ -180,7 +187,7 @@ export class SessionStore extends EventRows {
    */
   insertPrompt(user: StoredMessage, assistantId: string): number {
     const count = this.messageCount();
-    const [, answer] = this.write(
+    const inserted = this.write(
       `INSERT INTO messages (id, role, content, status, created_at)
        VALUES (?, 'user', ?, 'complete', ?), (?, 'assistant', '', 'streaming', ?)
        RETURNING position`,
@@ -192,7 +199,8 @@ export class SessionStore extends EventRows {
     );
     this.count = count + 2;
     this.newest = user.createdAt;
-    return Number(answer?.position);
+    // RETURNING's order is SQLite's choice; the answer came second, so it has the higher one.
+    return Math.max(...inserted.map((row) => Number(row.position)));
   }
 
   /**
@@ -205,7 +213,7 @@ export class SessionStore extends EventRows {
     const [firstParts, ...restParts] = outcome.parts
       ? splitUtf8(JSON.stringify(outcome.parts), pieceBytes)
       : [];
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       this.write(
         `UPDATE messages SET content = ?, parts = ?, status = ?, finish = ?, error_code = ?,
          input_tokens = ?, output_tokens = ? WHERE position = ?`,
@@ -219,25 +227,21 @@ export class SessionStore extends EventRows {
         position,
       );
       // Written once per message; a second finish (after a failed one) replaces the pieces.
-      if (this.hasPieces("message_pieces")) {
-        this.write("DELETE FROM message_pieces WHERE position = ?", position);
-      }
-      this.writePieces(
-        "message_pieces",
-        "INSERT INTO message_pieces (position, piece, content) VALUES (?, ?, ?)",
-        position,
-        rest,
-      );
-      if (this.hasPieces("message_part_pieces")) {
-        this.write("DELETE FROM message_part_pieces WHERE position = ?", position);
-      }
-      this.writePieces(
-        "message_part_pieces",
-        "INSERT INTO message_part_pieces (position, piece, parts) VALUES (?, ?, ?)",
-        position,
-        restParts,
-      );
+      this.replacePieces("message_pieces", "content", position, rest);
+      this.replacePieces("message_part_pieces", "parts", position, restParts);
     });
+  }
+
+  /** Replaces the pieces (from the second on) of the message at `position` in `table`. */
+  private replacePieces(
+    table: "message_pieces" | "message_part_pieces",
+    column: "content" | "parts",
+    position: number,
+    pieces: string[],
+  ): void {
+    if (this.hasPieces(table)) this.write(`DELETE FROM ${table} WHERE position = ?`, position);
+    const insert = `INSERT INTO ${table} (position, piece, ${column}) VALUES (?, ?, ?)`;
+    this.writePieces(table, insert, position, pieces);
   }
 
   /** Assistant messages still marked `streaming`: after a restart, no answer owns them. */

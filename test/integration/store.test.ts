@@ -166,4 +166,31 @@ describe("the tables of pieces", () => {
       expect(again.messageCount()).toBe(2);
     });
   });
+
+  it("are read again after a rolled-back transaction, as are the counts the store keeps", async () => {
+    const stub = env.SESSIONS.get(env.SESSIONS.newUniqueId());
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = new SessionStore(state.storage);
+      const user = {
+        id: "u1",
+        role: "user",
+        content: "q",
+        status: "complete",
+        createdAt: 5,
+      } as const;
+      const position = store.insertPrompt(user, "a1");
+      const answer = text(MAX_PIECE_BYTES + 10, 4);
+      expect(() =>
+        store.transaction(() => {
+          store.insertPrompt({ ...user, id: "u2", createdAt: 9 }, "a2");
+          store.finishMessage(position, { content: answer, status: "complete" });
+          throw new Error("rolled back");
+        }),
+      ).toThrow("rolled back");
+      expect(tables(state.storage.sql)).toEqual(["events", "messages", "meta"]);
+      expect(store.messageCount()).toBe(2);
+      expect(store.lastActivity()).toBe(5);
+      expect(store.history().map((message) => message.content)).toEqual(["q", ""]);
+    });
+  });
 });

@@ -41,9 +41,8 @@ function decodePart(part: string): Uint8Array {
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
-/** Whether `key` is one `alg` may verify with (jose's checks of a CryptoKey's algorithm). */
-function fits(key: CryptoKey, alg: string): boolean {
-  const want = ALGS[alg];
+/** Whether `key` is one `want` (an alg's entry) may verify with (jose's checks of a CryptoKey). */
+function fits(key: CryptoKey, want: (typeof ALGS)[string]): boolean {
   // WebCrypto's algorithm record of the key; which fields it has depends on its name.
   const algorithm = key.algorithm as {
     name: string;
@@ -51,7 +50,7 @@ function fits(key: CryptoKey, alg: string): boolean {
     namedCurve?: string;
     modulusLength?: number;
   };
-  if (!want || algorithm.name !== want.key || !key.usages.includes("verify")) return false;
+  if (algorithm.name !== want.key || !key.usages.includes("verify")) return false;
   if (want.key === "ECDSA") return algorithm.namedCurve === want.fixed;
   if (want.fixed && algorithm.hash?.name !== want.fixed) return false;
   return want.key !== "RSASSA-PKCS1-v1_5" || (algorithm.modulusLength ?? 0) >= 2048;
@@ -80,8 +79,10 @@ export async function verifyCompactJws(
     throw new JwsMalformed();
   }
   const { alg } = header;
-  if (!algorithms.includes(alg) || !ALGS[alg]) throw new JwsAlgNotAllowed();
-  const secretOrKey = await keyFor({ ...header, alg });
+  const want = ALGS[alg];
+  if (!algorithms.includes(alg) || !want) throw new JwsAlgNotAllowed();
+  const typed: JwsHeader = { ...header, alg };
+  const secretOrKey = await keyFor(typed);
   const key =
     secretOrKey instanceof Uint8Array
       ? await crypto.subtle.importKey(
@@ -92,11 +93,10 @@ export async function verifyCompactJws(
           ["verify"],
         )
       : secretOrKey;
-  if (!fits(key, alg)) throw new JwsSignatureInvalid();
+  if (!fits(key, want)) throw new JwsSignatureInvalid();
   const signed = new TextEncoder().encode(`${head}.${body}`);
-  const verify = ALGS[alg]?.verify ?? "";
-  if (!(await crypto.subtle.verify(verify, key, decodePart(signature), signed))) {
+  if (!(await crypto.subtle.verify(want.verify, key, decodePart(signature), signed))) {
     throw new JwsSignatureInvalid();
   }
-  return { header: { ...header, alg }, payload: decodePart(body) };
+  return { header: typed, payload: decodePart(body) };
 }

@@ -114,8 +114,7 @@ export class ChatSession extends DurableObject<Env> {
     return outcome(async () => {
       if (this.deleted) this.reopen();
       const fresh = this.store.sessionId() === undefined;
-      const now = Date.now();
-      this.store.create(caller.session, caller.principal, options, now);
+      this.store.create(caller.session, caller.principal, options, Date.now());
       this.authorize(caller);
       if (fresh) {
         // A new session: listed for its owner, and set to expire if it is never used.

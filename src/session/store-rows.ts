@@ -46,6 +46,10 @@ const PIECE_TABLES = {
 
 export type PieceTable = keyof typeof PIECE_TABLES;
 
+/** Which of `tables` hold pieces. */
+const piecesOf = (tables: Set<string>) =>
+  new Set([...tables].filter((name) => name.endsWith("_pieces")));
+
 /**
  * Columns added after the first schema, each with the statement that adds it: a database
  * written before them gets them when it opens (old rows read them as NULL).
@@ -118,7 +122,7 @@ export class StoreRows {
     this.sql.exec(SCHEMA);
     // A new table has every column; an older one may lack some.
     if (tables.has("messages")) this.migrate();
-    this.pieceTables = new Set([...tables].filter((name) => name.endsWith("_pieces")));
+    this.pieceTables = piecesOf(tables);
   }
 
   private tables(): Set<string> {
@@ -186,7 +190,7 @@ export class StoreRows {
 
   /** Drops what this object kept of its tables; the next reads ask them. */
   protected forget(): void {
-    this.pieceTables = new Set([...this.tables()].filter((name) => name.endsWith("_pieces")));
+    this.pieceTables = piecesOf(this.tables());
   }
 
   /**

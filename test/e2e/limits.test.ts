@@ -22,27 +22,36 @@ beforeAll(async () => {
 });
 afterAll(() => relay.dispose());
 
+/** `POST /sessions` `times` times as `token`, one after another: each status, and a 429's details. */
+async function createSessions(url: string, token: string, times: number) {
+  await awayFromMinuteEdge();
+  const results: Array<{ status: number; retryAfter?: string | null; code?: string }> = [];
+  for (let i = 0; i < times; i += 1) {
+    const response = await fetch(`${url}/sessions`, { method: "POST", headers: bearer(token) });
+    if (response.status === 429) {
+      const { error } = (await response.json()) as { error: { code: string } };
+      results.push({
+        status: 429,
+        retryAfter: response.headers.get("retry-after"),
+        code: error.code,
+      });
+    } else {
+      await response.body?.cancel();
+      results.push({ status: response.status });
+    }
+  }
+  return results;
+}
+
 describe("a flood of requests", () => {
   it("gets 429 with Retry-After past the limit, while another client is served", async () => {
-    const statuses: number[] = [];
-    await awayFromMinuteEdge();
-    for (let i = 0; i < 40; i += 1) {
-      const response = await fetch(`${relay.url}/sessions`, {
-        method: "POST",
-        headers: bearer(tokenAlpha),
-      });
-      statuses.push(response.status);
-      if (response.status === 429) {
-        expect(response.headers.get("retry-after")).toBe("60");
-        expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
-          "rate_limited",
-        );
-      } else {
-        await response.body?.cancel();
-      }
+    const results = await createSessions(relay.url, tokenAlpha, 40);
+    expect(results.filter(({ status }) => status === 201).length).toBe(20);
+    const limited = results.filter(({ status }) => status === 429);
+    expect(limited.length).toBe(20);
+    for (const refusal of limited) {
+      expect(refusal).toEqual({ status: 429, retryAfter: "60", code: "rate_limited" });
     }
-    expect(statuses.filter((status) => status === 201).length).toBe(20);
-    expect(statuses.filter((status) => status === 429).length).toBe(20);
 
     const other = await fetch(`${relay.url}/sessions`, {
       method: "POST",
@@ -96,17 +105,9 @@ describe("the benchmarks' lean services (in-memory limiter, Miniflare's Analytic
       { requestsPerMinute: 5, services: "lean" },
     );
     try {
-      const statuses: number[] = [];
-      await awayFromMinuteEdge();
-      for (let i = 0; i < 8; i += 1) {
-        const response = await fetch(`${lean.url}/sessions`, {
-          method: "POST",
-          headers: bearer(tokenAlpha),
-        });
-        statuses.push(response.status);
-        await response.body?.cancel();
-      }
-      expect(statuses).toEqual([201, 201, 201, 201, 201, 429, 429, 429]);
+      const results = await createSessions(lean.url, tokenAlpha, 8);
+      expect(results.map(({ status }) => status)).toEqual([201, 201, 201, 201, 201, 429, 429, 429]);
+      expect(results.at(-1)).toEqual({ status: 429, retryAfter: "60", code: "rate_limited" });
       const socket = await TestSocket.open(`${lean.wsUrl}/chat`, asToken(tokenBeta));
       await socket.waitFor("session");
       socket.send({ prompt: "hello" });

@@ -171,7 +171,8 @@ export async function startRelay(
           ratelimits,
           ...(options.assets ? { assets: config.assets } : {}),
           bindings: { ...config.bindings, PROVIDER: "demo", DEMO_DELAY_MS: "0", ...vars },
-          // Recording: Analytics Engine as a fake that keeps the data points, for the tests to read.
+          // Lean: Miniflare's own dataset. Recording: a fake that keeps the data points, for
+          // the tests to read.
           ...(lean ? { analyticsEngineDatasets: config.analyticsEngineDatasets } : {}),
           serviceBindings: {
             AI: "fake-ai",

@@ -64,10 +64,7 @@ export class ChatSession extends DurableObject<Env> {
     this.log = this.openLog(orphans.length > 0);
     this.chats = new ChatListing(env, this.store);
     this.expiry = new SessionExpiry(env, ctx.storage, () => this.store);
-    this.fanout = new FanOut(
-      () => ctx.getWebSockets(),
-      () => this.onLeave(),
-    );
+    this.fanout = new FanOut(ctx, () => this.onLeave());
     const session = this;
     const host = {
       // Read at each use: tests swap the env of a live instance.
@@ -117,9 +114,10 @@ export class ChatSession extends DurableObject<Env> {
       this.store.create(caller.session, caller.principal, options, Date.now());
       this.authorize(caller);
       if (fresh) {
-        // A new session: listed for its owner, and set to expire if it is never used.
-        await this.chats.created();
+        // A new session: set to expire if never used (first, so the alarm commits with the
+        // rows: after the await it cost a commit of its own), then listed for its owner.
         this.expiry.schedule();
+        await this.chats.created();
       }
       return { session: caller.session, ...this.store.options() };
     });
@@ -278,6 +276,7 @@ export class ChatSession extends DurableObject<Env> {
   private acceptSocket(caller: Caller, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    this.fanout.socketsChanged();
     // Kept with the socket, so both survive hibernation.
     server.serializeAttachment({ limitKey: caller.limitKey, expiresAt: caller.expiresAt });
     welcome(this.log, this.answers.running, socketClient(server), caller.session, after);
@@ -286,6 +285,7 @@ export class ChatSession extends DurableObject<Env> {
 
   /** A client left: with `onAbandon: cancel`, the last one leaving stops the answer. */
   private onLeave(leaving?: WebSocket): void {
+    this.fanout.socketsChanged();
     if (!this.answers.running || this.fanout.count(leaving) > 0) return;
     if (this.store.options().onAbandon === "cancel") this.answers.cancel();
   }

@@ -8,7 +8,7 @@ import { sleep } from "./clock.ts";
 import { runLoad } from "./load.ts";
 import { startMinimalRelay } from "./minimal-relay.ts";
 import { startBenchRelay } from "./relay.ts";
-import { median, medianSummary, rotate, type Summary, summarize } from "./stats.ts";
+import { median, medianSummary, rotate, type Summary, summarize, WARM_UP_REPS } from "./stats.ts";
 import { startTracked, type TrackedRelay } from "./tracked-relay.ts";
 import { type Plan, startUpstream, type UpstreamPlace } from "./upstream.ts";
 
@@ -65,8 +65,9 @@ export async function benchMinimal(
   const duration = config.plan.tokens * config.plan.intervalMs;
   const rampMs = Math.max(config.plan.intervalMs, Math.min(config.streams * 2, duration / 2));
   try {
-    for (let rep = 0; rep < config.reps; rep += 1) {
-      for (const name of rotate(CONTENDERS, rep)) {
+    // Negative repetitions warm up and are not recorded (WARM_UP_REPS).
+    for (let rep = -WARM_UP_REPS; rep < config.reps; rep += 1) {
+      for (const name of rotate(CONTENDERS, Math.max(rep, 0))) {
         const relay = await startContender(name, upstream.baseUrl);
         try {
           const endpoints = { relay: relay.url, upstream: upstream.baseUrl };
@@ -89,9 +90,9 @@ export async function benchMinimal(
             clientLoopP99Ms: load.clientLoopP99Ms,
             errors: load.results.filter((result) => result.error !== undefined).length,
           };
-          samples.get(name)?.push(sample);
+          if (rep >= 0) samples.get(name)?.push(sample);
           log(
-            `  ${name.padEnd(7)} ${config.streams} streams rep ${rep + 1}: p50 ${sample.lag.p50.toFixed(2)} ms, ` +
+            `  ${name.padEnd(7)} ${config.streams} streams ${rep < 0 ? "warm-up" : `rep ${rep + 1}`}: p50 ${sample.lag.p50.toFixed(2)} ms, ` +
               `p99 ${sample.lag.p99.toFixed(2)} ms, ${sample.cpuUsPerToken.toFixed(0)} µs CPU per token, ` +
               `errors ${sample.errors}`,
           );

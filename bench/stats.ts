@@ -55,6 +55,14 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * scale) / scale;
 }
 
+/**
+ * Repetitions of each contender run before the measured ones and not recorded. The first relay
+ * a benchmark starts costs more CPU than the ones after it (session 6: `users` gave 10.3 s for
+ * its first Sluice relay and 8.7 s for both later ones; `/chat` opens 6-7 ms per user against
+ * 2-3.5 ms), which would count against whichever contender goes first.
+ */
+export const WARM_UP_REPS = 1;
+
 /** `items` rotated left by `by`, so each repetition starts with another contender. */
 export function rotate<T>(items: readonly T[], by: number): T[] {
   const shift = by % items.length;

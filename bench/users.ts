@@ -11,7 +11,7 @@ import { sleep } from "./clock.ts";
 import { runLoad } from "./load.ts";
 import { CONTENDERS, type Contender } from "./minimal.ts";
 import { startMinimalRelay } from "./minimal-relay.ts";
-import { median, medianSummary, rotate, type Summary, summarize } from "./stats.ts";
+import { median, medianSummary, rotate, type Summary, summarize, WARM_UP_REPS } from "./stats.ts";
 import { startTracked, type TrackedRelay } from "./tracked-relay.ts";
 import { type Plan, startUpstream, type UpstreamPlace } from "./upstream.ts";
 
@@ -119,14 +119,15 @@ export async function benchUsers(
   const tokens = userTokens(config.users);
   const samples = new Map<Contender, Sample[]>(CONTENDERS.map((name) => [name, []]));
   try {
-    for (let rep = 0; rep < config.reps; rep += 1) {
-      for (const name of rotate(CONTENDERS, rep)) {
+    // Negative repetitions warm up and are not recorded (WARM_UP_REPS).
+    for (let rep = -WARM_UP_REPS; rep < config.reps; rep += 1) {
+      for (const name of rotate(CONTENDERS, Math.max(rep, 0))) {
         const relay = await startUsersRelay(name, upstream.baseUrl, tokens);
         try {
           const sample = await measure(relay, upstream.baseUrl, config, tokens);
-          samples.get(name)?.push(sample);
+          if (rep >= 0) samples.get(name)?.push(sample);
           log(
-            `  ${name.padEnd(7)} ${config.users} users rep ${rep + 1}: gap p99 ${sample.gaps.p99.toFixed(0)} ms, ` +
+            `  ${name.padEnd(7)} ${config.users} users ${rep < 0 ? "warm-up" : `rep ${rep + 1}`}: gap p99 ${sample.gaps.p99.toFixed(0)} ms, ` +
               `CPU ${(sample.cpuMs / 1000).toFixed(1)} s, wall ${(sample.wallMs / 1000).toFixed(1)} s, ` +
               `errors ${sample.errors.length}`,
           );

@@ -25,6 +25,8 @@ export interface LoadOptions {
   tokens?: readonly string[];
   /** Called once every stream has its first token (or ended), while they all stream. */
   whileStreaming?: (streams: readonly ReadyStream[]) => Promise<void>;
+  /** Called once every stream is connected, before the first one starts. */
+  onConnected?: () => void;
 }
 
 export interface LoadResult {
@@ -71,6 +73,7 @@ const isReady = (value: ReadyStream | StreamResult): value is ReadyStream => "st
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const timeoutMs = streamTimeoutMs(options.plan, options.rampMs);
   const connected = await connectAll(options, timeoutMs);
+  options.onConnected?.();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const startedAt = now();

@@ -271,6 +271,12 @@ function usersTable(users: UsersResult): string {
     `+${ms(row.jitterP99Ms)}`,
     fixed(row.cpuSeconds, 1, " s"),
     fixed(row.cpuUsPerToken, 0, " µs"),
+    // Older result files have no phases.
+    row.cpuPerUserMs
+      ? [row.cpuPerUserMs.open, row.cpuPerUserMs.start, row.cpuPerUserMs.rest]
+          .map((value) => fixed(value, 2, ""))
+          .join(" / ")
+      : "-",
     seconds(row.wallMs),
     ms(row.clientLoopP99Ms),
     errorsText(row.errors),
@@ -279,7 +285,9 @@ function usersTable(users: UsersResult): string {
     "### Users, each with its own token",
     "",
     `${users.config.users} users at once over WebSocket, each its own token, ${plan.tokens} tokens ${plan.intervalMs} ms apart; ` +
-      `median of ${users.config.reps} repetition(s), a fresh relay each.`,
+      `median of ${users.config.reps} repetition(s), a fresh relay each. CPU per user by phase: ` +
+      "open connects every socket, start runs from the first prompt to every stream's first " +
+      "token, rest is the remaining tokens and every answer's end.",
     "",
     table(
       [
@@ -289,6 +297,7 @@ function usersTable(users: UsersResult): string {
         "p99 jitter",
         "workerd CPU",
         "CPU per token",
+        "CPU per user, ms: open / start / rest",
         "wall time",
         "client loop p99",
         "failed",

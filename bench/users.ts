@@ -32,11 +32,23 @@ export interface UsersRow {
   cpuSeconds: number;
   /** workerd CPU per token delivered, µs (median). */
   cpuUsPerToken: number;
+  /**
+   * workerd CPU per user by phase, ms (medians): `open` connects every socket, `start` runs
+   * from the first prompt until every stream has its first token, `rest` is the remaining
+   * tokens and every answer's end.
+   */
+  cpuPerUserMs: Phases;
   /** First stream started to last stream ended, ms (median). */
   wallMs: number;
   clientLoopP99Ms: number;
   errors: Record<string, number>;
   errorCount: number;
+}
+
+export interface Phases {
+  open: number;
+  start: number;
+  rest: number;
 }
 
 export interface UsersResult {
@@ -71,6 +83,7 @@ function startUsersRelay(name: Contender, upstreamBaseUrl: string, tokens: strin
 interface Sample {
   gaps: Summary;
   cpuMs: number;
+  phases: Phases;
   cpuUsPerToken: number;
   wallMs: number;
   clientLoopP99Ms: number;
@@ -88,6 +101,8 @@ async function measure(
   const warm = { tokens: 3, intervalMs: 50 };
   await runLoad({ transport: "ws", endpoints, streams: 2, plan: warm, rampMs: 50, tokens });
   const cpuBefore = relay.cpuMs();
+  let connectedAt = cpuBefore;
+  let startedAt = cpuBefore;
   const load = await runLoad({
     transport: "ws",
     endpoints,
@@ -95,8 +110,20 @@ async function measure(
     plan: config.plan,
     rampMs,
     tokens,
+    onConnected: () => {
+      connectedAt = relay.cpuMs();
+    },
+    whileStreaming: async () => {
+      startedAt = relay.cpuMs();
+    },
   });
   const cpuMs = relay.cpuMs() - cpuBefore;
+  const perUser = (ms: number) => ms / config.users;
+  const phases: Phases = {
+    open: perUser(connectedAt - cpuBefore),
+    start: perUser(startedAt - connectedAt),
+    rest: perUser(cpuBefore + cpuMs - startedAt),
+  };
   const delivered = load.results.reduce((sum, result) => sum + result.tokens, 0);
   const gaps = load.results.flatMap((result) =>
     result.arrivals.slice(1).map((at, index) => at - (result.arrivals[index] ?? at)),
@@ -104,6 +131,7 @@ async function measure(
   return {
     gaps: summarize(gaps),
     cpuMs,
+    phases,
     cpuUsPerToken: delivered === 0 ? Number.NaN : (cpuMs * 1000) / delivered,
     wallMs: load.wallMs,
     clientLoopP99Ms: load.clientLoopP99Ms,
@@ -153,6 +181,11 @@ export async function benchUsers(
       jitterP99Ms: gapMs.p99 - config.plan.intervalMs,
       cpuSeconds: median(list.map((sample) => sample.cpuMs)) / 1000,
       cpuUsPerToken: median(list.map((sample) => sample.cpuUsPerToken)),
+      cpuPerUserMs: {
+        open: median(list.map((sample) => sample.phases.open)),
+        start: median(list.map((sample) => sample.phases.start)),
+        rest: median(list.map((sample) => sample.phases.rest)),
+      },
       wallMs: median(list.map((sample) => sample.wallMs)),
       clientLoopP99Ms: median(list.map((sample) => sample.clientLoopP99Ms)),
       errors,

@@ -63,10 +63,10 @@ export function sendFrame(ws: WebSocket, frame: ServerEvent, json?: string): voi
 export class FanOut {
   private readonly sse = new Set<SseListener>();
   /**
-   * The session's sockets, read from the runtime once and kept until one joins or leaves:
-   * `getWebSockets()` on every broadcast was about 1 % of workerd's CPU per token
-   * (docs/benchmarks.md). A socket that closed meanwhile only makes `send` throw, which
-   * `sendFrame` takes.
+   * The session's sockets, read from the runtime once and kept until one joins or leaves, not
+   * on every broadcast (`getWebSockets()` was about 1 % of a profile's samples; per-token CPU
+   * moved within noise, docs/benchmarks.md). A socket that closed meanwhile only makes `send`
+   * throw, which `sendFrame` takes.
    */
   private known: WebSocket[] | undefined;
 

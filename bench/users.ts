@@ -35,9 +35,9 @@ export interface UsersRow {
   /**
    * workerd CPU per user by phase, ms (medians): `open` connects every socket, `start` runs
    * from the first prompt until every stream has its first token, `rest` is the remaining
-   * tokens and every answer's end.
+   * tokens and every answer's end. Absent from result files written before session 6.
    */
-  cpuPerUserMs: Phases;
+  cpuPerUserMs?: Phases;
   /** First stream started to last stream ended, ms (median). */
   wallMs: number;
   clientLoopP99Ms: number;

@@ -64,7 +64,10 @@ export class ChatSession extends DurableObject<Env> {
     this.log = this.openLog(orphans.length > 0);
     this.chats = new ChatListing(env, this.store);
     this.expiry = new SessionExpiry(env, ctx.storage, () => this.store);
-    this.fanout = new FanOut(ctx, () => this.onLeave());
+    this.fanout = new FanOut(
+      () => ctx.getWebSockets(),
+      () => this.onLeave(),
+    );
     const session = this;
     const host = {
       // Read at each use: tests swap the env of a live instance.
@@ -276,7 +279,6 @@ export class ChatSession extends DurableObject<Env> {
   private acceptSocket(caller: Caller, after: number | undefined): Response {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    this.fanout.socketsChanged();
     // Kept with the socket, so both survive hibernation.
     server.serializeAttachment({ limitKey: caller.limitKey, expiresAt: caller.expiresAt });
     welcome(this.log, this.answers.running, socketClient(server), caller.session, after);
@@ -285,7 +287,6 @@ export class ChatSession extends DurableObject<Env> {
 
   /** A client left: with `onAbandon: cancel`, the last one leaving stops the answer. */
   private onLeave(leaving?: WebSocket): void {
-    this.fanout.socketsChanged();
     if (!this.answers.running || this.fanout.count(leaving) > 0) return;
     if (this.store.options().onAbandon === "cancel") this.answers.cancel();
   }

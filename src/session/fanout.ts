@@ -62,28 +62,11 @@ export function sendFrame(ws: WebSocket, frame: ServerEvent, json?: string): voi
 
 export class FanOut {
   private readonly sse = new Set<SseListener>();
-  /**
-   * The session's sockets, read from the runtime once and kept until one joins or leaves, not
-   * on every broadcast (`getWebSockets()` was about 1 % of a profile's samples; per-token CPU
-   * moved within noise, docs/benchmarks.md). A socket that closed meanwhile only makes `send`
-   * throw, which `sendFrame` takes.
-   */
-  private known: WebSocket[] | undefined;
 
   constructor(
-    private readonly ctx: Pick<DurableObjectState, "getWebSockets">,
+    private readonly sockets: () => WebSocket[],
     private readonly onLeave: () => void,
   ) {}
-
-  /** A socket was accepted or has left: the next broadcast reads the list again. */
-  socketsChanged(): void {
-    this.known = undefined;
-  }
-
-  private sockets(): WebSocket[] {
-    this.known ??= this.ctx.getWebSockets();
-    return this.known;
-  }
 
   /** Sends an event to every socket and SSE listener. */
   broadcast(event: ServerEvent): void {

@@ -4,8 +4,9 @@
  * admission (slot and quota) is one call, an answer's end (slot, chat list row, usage row) is
  * one call, and a new user starts one object beside its session, not three.
  *
- * Its tables are created on first use: a client that only ever holds slots (open mode without
- * a quota) writes nothing.
+ * Its chat and usage tables are created on first use; its leases are stored (a row per slot
+ * taken, renewed or freed), so they outlive the object's eviction between an answer's
+ * admission and its end, and bring back the streaming marks they carry.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type AnswerSummary, ChatList, type StreamingMark } from "../directory/chat-list.ts";
@@ -44,13 +45,22 @@ export interface AnswerEnd {
 }
 
 export class Account extends DurableObject<Env> {
-  private readonly leases = new Leases();
+  private leaseTable: Leases | undefined;
   private chatList: ChatList | undefined;
   private usageTable: UsageTable | undefined;
 
   private get chats(): ChatList {
     this.chatList ??= new ChatList(this.ctx.storage.sql);
     return this.chatList;
+  }
+
+  /** The slots, read from storage when the object starts; their marks go back on the list. */
+  private slots(): Leases {
+    if (!this.leaseTable) {
+      this.leaseTable = new Leases(this.ctx.storage.sql);
+      for (const mark of this.leaseTable.marks()) this.chats.streamingNow(mark.session, mark.title);
+    }
+    return this.leaseTable;
   }
 
   private get usage(): UsageTable {
@@ -73,7 +83,7 @@ export class Account extends DurableObject<Env> {
         console.error("quota check failed, prompt let through:", String(error));
       }
     }
-    if (!this.leases.acquire(request.lease, request.limit, request.ttlMs)) {
+    if (!this.slots().acquire(request.lease, request.limit, request.ttlMs, request.mark)) {
       return { admitted: false, over: "slots" };
     }
     if (request.mark) this.chats.streamingNow(request.mark.session, request.mark.title);
@@ -82,7 +92,7 @@ export class Account extends DurableObject<Env> {
 
   /** An answer ended: its slot is freed, its chat row and its usage row written. */
   ended(end: AnswerEnd): void {
-    this.leases.release(end.lease);
+    this.slots().release(end.lease);
     try {
       if (end.chat) this.chats.answered(end.chat.session, end.chat.summary);
     } finally {
@@ -92,13 +102,13 @@ export class Account extends DurableObject<Env> {
 
   /** A long answer's heartbeat: its slot and its streaming mark renewed. */
   beat(lease: string, ttlMs: number, mark?: StreamingMark): void {
-    this.leases.renew(lease, ttlMs);
+    this.slots().renew(lease, ttlMs, mark);
     if (mark) this.chats.streamingNow(mark.session, mark.title);
   }
 
   /** Frees a slot. */
   release(lease: string): void {
-    this.leases.release(lease);
+    this.slots().release(lease);
   }
 
   /** A session was created (idempotent: creating twice keeps the first). */
@@ -118,6 +128,8 @@ export class Account extends DurableObject<Env> {
 
   /** One page of the chat list, newest activity first. */
   list(request: ListRequest): ChatPage {
+    // The leases first: after an eviction they bring back the marks of the answers running.
+    this.slots();
     return this.chats.list(request);
   }
 
@@ -132,8 +144,9 @@ export class Account extends DurableObject<Env> {
   }
 
   /** Rows written since this object started, per table, for the storage-cost tests. */
-  stats(): { chatRows: number; usageRows: number } {
+  stats(): { chatRows: number; usageRows: number; leaseRows: number } {
     return {
+      leaseRows: this.leaseTable?.rowsWritten ?? 0,
       chatRows: this.chatList?.rowsWritten ?? 0,
       usageRows: this.usageTable?.rowsWritten ?? 0,
     };

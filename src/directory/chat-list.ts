@@ -6,8 +6,9 @@
  * Rows written are the bill: an answer costs one row here (the upsert at its end). The table is
  * keyed by session id alone (WITHOUT ROWID, so no second index row per write); the list is
  * sorted at read time, which costs rows read, billed at a small fraction of rows written.
- * Whether an answer streams is kept in memory only: set at its start, cleared at its end,
+ * Whether an answer streams is kept in memory here: set at its start, cleared at its end,
  * renewed by the session's heartbeat, and forgotten if it is not renewed (a session that died).
+ * The answer's slot lease stores it too (src/limits/leases.ts), and gives it back after an eviction.
  */
 import type { ChatPage, ChatSummary, ListRequest } from "../protocol.ts";
 import { encodeCursor } from "./cursor.ts";

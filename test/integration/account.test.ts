@@ -1,8 +1,11 @@
 // Inside workerd, against the real Account: a prompt's admission (quota, then slot, then mark)
-// and an answer's end (slot, chat row, usage row) are each one call, and a refusal holds nothing.
+// and an answer's end (slot, chat row, usage row) are each one call, a refusal holds nothing,
+// and the slots outlive the object's eviction.
+
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { AdmitRequest } from "../../src/account/Account.ts";
+import { Account, type AdmitRequest } from "../../src/account/Account.ts";
 
 let names = 0;
 const account = () => {
@@ -77,11 +80,31 @@ describe("an Account", () => {
     expect((await stub.quotaUse(Date.now())).day).toBe(3);
   });
 
-  it("writes nothing for slots alone", async () => {
+  it("writes one lease row per slot taken, renewed and freed, and nothing else for slots alone", async () => {
     const stub = account();
     await stub.admit(ask("a"));
     await stub.beat("a", 60_000);
     await stub.ended({ lease: "a" });
-    expect(await stub.stats()).toEqual({ chatRows: 0, usageRows: 0 });
+    expect(await stub.stats()).toEqual({ chatRows: 0, usageRows: 0, leaseRows: 3 });
+  });
+
+  it("keeps its slots and their streaming marks when the runtime evicts it", async () => {
+    const stub = account();
+    await stub.created("s1", 1);
+    await stub.admit(ask("a", { mark: { session: "s1", title: "Long" } }));
+    await stub.admit(ask("b"));
+    // A new instance over the same storage is what the object is after an eviction.
+    const restarted = await runInDurableObject(stub, (_, state) => {
+      const fresh = new Account(state, env);
+      const listed = fresh.list({ limit: 10 }).chats.map((chat) => [chat.session, chat.streaming]);
+      const third = fresh.admit(ask("c"));
+      fresh.ended({ lease: "a" });
+      return { listed, third, freed: fresh.admit(ask("c")) };
+    });
+    expect(restarted).toEqual({
+      listed: [["s1", true]],
+      third: { admitted: false, over: "slots" },
+      freed: { admitted: true },
+    });
   });
 });

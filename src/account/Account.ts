@@ -57,7 +57,7 @@ export class Account extends DurableObject<Env> {
   /** The slots, read from storage when the object starts; their marks go back on the list. */
   private slots(): Leases {
     if (!this.leaseTable) {
-      this.leaseTable = new Leases(this.ctx.storage.sql);
+      this.leaseTable = new Leases(this.ctx.storage);
       for (const mark of this.leaseTable.marks()) this.chats.streamingNow(mark.session, mark.title);
     }
     return this.leaseTable;

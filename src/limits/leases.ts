@@ -7,7 +7,8 @@
  * itself. They are stored, not only held in memory: the runtime evicts an object after 10 s
  * with nothing to do, and a long answer gives its Account nothing to do between its admission
  * and its end, so an in-memory count would restart from zero under every answer longer than
- * that. A lease costs a row written when taken, one per renewal and one when freed.
+ * that. A lease costs a row written when taken, one per renewal and one when freed (in the
+ * object's key-value table, which needs no schema).
  *
  * A lease may carry the streaming mark of the answer holding it (its session and title), so
  * the chat list's marks come back with the leases after an eviction.
@@ -19,33 +20,40 @@ export interface LeaseMark {
   title: string | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS leases (
-  id TEXT PRIMARY KEY,
-  expires INTEGER NOT NULL,
-  session TEXT,
-  title TEXT
-) WITHOUT ROWID;`;
+/** A lease as stored: under `lease:<id>` in the object's key-value table. */
+interface StoredLease {
+  expires: number;
+  mark?: LeaseMark | undefined;
+}
+
+const PREFIX = "lease:";
+
+/**
+ * Lease writes do not hold the Account's output gate (`allowUnconfirmed`): an admission's
+ * answer would otherwise wait for the write to be durable (in production a round trip to the
+ * storage replicas) before the session may show its first token. A lease lost with an
+ * unconfirmed write is what every lease was before they were stored: the count errs on the
+ * side of serving, and the slot frees itself when it expires.
+ */
+const UNCONFIRMED = { allowUnconfirmed: true } as const;
 
 export class Leases {
   /** Rows written since this object started; the storage-cost tests read it. */
   rowsWritten = 0;
-  private readonly held = new Map<string, number>();
+  private readonly held = new Map<string, StoredLease>();
 
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
-    for (const row of sql.exec<{ id: string; expires: number }>("SELECT id, expires FROM leases")) {
-      this.held.set(row.id, row.expires);
+  constructor(private readonly storage: DurableObjectStorage) {
+    for (const [key, lease] of storage.kv.list<StoredLease>({ prefix: PREFIX })) {
+      this.held.set(key.slice(PREFIX.length), lease);
     }
   }
 
-  /** The marks of the leases held now (read once, when the object starts). */
+  /** The marks of the leases held now (after an eviction, the answers still running). */
   marks(): LeaseMark[] {
-    const rows = this.sql.exec<{ session: string; title: string | null }>(
-      "SELECT session, title FROM leases WHERE session IS NOT NULL AND expires > ?",
-      Date.now(),
+    const now = Date.now();
+    return [...this.held.values()].flatMap(({ expires, mark }) =>
+      expires > now && mark ? [mark] : [],
     );
-    return rows.toArray();
   }
 
   /**
@@ -54,50 +62,33 @@ export class Leases {
    */
   acquire(lease: string, limit: number, ttlMs: number, mark?: LeaseMark): boolean {
     const now = Date.now();
-    const expired = [...this.held].filter(([, expires]) => expires <= now);
-    if (expired.length > 0) {
-      for (const [id] of expired) this.held.delete(id);
-      this.write("DELETE FROM leases WHERE expires <= ?", now);
-    }
+    for (const [id, { expires }] of this.held) if (expires <= now) this.release(id);
     if (!this.held.has(lease) && this.held.size >= limit) return false;
-    this.held.set(lease, now + ttlMs);
-    this.write(
-      "INSERT OR REPLACE INTO leases (id, expires, session, title) VALUES (?, ?, ?, ?)",
-      lease,
-      now + ttlMs,
-      mark?.session ?? null,
-      mark?.title ?? null,
-    );
+    this.store(lease, { expires: now + ttlMs, mark });
     return true;
   }
 
-  /** Extends a held lease (and its mark's title, when given). */
+  /** Extends a held lease (and replaces its mark, when given). */
   renew(lease: string, ttlMs: number, mark?: LeaseMark): void {
-    if (!this.held.has(lease)) return;
-    const expires = Date.now() + ttlMs;
-    this.held.set(lease, expires);
-    if (mark) {
-      this.write(
-        "UPDATE leases SET expires = ?, session = ?, title = ? WHERE id = ?",
-        expires,
-        mark.session,
-        mark.title,
-        lease,
-      );
-    } else {
-      this.write("UPDATE leases SET expires = ? WHERE id = ?", expires, lease);
-    }
+    const held = this.held.get(lease);
+    if (held) this.store(lease, { expires: Date.now() + ttlMs, mark: mark ?? held.mark });
   }
 
   /** Frees a slot. */
   release(lease: string): void {
     if (!this.held.delete(lease)) return;
-    this.write("DELETE FROM leases WHERE id = ?", lease);
+    this.rowsWritten += 1;
+    this.storage.delete(PREFIX + lease, UNCONFIRMED).catch(failed("free", lease));
   }
 
-  private write(query: string, ...bindings: SqlStorageValue[]): void {
-    const cursor = this.sql.exec(query, ...bindings);
-    cursor.toArray();
-    this.rowsWritten += cursor.rowsWritten;
+  private store(lease: string, value: StoredLease): void {
+    this.held.set(lease, value);
+    this.rowsWritten += 1;
+    this.storage.put(PREFIX + lease, value, UNCONFIRMED).catch(failed("store", lease));
   }
+}
+
+/** A write that failed leaves the slot in memory, where it still counts until the object goes. */
+function failed(operation: string, lease: string): (error: unknown) => void {
+  return (error) => console.error(`lease ${operation} failed for ${lease}:`, String(error));
 }

@@ -9,7 +9,7 @@ import type { Results } from "./report.ts";
 import { ROUTE_NAMES } from "./route-clients.ts";
 import { BASELINE_ROUTE, type RoutesResult } from "./routes.ts";
 import type { TtftResult } from "./ttft.ts";
-import type { UsersResult, UsersRow } from "./users.ts";
+import { LATE_MS, type UsersResult, type UsersRow } from "./users.ts";
 
 /** One goal: `measured` is Sluice against the baseline, `ratio` the quotient the goal bounds. */
 export interface RatioVerdict {
@@ -304,7 +304,18 @@ function usersTable(users: UsersResult): string {
       ],
       users.rows.map(line),
     ),
+    "",
+    `When the late gaps (over ${plan.intervalMs + LATE_MS} ms) came, in seconds since the load's first token, all repetitions: ` +
+      users.rows.map((row) => `${row.relay} ${lateText(row.lateGaps)}`).join("; ") +
+      ".",
   ].join("\n");
+}
+
+/** The busiest seconds of late gaps, as "7 s: 53, 1 s: 34" ("-" in older result files). */
+function lateText(late: UsersRow["lateGaps"]): string {
+  if (!late) return "-";
+  if (late.length === 0) return "none";
+  return late.map(({ second, count }) => `${second} s: ${count}`).join(", ");
 }
 
 /** The issue-11 goals and tables, or "" when none of those benchmarks ran. */

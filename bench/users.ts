@@ -38,6 +38,13 @@ export interface UsersRow {
    * tokens and every answer's end. Absent from result files written before session 6.
    */
   cpuPerUserMs?: Phases;
+  /**
+   * When the late gaps (over the interval by more than LATE_MS) came: the seconds since the
+   * load's first token with the most of them, and how many, all repetitions pooled. Bursts
+   * of work (answers starting or ending together, a heartbeat, a collection) show as a
+   * second here. Absent from result files written before session 7.
+   */
+  lateGaps?: Array<{ second: number; count: number }>;
   /** First stream started to last stream ended, ms (median). */
   wallMs: number;
   clientLoopP99Ms: number;
@@ -80,8 +87,15 @@ function startUsersRelay(name: Contender, upstreamBaseUrl: string, tokens: strin
   );
 }
 
+/** A gap this much over the interval counts as late in `lateGaps`. */
+export const LATE_MS = 20;
+/** The seconds `lateGaps` names. */
+const LATE_SECONDS_SHOWN = 5;
+
 interface Sample {
   gaps: Summary;
+  /** Late gaps by second since the load's first token. */
+  late: Map<number, number>;
   cpuMs: number;
   phases: Phases;
   cpuUsPerToken: number;
@@ -128,8 +142,19 @@ async function measure(
   const gaps = load.results.flatMap((result) =>
     result.arrivals.slice(1).map((at, index) => at - (result.arrivals[index] ?? at)),
   );
+  const firstToken = Math.min(...load.results.map((result) => result.arrivals[0] ?? Infinity));
+  const late = new Map<number, number>();
+  for (const result of load.results) {
+    result.arrivals.forEach((at, index) => {
+      const previous = result.arrivals[index - 1];
+      if (previous === undefined || at - previous <= config.plan.intervalMs + LATE_MS) return;
+      const second = Math.floor((at - firstToken) / 1000);
+      late.set(second, (late.get(second) ?? 0) + 1);
+    });
+  }
   return {
     gaps: summarize(gaps),
+    late,
     cpuMs,
     phases,
     cpuUsPerToken: delivered === 0 ? Number.NaN : (cpuMs * 1000) / delivered,
@@ -175,6 +200,14 @@ export async function benchUsers(
       errors[error] = (errors[error] ?? 0) + 1;
     }
     const gapMs = medianSummary(list.map((sample) => sample.gaps));
+    const late = new Map<number, number>();
+    for (const [second, count] of list.flatMap((sample) => [...sample.late])) {
+      late.set(second, (late.get(second) ?? 0) + count);
+    }
+    const lateGaps = [...late]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, LATE_SECONDS_SHOWN)
+      .map(([second, count]) => ({ second, count }));
     return {
       relay,
       gapMs,
@@ -186,6 +219,7 @@ export async function benchUsers(
         start: median(list.map((sample) => sample.phases.start)),
         rest: median(list.map((sample) => sample.phases.rest)),
       },
+      lateGaps,
       wallMs: median(list.map((sample) => sample.wallMs)),
       clientLoopP99Ms: median(list.map((sample) => sample.clientLoopP99Ms)),
       errors,

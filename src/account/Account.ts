@@ -45,7 +45,8 @@ export interface AnswerEnd {
 }
 
 export class Account extends DurableObject<Env> {
-  private leaseTable: Leases | undefined;
+  /** Each lease notes its answer's streaming mark, when its chat list is here. */
+  private leaseTable: Leases<StreamingMark> | undefined;
   private chatList: ChatList | undefined;
   private usageTable: UsageTable | undefined;
 
@@ -55,10 +56,10 @@ export class Account extends DurableObject<Env> {
   }
 
   /** The slots, read from storage when the object starts; their marks go back on the list. */
-  private slots(): Leases {
+  private slots(): Leases<StreamingMark> {
     if (!this.leaseTable) {
       this.leaseTable = new Leases(this.ctx.storage);
-      for (const mark of this.leaseTable.marks()) this.chats.streamingNow(mark.session, mark.title);
+      for (const mark of this.leaseTable.notes()) this.chats.streamingNow(mark.session, mark.title);
     }
     return this.leaseTable;
   }

@@ -10,20 +10,14 @@
  * that. A lease costs a row written when taken, one per renewal and one when freed (in the
  * object's key-value table, which needs no schema).
  *
- * A lease may carry the streaming mark of the answer holding it (its session and title), so
- * the chat list's marks come back with the leases after an eviction.
+ * A lease may carry a note (the Account keeps the chat list's streaming mark in it), stored
+ * with it, so what the note stands for comes back with the leases after an eviction.
  */
 
-/** The mark a lease carries: the chat list shows its session as answering. */
-export interface LeaseMark {
-  session: string;
-  title: string | null;
-}
-
 /** A lease as stored: under `lease:<id>` in the object's key-value table. */
-interface StoredLease {
+interface StoredLease<Note> {
   expires: number;
-  mark?: LeaseMark | undefined;
+  note?: Note | undefined;
 }
 
 const PREFIX = "lease:";
@@ -37,41 +31,41 @@ const PREFIX = "lease:";
  */
 const UNCONFIRMED = { allowUnconfirmed: true } as const;
 
-export class Leases {
+export class Leases<Note> {
   /** Rows written since this object started; the storage-cost tests read it. */
   rowsWritten = 0;
-  private readonly held = new Map<string, StoredLease>();
+  private readonly held = new Map<string, StoredLease<Note>>();
 
   constructor(private readonly storage: DurableObjectStorage) {
-    for (const [key, lease] of storage.kv.list<StoredLease>({ prefix: PREFIX })) {
+    for (const [key, lease] of storage.kv.list<StoredLease<Note>>({ prefix: PREFIX })) {
       this.held.set(key.slice(PREFIX.length), lease);
     }
   }
 
-  /** The marks of the leases held now (after an eviction, the answers still running). */
-  marks(): LeaseMark[] {
+  /** The notes of the leases held now (after an eviction, those of the answers still running). */
+  notes(): Note[] {
     const now = Date.now();
-    return [...this.held.values()].flatMap(({ expires, mark }) =>
-      expires > now && mark ? [mark] : [],
+    return [...this.held.values()].flatMap(({ expires, note }) =>
+      expires > now && note !== undefined ? [note] : [],
     );
   }
 
   /**
    * Takes a slot for `lease` (or renews it, if held) unless `limit` others are held; true when
-   * taken. `mark` is stored with it.
+   * taken. `note` is stored with it.
    */
-  acquire(lease: string, limit: number, ttlMs: number, mark?: LeaseMark): boolean {
+  acquire(lease: string, limit: number, ttlMs: number, note?: Note): boolean {
     const now = Date.now();
     for (const [id, { expires }] of this.held) if (expires <= now) this.release(id);
     if (!this.held.has(lease) && this.held.size >= limit) return false;
-    this.store(lease, { expires: now + ttlMs, mark });
+    this.store(lease, { expires: now + ttlMs, note });
     return true;
   }
 
-  /** Extends a held lease (and replaces its mark, when given). */
-  renew(lease: string, ttlMs: number, mark?: LeaseMark): void {
+  /** Extends a held lease (and replaces its note, when given). */
+  renew(lease: string, ttlMs: number, note?: Note): void {
     const held = this.held.get(lease);
-    if (held) this.store(lease, { expires: Date.now() + ttlMs, mark: mark ?? held.mark });
+    if (held) this.store(lease, { expires: Date.now() + ttlMs, note: note ?? held.note });
   }
 
   /** Frees a slot. */
@@ -81,7 +75,7 @@ export class Leases {
     this.storage.delete(PREFIX + lease, UNCONFIRMED).catch(failed("free", lease));
   }
 
-  private store(lease: string, value: StoredLease): void {
+  private store(lease: string, value: StoredLease<Note>): void {
     this.held.set(lease, value);
     this.rowsWritten += 1;
     this.storage.put(PREFIX + lease, value, UNCONFIRMED).catch(failed("store", lease));

@@ -88,6 +88,21 @@ describe("an Account", () => {
     expect(await stub.stats()).toEqual({ chatRows: 0, usageRows: 0, leaseRows: 3 });
   });
 
+  it("frees an expired lease's slot and deletes its row, also after a restart", async () => {
+    const stub = account();
+    await stub.admit(ask("short", { limit: 1, ttlMs: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const stored = await runInDurableObject(stub, (_, state) => {
+      const fresh = new Account(state, env);
+      const admitted = fresh.admit(ask("next", { limit: 1 }));
+      return {
+        admitted,
+        keys: [...state.storage.kv.list({ prefix: "lease:" })].map(([key]) => key),
+      };
+    });
+    expect(stored).toEqual({ admitted: { admitted: true }, keys: ["lease:next"] });
+  });
+
   it("keeps its slots and their streaming marks when the runtime evicts it", async () => {
     const stub = account();
     await stub.created("s1", 1);

@@ -2,10 +2,10 @@
 // and an answer's end (slot, chat row, usage row) are each one call, a refusal holds nothing,
 // and the slots outlive the object's eviction.
 
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Account, type AdmitRequest } from "../../src/account/Account.ts";
+import type { AdmitRequest } from "../../src/account/Account.ts";
 
 let names = 0;
 const account = () => {
@@ -88,19 +88,16 @@ describe("an Account", () => {
     expect(await stub.stats()).toEqual({ chatRows: 0, usageRows: 0, leaseRows: 3 });
   });
 
-  it("frees an expired lease's slot and deletes its row, also after a restart", async () => {
+  it("frees an expired lease's slot and deletes its row, also after an eviction", async () => {
     const stub = account();
     await stub.admit(ask("short", { limit: 1, ttlMs: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const stored = await runInDurableObject(stub, (_, state) => {
-      const fresh = new Account(state, env);
-      const admitted = fresh.admit(ask("next", { limit: 1 }));
-      return {
-        admitted,
-        keys: [...state.storage.kv.list({ prefix: "lease:" })].map(([key]) => key),
-      };
-    });
-    expect(stored).toEqual({ admitted: { admitted: true }, keys: ["lease:next"] });
+    await evictDurableObject(stub);
+    expect(await stub.admit(ask("next", { limit: 1 }))).toEqual({ admitted: true });
+    const keys = await runInDurableObject(stub, (_, state) =>
+      [...state.storage.kv.list({ prefix: "lease:" })].map(([key]) => key),
+    );
+    expect(keys).toEqual(["lease:next"]);
   });
 
   it("keeps its slots and their streaming marks when the runtime evicts it", async () => {
@@ -108,18 +105,13 @@ describe("an Account", () => {
     await stub.created("s1", 1);
     await stub.admit(ask("a", { mark: { session: "s1", title: "Long" } }));
     await stub.admit(ask("b"));
-    // A new instance over the same storage is what the object is after an eviction.
-    const restarted = await runInDurableObject(stub, (_, state) => {
-      const fresh = new Account(state, env);
-      const listed = fresh.list({ limit: 10 }).chats.map((chat) => [chat.session, chat.streaming]);
-      const third = fresh.admit(ask("c"));
-      fresh.ended({ lease: "a" });
-      return { listed, third, freed: fresh.admit(ask("c")) };
-    });
-    expect(restarted).toEqual({
-      listed: [["s1", true]],
-      third: { admitted: false, over: "slots" },
-      freed: { admitted: true },
-    });
+    await evictDurableObject(stub);
+    const listed = (await stub.list({ limit: 10 })).chats;
+    expect(listed.map((chat) => [chat.session, chat.streaming, chat.title])).toEqual([
+      ["s1", true, "Long"],
+    ]);
+    expect(await stub.admit(ask("c"))).toEqual({ admitted: false, over: "slots" });
+    await stub.ended({ lease: "a" });
+    expect(await stub.admit(ask("c"))).toEqual({ admitted: true });
   });
 });

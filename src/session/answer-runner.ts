@@ -8,7 +8,7 @@ import type { Env } from "../env.ts";
 import { SluiceError } from "../errors.ts";
 import { newMessageId } from "../ids.ts";
 import { releaseSlot } from "../limits/limits.ts";
-import type { SessionEvent, ToolResult } from "../protocol.ts";
+import type { SessionEvent, StoredMessage, ToolResult } from "../protocol.ts";
 import { createProvider } from "../providers/index.ts";
 import type { Provider } from "../providers/types.ts";
 import { stallTimeout } from "../streams/stall-watchdog.ts";
@@ -27,10 +27,11 @@ import {
   preparedRunning,
   storePrompt,
   userMessage,
+  withPrompt,
 } from "./answer-start.ts";
 import { AnswerStep } from "./answer-step.ts";
 import { bestEffort } from "./best-effort.ts";
-import { type buildContext, contextChars } from "./context.ts";
+import { contextChars } from "./context.ts";
 import type { Unsequenced } from "./event-log.ts";
 import type { SessionExpiry } from "./expiry.ts";
 import { armHeartbeat } from "./heartbeat.ts";
@@ -96,7 +97,7 @@ export class AnswerRunner {
     const run = new AnswerStep(messageId);
     // Cautious after a refusal: admitted first, so a refused client makes no upstream call.
     // A history that cannot be read is read again after the start, which a failure then ends.
-    const context = this.cautious ? undefined : this.earlyContext(() => [...store.history(), user]);
+    const context = this.cautious ? undefined : this.earlyContext(user);
     if (context) run.begin(provider, context, this.stallMs(), extras);
     const usageKey = await this.admitted(asker, messageId, prompt, () => run.cancel());
     let position: number;
@@ -219,9 +220,9 @@ export class AnswerRunner {
   }
 
   /** The context of a prompt before its start, or undefined when the history cannot be read. */
-  private earlyContext(history: () => Parameters<typeof buildContext>[0]) {
+  private earlyContext(user: StoredMessage) {
     try {
-      return conversation(this.host.env, history(), undefined);
+      return conversation(this.host.env, withPrompt(user, this.host.store()), undefined);
     } catch {
       return undefined;
     }
@@ -230,10 +231,9 @@ export class AnswerRunner {
   /** Builds the step's context from the stored history and sends it upstream. */
   private sendUpstream(running: Running, provider: Provider): void {
     const { run } = running;
-    const history = this.host.store().history();
     const context = conversation(
       this.host.env,
-      history,
+      this.host.store().newestFirst(),
       running.continuing ? run.messageId : undefined,
     );
     running.report.contextChars = contextChars(context);

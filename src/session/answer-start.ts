@@ -12,7 +12,7 @@ import type { Provider } from "../providers/types.ts";
 import { admitPrompt } from "../usage/admit.ts";
 import type { Running } from "./answer-end.ts";
 import type { AnswerStep } from "./answer-step.ts";
-import { buildContext, contextBudget } from "./context.ts";
+import { contextBudget, contextOf } from "./context.ts";
 import type { SessionStore } from "./store.ts";
 
 /** Messages a session may hold (user and assistant); then it is full. */
@@ -87,14 +87,23 @@ export function storePrompt(store: SessionStore, user: StoredMessage, messageId:
   });
 }
 
-/** The conversation sent upstream from `history` (see `buildContext`), with the env's budget. */
+/** The history newest first, after `user` (a prompt not stored yet). */
+export function* withPrompt(user: StoredMessage, store: SessionStore): Generator<StoredMessage> {
+  yield user;
+  yield* store.newestFirst();
+}
+
+/**
+ * The conversation sent upstream from the history, newest first (see `buildContext`), with the
+ * env's budget: only the messages within it are read.
+ */
 export function conversation(
   env: Pick<Env, "SYSTEM_PROMPT" | "CONTEXT_BUDGET_CHARS">,
-  history: Parameters<typeof buildContext>[0],
+  newestFirst: Iterable<StoredMessage>,
   continuing: string | undefined,
 ) {
-  return buildContext(
-    history,
+  return contextOf(
+    newestFirst,
     env.SYSTEM_PROMPT,
     contextBudget(env.CONTEXT_BUDGET_CHARS),
     continuing,

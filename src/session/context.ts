@@ -134,11 +134,19 @@ export function buildContext(
   budget = DEFAULT_BUDGET_CHARS,
   continuing?: string,
 ): ChatMessage[] {
+  return contextOf(backwards(history), systemPrompt, budget, continuing);
+}
+
+/** {@link buildContext} over the history newest first; nothing older than the budget is read. */
+export function contextOf(
+  newestFirst: Iterable<StoredMessage>,
+  systemPrompt: string | undefined,
+  budget = DEFAULT_BUDGET_CHARS,
+  continuing?: string,
+): ChatMessage[] {
   const kept: StoredMessage[] = [];
   let used = systemPrompt?.length ?? 0;
-  for (let i = history.length - 1; i >= 0; i -= 1) {
-    const message = history[i];
-    if (!message) continue;
+  for (const message of newestFirst) {
     const chars = messageChars(message);
     if (chars === 0 || (message.status === "streaming" && message.id !== continuing)) continue;
     if (kept.length > 0 && used + chars > budget) break;
@@ -171,4 +179,11 @@ export function buildContext(
 
 function textParts(content: string): ContextPart[] {
   return content === "" ? [] : [{ type: "text", text: content }];
+}
+
+function* backwards<T>(items: readonly T[]): Generator<T> {
+  for (let i = items.length - 1; i >= 0; i -= 1) {
+    const item = items[i];
+    if (item !== undefined) yield item;
+  }
 }

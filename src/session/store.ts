@@ -135,9 +135,26 @@ export class SessionStore extends EventRows {
     return this.messages("SELECT * FROM messages WHERE position = ?", position)[0];
   }
 
+  /**
+   * The history newest first, a row at a time: a reader that stops early (a context within
+   * its budget) reads no older row.
+   */
+  *newestFirst(): Generator<StoredMessage> {
+    let whole: ((row: Record<string, SqlStorageValue>) => StoredMessage) | undefined;
+    for (const row of this.sql.exec("SELECT * FROM messages ORDER BY position DESC")) {
+      whole ??= this.joiner();
+      yield whole(row);
+    }
+  }
+
   private messages(query: string, ...bindings: SqlStorageValue[]): StoredMessage[] {
     const rows = this.rows(query, ...bindings);
     if (rows.length === 0) return [];
+    return rows.map(this.joiner());
+  }
+
+  /** Makes a row a message, its long texts joined from their pieces (read once, here). */
+  private joiner(): (row: Record<string, SqlStorageValue>) => StoredMessage {
     const rest = this.pieces(
       "message_pieces",
       "SELECT position AS key, content AS text FROM message_pieces",
@@ -146,7 +163,7 @@ export class SessionStore extends EventRows {
       "message_part_pieces",
       "SELECT position AS key, parts AS text FROM message_part_pieces",
     );
-    return rows.map((row) => {
+    return (row) => {
       const key = Number(row.position);
       const more = rest.get(key);
       const moreParts = partsRest.get(key);
@@ -155,7 +172,7 @@ export class SessionStore extends EventRows {
         content: String(row.content) + (more ?? ""),
         parts: typeof row.parts === "string" ? row.parts + (moreParts ?? "") : null,
       });
-    });
+    };
   }
 
   /** A meta value (the tool wait, settings), if set; read once, then kept. */

@@ -166,7 +166,7 @@ const CASES: Case[] = [
   {
     // Read before the start (a failure there waits for the start) and again after it.
     name: "reading the history for the context throws, before and after the start",
-    inject: ({ store }) => failing(store, "history", { times: 2 }),
+    inject: ({ store }) => failing(store, "newestFirst", { times: 2 }),
   },
   {
     name: "the broadcast of the start event throws",

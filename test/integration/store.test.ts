@@ -111,6 +111,28 @@ describe("the row limit", () => {
     });
   });
 
+  it("reads the history newest first, long texts whole, for a reader that may stop early", async () => {
+    const long = text(3_000_000, 7);
+    await withStore((store) => {
+      for (let i = 0; i < 30; i += 1) {
+        const position = store.insertPrompt(
+          { id: `u${i}`, role: "user", content: `q${i}`, status: "complete", createdAt: i },
+          `a${i}`,
+        );
+        store.finishMessage(position, { content: i === 20 ? long : `a${i}`, status: "complete" });
+      }
+      const all = [...store.newestFirst()];
+      expect(all).toEqual(store.history().reverse());
+      expect(all[18]?.content).toBe(long);
+      const newest: string[] = [];
+      for (const message of store.newestFirst()) {
+        newest.push(message.content);
+        if (newest.length === 3) break;
+      }
+      expect(newest).toEqual(["a29", "q29", "a28"]);
+    });
+  });
+
   it("an event batch with a 3 MB event is stored in pieces and replays exactly", async () => {
     const content = text(3_000_000, 9);
     const events: SessionEvent[] = [

@@ -8,7 +8,7 @@
 import type { SessionOptions, StoredMessage } from "../protocol.ts";
 import { EventRows } from "./event-rows.ts";
 import { MAX_PIECE_BYTES, splitUtf8 } from "./row-limit.ts";
-import { type MessageOutcome, toMessage } from "./store-rows.ts";
+import { type MessageOutcome, type Row, toMessage } from "./store-rows.ts";
 
 export type { MessageOutcome } from "./store-rows.ts";
 
@@ -140,8 +140,8 @@ export class SessionStore extends EventRows {
    * its budget) reads no older row.
    */
   *newestFirst(): Generator<StoredMessage> {
-    let whole: ((row: Record<string, SqlStorageValue>) => StoredMessage) | undefined;
-    for (const row of this.sql.exec("SELECT * FROM messages ORDER BY position DESC")) {
+    let whole: ((row: Row) => StoredMessage) | undefined;
+    for (const row of this.sql.exec<Row>("SELECT * FROM messages ORDER BY position DESC")) {
       whole ??= this.joiner();
       yield whole(row);
     }
@@ -154,7 +154,7 @@ export class SessionStore extends EventRows {
   }
 
   /** Makes a row a message, its long texts joined from their pieces (read once, here). */
-  private joiner(): (row: Record<string, SqlStorageValue>) => StoredMessage {
+  private joiner(): (row: Row) => StoredMessage {
     const rest = this.pieces(
       "message_pieces",
       "SELECT position AS key, content AS text FROM message_pieces",

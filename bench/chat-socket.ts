@@ -12,6 +12,11 @@ import { parseRecord, readChatFrame } from "./wire-readers.ts";
 export interface AskedAnswer {
   /** Prompt sent to the first token received, ms (NaN when none came). */
   firstTokenMs: number;
+  /**
+   * Prompt sent to the upstream writing its first token, ms (the token's stamp; the upstream
+   * writes it as soon as the request arrived), so the time splits at the upstream.
+   */
+  toUpstreamMs: number;
   error: string | undefined;
 }
 
@@ -43,7 +48,11 @@ export class ChatSocket {
   /** Sends `prompt`, reads its answer to `done`; times the first token. */
   ask(prompt: string, timeoutMs: number): Promise<AskedAnswer> {
     return new Promise((resolve) => {
-      const answer: AskedAnswer = { firstTokenMs: Number.NaN, error: undefined };
+      const answer: AskedAnswer = {
+        firstTokenMs: Number.NaN,
+        toUpstreamMs: Number.NaN,
+        error: undefined,
+      };
       const end = (error?: string) => {
         clearTimeout(timer);
         this.onFrame = () => {};
@@ -55,12 +64,10 @@ export class ChatSocket {
       this.onFrame = (data, receivedAt) => {
         if (data === undefined) return end("closed");
         const reading = readChatFrame(data);
-        if (
-          reading.text &&
-          readStamps(reading.text).length > 0 &&
-          Number.isNaN(answer.firstTokenMs)
-        ) {
+        const [stamp] = reading.text ? readStamps(reading.text) : [];
+        if (stamp !== undefined && Number.isNaN(answer.firstTokenMs)) {
           answer.firstTokenMs = receivedAt - sentAt;
+          answer.toUpstreamMs = stamp - sentAt;
         }
         if (reading.error !== undefined) answer.error ??= reading.error;
         // Every answer ends with `done`; a refused prompt gets an error without a messageId.

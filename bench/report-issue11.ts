@@ -249,6 +249,7 @@ function ttftTable(ttft: TtftResult): string {
     row.kind === "none" ? "-" : row.kind,
     ms(row.firstTokenMs),
     row.relay === "direct" ? "-" : ms(row.addedMs),
+    ms(row.toUpstreamMs),
     String(row.samples),
     String(row.errorCount),
   ]);
@@ -256,9 +257,12 @@ function ttftTable(ttft: TtftResult): string {
     "### Time to first token",
     "",
     `Prompts one at a time, the upstream sending its first token at once; median over ${ttft.config.prompts} prompts of each kind. ` +
-      `"added" is the median minus the direct median.`,
+      `"added" is the median minus the direct median; "to upstream" is the prompt to the upstream's first write (its stamp).`,
     "",
-    table(["relay", "session", "to first token", "added", "prompts", "failed"], rows),
+    table(
+      ["relay", "session", "to first token", "added", "to upstream", "prompts", "failed"],
+      rows,
+    ),
   ].join("\n");
 }
 

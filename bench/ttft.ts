@@ -34,6 +34,8 @@ export interface TtftRow {
   firstTokenMs: number;
   /** The median minus the direct median, ms (0 for direct itself). */
   addedMs: number;
+  /** Prompt sent to the upstream's first token written, median, ms: the time before the upstream. */
+  toUpstreamMs: number;
   samples: number;
   errorCount: number;
 }
@@ -48,8 +50,14 @@ const PLAN: Plan = { tokens: 1, intervalMs: 0 };
 const PAUSE_MS = 50;
 const TIMEOUT_MS = 30_000;
 
-/** Time to the first token reading the upstream directly. */
-async function directFirstToken(upstreamBaseUrl: string): Promise<number> {
+/** One prompt's times: to its first token, and to the upstream writing it. */
+interface Timing {
+  first: number;
+  toUpstream: number;
+}
+
+/** Times to the first token and to its stamp (the upstream's write), reading the upstream directly. */
+async function directFirstToken(upstreamBaseUrl: string): Promise<Timing> {
   const body = {
     model: "bench",
     stream: true,
@@ -57,6 +65,7 @@ async function directFirstToken(upstreamBaseUrl: string): Promise<number> {
   };
   const sentAt = now();
   let first = Number.NaN;
+  let toUpstream = Number.NaN;
   const outcome = await streamSse(
     `${upstreamBaseUrl}/chat/completions`,
     {
@@ -68,16 +77,19 @@ async function directFirstToken(upstreamBaseUrl: string): Promise<number> {
     },
     (message) => {
       const text = readOpenAiSse(message.data).text;
-      if (text && readStamps(text).length > 0 && Number.isNaN(first))
+      const [stamp] = text ? readStamps(text) : [];
+      if (stamp !== undefined && Number.isNaN(first)) {
         first = message.receivedAt - sentAt;
+        toUpstream = stamp - sentAt;
+      }
     },
   );
   if (outcome !== undefined) throw new Error(outcome);
-  return first;
+  return { first, toUpstream };
 }
 
 /** One round on a relay: a new session's first prompt, then a second prompt in it. */
-async function round(relay: TrackedRelay): Promise<Record<SessionKind, number>> {
+async function round(relay: TrackedRelay): Promise<Record<SessionKind, Timing>> {
   const socket = await ChatSocket.open(relay.url, TIMEOUT_MS);
   try {
     const first = await socket.ask(planPrompt(PLAN), TIMEOUT_MS);
@@ -85,7 +97,11 @@ async function round(relay: TrackedRelay): Promise<Record<SessionKind, number>> 
     await sleep(PAUSE_MS);
     const second = await socket.ask(planPrompt(PLAN), TIMEOUT_MS);
     if (second.error) throw new Error(second.error);
-    return { new: first.firstTokenMs, existing: second.firstTokenMs };
+    const timing = (answer: typeof first) => ({
+      first: answer.firstTokenMs,
+      toUpstream: answer.toUpstreamMs,
+    });
+    return { new: timing(first), existing: timing(second) };
   } finally {
     socket.close();
   }
@@ -97,9 +113,9 @@ export async function benchTtft(
 ): Promise<TtftResult> {
   const upstream = await startUpstream(config.upstream);
   const relays = new Map<Contender, TrackedRelay>();
-  const samples = new Map<string, number[]>();
+  const samples = new Map<string, Timing[]>();
   const errors = new Map<string, number>();
-  const push = (key: string, value: number) =>
+  const push = (key: string, value: Timing) =>
     samples.set(key, [...(samples.get(key) ?? []), value]);
   const fail = (key: string) => errors.set(key, (errors.get(key) ?? 0) + 1);
   try {
@@ -132,7 +148,8 @@ export async function benchTtft(
     for (const relay of relays.values()) await relay.dispose();
     await upstream.close();
   }
-  const direct = median(samples.get("direct/none") ?? []);
+  const firsts = (key: string) => (samples.get(key) ?? []).map((timing) => timing.first);
+  const direct = median(firsts("direct/none"));
   const rows: TtftRow[] = [];
   for (const key of [
     "direct/none",
@@ -143,16 +160,20 @@ export async function benchTtft(
   ]) {
     const [relay, kind] = key.split("/");
     const list = samples.get(key) ?? [];
-    const firstTokenMs = median(list);
+    const firstTokenMs = median(list.map((timing) => timing.first));
+    const toUpstreamMs = median(list.map((timing) => timing.toUpstream));
     rows.push({
       relay: relay === "sluice" || relay === "minimal" ? relay : "direct",
       kind: kind === "new" || kind === "existing" ? kind : "none",
       firstTokenMs,
       addedMs: relay === "direct" ? 0 : firstTokenMs - direct,
+      toUpstreamMs,
       samples: list.length,
       errorCount: errors.get(key) ?? 0,
     });
-    log(`  ${key.padEnd(16)} median ${firstTokenMs.toFixed(2)} ms over ${list.length} prompts`);
+    log(
+      `  ${key.padEnd(16)} median ${firstTokenMs.toFixed(2)} ms (to upstream ${toUpstreamMs.toFixed(2)}) over ${list.length} prompts`,
+    );
   }
   return { config, rows };
 }

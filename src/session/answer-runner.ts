@@ -1,6 +1,6 @@
 /**
  * A session's answers from start to end: at most one runs at a time. A prompt's upstream
- * request leaves first; admission (request rate, slot, quota) runs beside its connect, and
+ * request is made first; admission (request rate, slot, quota) runs beside its connect, and
  * only an admitted answer is stored and shown (docs/architecture.md "How it works").
  */
 import type { ChatListing } from "../directory/listing.ts";

@@ -4,7 +4,7 @@
  * baseline). Each round opens a new session, asks once (new session), waits, asks again on
  * the same socket (existing session). "Added" is a relay's median minus the direct median.
  */
-import { ChatSocket } from "./chat-socket.ts";
+import { type AskedAnswer, ChatSocket } from "./chat-socket.ts";
 import { now, sleep } from "./clock.ts";
 import { CONTENDERS, type Contender, startContender } from "./minimal.ts";
 import { streamSse } from "./sse-client.ts";
@@ -51,10 +51,7 @@ const PAUSE_MS = 50;
 const TIMEOUT_MS = 30_000;
 
 /** One prompt's times: to its first token, and to the upstream writing it. */
-interface Timing {
-  first: number;
-  toUpstream: number;
-}
+type Timing = Pick<AskedAnswer, "firstTokenMs" | "toUpstreamMs">;
 
 /** Times to the first token and to its stamp (the upstream's write), reading the upstream directly. */
 async function directFirstToken(upstreamBaseUrl: string): Promise<Timing> {
@@ -64,8 +61,7 @@ async function directFirstToken(upstreamBaseUrl: string): Promise<Timing> {
     messages: [{ role: "user", content: planPrompt(PLAN) }],
   };
   const sentAt = now();
-  let first = Number.NaN;
-  let toUpstream = Number.NaN;
+  const timing: Timing = { firstTokenMs: Number.NaN, toUpstreamMs: Number.NaN };
   const outcome = await streamSse(
     `${upstreamBaseUrl}/chat/completions`,
     {
@@ -78,14 +74,14 @@ async function directFirstToken(upstreamBaseUrl: string): Promise<Timing> {
     (message) => {
       const text = readOpenAiSse(message.data).text;
       const [stamp] = text ? readStamps(text) : [];
-      if (stamp !== undefined && Number.isNaN(first)) {
-        first = message.receivedAt - sentAt;
-        toUpstream = stamp - sentAt;
+      if (stamp !== undefined && Number.isNaN(timing.firstTokenMs)) {
+        timing.firstTokenMs = message.receivedAt - sentAt;
+        timing.toUpstreamMs = stamp - sentAt;
       }
     },
   );
   if (outcome !== undefined) throw new Error(outcome);
-  return { first, toUpstream };
+  return timing;
 }
 
 /** One round on a relay: a new session's first prompt, then a second prompt in it. */
@@ -97,11 +93,7 @@ async function round(relay: TrackedRelay): Promise<Record<SessionKind, Timing>> 
     await sleep(PAUSE_MS);
     const second = await socket.ask(planPrompt(PLAN), TIMEOUT_MS);
     if (second.error) throw new Error(second.error);
-    const timing = (answer: typeof first) => ({
-      first: answer.firstTokenMs,
-      toUpstream: answer.toUpstreamMs,
-    });
-    return { new: timing(first), existing: timing(second) };
+    return { new: first, existing: second };
   } finally {
     socket.close();
   }
@@ -148,8 +140,7 @@ export async function benchTtft(
     for (const relay of relays.values()) await relay.dispose();
     await upstream.close();
   }
-  const firsts = (key: string) => (samples.get(key) ?? []).map((timing) => timing.first);
-  const direct = median(firsts("direct/none"));
+  const direct = median((samples.get("direct/none") ?? []).map((timing) => timing.firstTokenMs));
   const rows: TtftRow[] = [];
   for (const key of [
     "direct/none",
@@ -160,8 +151,8 @@ export async function benchTtft(
   ]) {
     const [relay, kind] = key.split("/");
     const list = samples.get(key) ?? [];
-    const firstTokenMs = median(list.map((timing) => timing.first));
-    const toUpstreamMs = median(list.map((timing) => timing.toUpstream));
+    const firstTokenMs = median(list.map((timing) => timing.firstTokenMs));
+    const toUpstreamMs = median(list.map((timing) => timing.toUpstreamMs));
     rows.push({
       relay: relay === "sluice" || relay === "minimal" ? relay : "direct",
       kind: kind === "new" || kind === "existing" ? kind : "none",

@@ -8,6 +8,7 @@ import type { ReplayResult } from "./replay.ts";
 import type { Results } from "./report.ts";
 import { ROUTE_NAMES } from "./route-clients.ts";
 import { BASELINE_ROUTE, type RoutesResult } from "./routes.ts";
+import type { FloorRow } from "./routes-floor.ts";
 import type { TtftResult } from "./ttft.ts";
 import { LATE_MS, type UsersResult, type UsersRow } from "./users.ts";
 
@@ -169,6 +170,35 @@ function routesTable(routes: RoutesResult): string {
       ],
       rows,
     ),
+    routes.floor ? floorText(routes.floor, baseCpu, routes.config.tokens) : "",
+  ].join("\n");
+}
+
+/** The floor's table, and what one message per frame costs against the 1.2x goal's budget. */
+function floorText(floor: FloorRow[], nativeCpuMs: number, frames: number): string {
+  const stream = floor.find((row) => row.wire === "stream");
+  const read = floor.find((row) => row.wire === "read");
+  const ws = floor.find((row) => row.wire === "ws");
+  const extra = (ws?.cpuMs ?? Number.NaN) - (stream?.cpuMs ?? Number.NaN);
+  const sending = (ws?.cpuMs ?? Number.NaN) - (read?.cpuMs ?? Number.NaN);
+  const names: Record<FloorRow["wire"], string> = {
+    stream: "stream passed through (as the native route, `/api/chat`)",
+    read: "read by the Worker, only the last frame sent",
+    ws: "read, one WebSocket message per frame (as `/api/chat/ws`)",
+  };
+  return [
+    "",
+    `Floor ([bench/routes-floor.ts](../bench/routes-floor.ts)): the same ${frames.toLocaleString("en-US")} ` +
+      "frames from a Durable Object to the client, one per read, on the minimal relay's Worker with no relay work:",
+    "",
+    table(
+      ["wire", "to last frame", "workerd CPU"],
+      floor.map((row) => [names[row.wire], ms(row.lastFrameMs), ms(row.cpuMs)]),
+    ),
+    "",
+    `One message per frame costs the runtime ${ms(extra)} of workerd CPU over the stream passed ` +
+      `through, ${ms(sending)} of it the sending alone; the 1.2x goal leaves \`/api/chat/ws\` ` +
+      `${ms(0.2 * nativeCpuMs)} over the native route's CPU.`,
   ].join("\n");
 }
 

@@ -4,8 +4,10 @@
  * the request to the answer's last event. The native route is the baseline of the same run.
  */
 import { sleep } from "./clock.ts";
+import { startMinimalRelay } from "./minimal-relay.ts";
 import { startBenchRelay } from "./relay.ts";
 import { ASK_ROUTES, type AskRoute, askOnRoute } from "./route-clients.ts";
+import { benchFloor, type FloorRow } from "./routes-floor.ts";
 import { median, rotate } from "./stats.ts";
 import { startTracked } from "./tracked-relay.ts";
 import { startUpstream, type UpstreamPlace } from "./upstream.ts";
@@ -37,6 +39,8 @@ export interface RouteRow {
 export interface RoutesResult {
   config: RoutesConfig;
   rows: RouteRow[];
+  /** The runtime's own cost of the answer's frames, by wire (bench/routes-floor.ts). */
+  floor?: FloorRow[];
 }
 
 /** The baseline every other route is divided by. */
@@ -85,6 +89,14 @@ export async function benchRoutes(
     await relay.dispose();
     await upstream.close();
   }
+  // The same number of frames as the answer's, on the minimal relay's Worker, same run.
+  const floorRelay = await startTracked(() => startMinimalRelay(upstream.baseUrl));
+  let floor: FloorRow[];
+  try {
+    floor = await benchFloor(floorRelay, config.tokens, config.reps, log);
+  } finally {
+    await floorRelay.dispose();
+  }
   const rows = ASK_ROUTES.map((route): RouteRow => {
     const list = samples.get(route) ?? [];
     const ok = list.filter((answer) => answer.error === undefined);
@@ -103,5 +115,5 @@ export async function benchRoutes(
       errorCount: list.length - ok.length,
     };
   });
-  return { config, rows };
+  return { config, rows, floor };
 }

@@ -1,19 +1,20 @@
 /**
  * The pipeline benchmark's contenders, as plain functions over chunks of bytes, free of Node
  * APIs so the same code runs in Node and inside workerd (see bench/storage-worker.ts):
- * - `relay`: the provider pipeline as src/providers/fetch-upstream.ts runs it (`sseEvents`: one
+ * - `relay`: the provider pipeline as src/providers/sse-events.ts runs it (`sseEvents`: one
  *   read loop of TextDecoder, `SseDecoder` and `openaiEvents()`, text of one read joined into
- *   one event), then each text event encoded as the relay sends it (a JSON chunk frame for
+ *   one event, and so is text of reads under COALESCE_MS apart), then each text event encoded
+ *   as the relay sends it (a JSON chunk frame for
  *   sockets, `encodeSse` for SSE listeners);
  * - `single-loop`: the same parser, transform logic and encoding in a hand-written loop with no
  *   event objects and no joining (the sketch the README proposed before `sseEvents` became one);
  * - `floor`: TextDecoder and JSON.parse of each `data:` line, nothing else.
  */
 import type { SessionEvent } from "../src/protocol.ts";
-import { sseEvents } from "../src/providers/fetch-upstream.ts";
 import { openaiEvents } from "../src/providers/openai.ts";
 import { readOpenAIChunk } from "../src/providers/openai-chunk.ts";
 import { SseDecoder } from "../src/providers/sse-decoder.ts";
+import { sseEvents } from "../src/providers/sse-events.ts";
 import { parseObject } from "../src/providers/wire.ts";
 import { encodeSse } from "../src/streams/sse.ts";
 

@@ -1,6 +1,6 @@
 /** The Anthropic Messages stream read into our events: content blocks become parts. */
 import * as v from "valibot";
-import type { Emit, EventTransform } from "./fetch-upstream.ts";
+import type { Emit, EventTransform } from "./sse-events.ts";
 import { MAX_TOOL_ARGUMENTS, toolCallEnd } from "./tool-input.ts";
 import type { JsonObject } from "./wire.ts";
 import {

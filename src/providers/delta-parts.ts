@@ -3,7 +3,7 @@
  * Workers AI): reasoning opens at its first text and closes at the next text or tool call;
  * tool calls are grouped by `index` and close when the choice finishes.
  */
-import type { Emit } from "./fetch-upstream.ts";
+import type { Emit } from "./sse-events.ts";
 import { MAX_TOOL_ARGUMENTS, newToolCallId, toolCallEnd } from "./tool-input.ts";
 import { UpstreamMalformed } from "./wire.ts";
 

@@ -1,44 +1,17 @@
-/** Starts an upstream HTTP call and reads its SSE body; every failure gets one of our error codes. */
+/**
+ * Starts an upstream HTTP call and hands its SSE body to `sseEvents` (sse-events.ts); every
+ * failure to start gets one of our error codes.
+ */
 
 import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { parseRetryAfter, UpstreamFailure } from "./retry-policy.ts";
-import { SseDecoder, type SseMessage, SseOverflow } from "./sse-decoder.ts";
-import type { UpstreamEvent, UpstreamEvents, UpstreamRequest } from "./types.ts";
-import {
-  droppedEvent,
-  ErrorField,
-  malformedEvent,
-  parseObject,
-  readWith,
-  Text,
-  truncate,
-} from "./wire.ts";
+import { type EventTransform, sseEvents } from "./sse-events.ts";
+import type { UpstreamEvents, UpstreamRequest } from "./types.ts";
+import { ErrorField, parseObject, readWith, Text, truncate } from "./wire.ts";
 
 /** The part of `fetch` we use; tests pass a stub instead of the network. */
 export type FetchLike = (request: Request, init: { signal: AbortSignal }) => Promise<Response>;
-
-/** Where a provider's reading of SSE messages puts each event it makes. */
-export type Emit = (event: UpstreamEvent) => void;
-
-/**
- * What a provider makes of its parsed SSE messages: plain functions that the read loop of
- * `sseEvents` calls, rather than a `TransformStream` (see `sseEvents` for why). One per stream,
- * as it keeps state.
- */
-export interface EventTransform {
-  /** Reads one SSE message and emits the events it holds, if any. */
-  message(message: SseMessage, emit: Emit): void;
-  /** The body ended: emits the stream's last event, unless one was already emitted. */
-  end(emit: Emit): void;
-}
-
-/**
- * Longest partial SSE line (or event data) the decoder may hold. Chat deltas are a few hundred
- * bytes; this bound only stops a broken upstream that never sends a newline (or a blank line)
- * from filling the isolate's memory.
- */
-const MAX_SSE_LINE = 4 * 1024 * 1024;
 
 /** How much of an error body we read looking for its message; the rest is never downloaded. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -88,127 +61,6 @@ export async function streamUpstream(
   const response = await fetchUpstream(request, signal, fetcher);
   if (!response.body) throw new SluiceError("upstream_malformed", "The upstream sent no body");
   return sseEvents(response.body, transform, signal, onActivity);
-}
-
-/**
- * Decodes an SSE byte stream and runs it through `transform`, read by read: nothing is read
- * ahead of the consumer. The events always end cleanly: a body that fails mid-stream gives
- * one `upstream_dropped` event, then the end; after an `error` or `finish` event they end at
- * once and the body is cancelled. When `signal` fires, the body is cancelled and the events
- * end with no further event, since the caller cancelled. Malformed SSE lines (unknown fields,
- * a bad `retry`) are ignored, as the SSE spec says; a line over `MAX_SSE_LINE` is
- * `upstream_malformed`. `onActivity` hears of every piece of the body, keep-alives included,
- * for the stall watchdog.
- *
- * The text events made from one read of the body are joined into one, and so are the
- * deltas of one reasoning part or one tool call (in order: any other event between two
- * keeps them apart; see `joinDeltas`). While the relay keeps up a read holds one event, so
- * this adds no latency; when it falls behind, reads hold many, and every later stage then
- * pays per read instead of per token.
- *
- * One read loop (`TextDecoder`, `SseDecoder`, `transform`) rather than the
- * `pipeThrough(TextDecoderStream).pipeThrough(EventSourceParserStream).pipeThrough(...)`
- * chain, and a plain `next()` rather than a `ReadableStream` out: in workerd every JS stream
- * hop costs promise continuations and fresh closures per event, about 7 µs. In the pipeline
- * benchmark (bench/README.md; workerd, one event per read) the chain took 79-135 µs per event,
- * this loop takes 11 µs, and the floor (TextDecoder and JSON.parse alone) 2 µs.
- */
-export function sseEvents(
-  body: ReadableStream<Uint8Array>,
-  transform: EventTransform,
-  signal: AbortSignal,
-  onActivity?: () => void,
-): UpstreamEvents {
-  const source = body.getReader();
-  // `SseDecoder` drops the BOM itself, as the SSE spec says: only one, at the very start.
-  const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-  // What the last read made that `next()` has not handed out yet.
-  const queue: UpstreamEvent[] = [];
-  // Set once the last event is queued, or by a cancel or abort: nothing more is read or made.
-  let over = false;
-
-  const close = (reason?: unknown) => {
-    if (over) return;
-    over = true;
-    signal.removeEventListener("abort", onAbort);
-    // A rejected cancel only means the body is already gone, which is what we want.
-    void source.cancel(reason).catch(() => {});
-  };
-  const cancel = (reason?: unknown) => {
-    close(reason);
-    queue.length = 0;
-  };
-  const onAbort = () => cancel(signal.reason);
-  const emit: Emit = (event) => {
-    if (over) return;
-    const last = queue[queue.length - 1];
-    const joined = last && joinDeltas(last, event);
-    if (joined) {
-      queue[queue.length - 1] = joined;
-      return;
-    }
-    queue.push(event);
-    if (event.type === "error" || event.type === "finish") close();
-  };
-  const parser = new SseDecoder((message) => {
-    if (!over) transform.message(message, emit);
-  }, MAX_SSE_LINE);
-  const feed = (text: string) => {
-    try {
-      parser.feed(text);
-    } catch (error) {
-      if (!(error instanceof SseOverflow)) throw error;
-      emit(malformedEvent(`an SSE line over ${MAX_SSE_LINE} chars`));
-    }
-  };
-
-  // Reads until the last read made an event or the stream is over.
-  const fill = async () => {
-    while (queue.length === 0 && !over) {
-      try {
-        const { done, value } = await source.read();
-        if (over) return;
-        if (done) {
-          // The decoder's flush: a character cut off by the end becomes U+FFFD, as in a stream.
-          feed(decoder.decode());
-          transform.end(emit);
-          return close();
-        }
-        onActivity?.();
-        feed(decoder.decode(value, { stream: true }));
-      } catch {
-        // The connection failed (or a chunk was not bytes); after a cancel it just ends.
-        emit(droppedEvent());
-      }
-    }
-  };
-
-  signal.addEventListener("abort", onAbort, { once: true });
-  if (signal.aborted) onAbort();
-  return {
-    async next() {
-      if (queue.length === 0) await fill();
-      return queue.shift();
-    },
-    cancel,
-  };
-}
-
-/**
- * `last` and `next` as one event, if `next` only continues `last`: two texts, or two deltas
- * of the same part. Otherwise `undefined`.
- */
-function joinDeltas(last: UpstreamEvent, next: UpstreamEvent): UpstreamEvent | undefined {
-  if (last.type === "text" && next.type === "text") {
-    return { type: "text", text: last.text + next.text };
-  }
-  if (last.type === "reasoning-delta" && next.type === "reasoning-delta" && last.id === next.id) {
-    return { ...last, text: last.text + next.text };
-  }
-  if (last.type === "tool-call-delta" && next.type === "tool-call-delta" && last.id === next.id) {
-    return { ...last, arguments: last.arguments + next.arguments };
-  }
-  return undefined;
 }
 
 /**

@@ -2,10 +2,11 @@
 import type { Env } from "../env.ts";
 import { baseUrl, endpoint, isLocalUrl, missingSecret, outputCap, setting } from "./config.ts";
 import { DeltaParts } from "./delta-parts.ts";
-import type { Emit, EventTransform, FetchLike } from "./fetch-upstream.ts";
+import type { FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import { type ChunkParts, readOpenAIChunk } from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsOptions, outputTokens } from "./request-shapes.ts";
+import type { Emit, EventTransform } from "./sse-events.ts";
 import type { Provider, UpstreamRequest } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import {

@@ -13,8 +13,6 @@ import * as v from "valibot";
 import { SluiceError } from "../errors.ts";
 import { outputCap, setting } from "./config.ts";
 import type { WholeToolCall } from "./delta-parts.ts";
-import type { EventTransform } from "./fetch-upstream.ts";
-import { sseEvents } from "./fetch-upstream.ts";
 import { doneTerminatedEvents } from "./openai.ts";
 import {
   argumentsText,
@@ -23,6 +21,7 @@ import {
   OPENAI_CHUNK_ENTRIES,
 } from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsTools, outputTokens } from "./request-shapes.ts";
+import { type EventTransform, sseEvents } from "./sse-events.ts";
 import type { Provider, UpstreamRequest } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import { lenient, nonEmpty, objectOnly, readWith, Text, truncate } from "./wire.ts";

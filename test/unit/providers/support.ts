@@ -1,9 +1,8 @@
 /** Shared pieces of the provider tests: running bytes through a transform and summing up the events. */
 import { expect } from "vitest";
 import { anthropicEvents } from "../../../src/providers/anthropic-events.ts";
-import type { EventTransform } from "../../../src/providers/fetch-upstream.ts";
-import { sseEvents } from "../../../src/providers/fetch-upstream.ts";
 import { openaiEvents } from "../../../src/providers/openai.ts";
+import { type EventTransform, sseEvents } from "../../../src/providers/sse-events.ts";
 import type {
   ToolInput,
   UpstreamEvent,

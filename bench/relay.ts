@@ -5,7 +5,10 @@
  */
 import { type Relay, startRelay } from "../test/helpers/relay.ts";
 
-export function startBenchRelay(upstreamBaseUrl: string): Promise<Relay> {
+export function startBenchRelay(
+  upstreamBaseUrl: string,
+  vars: Record<string, string> = {},
+): Promise<Relay> {
   return startRelay(
     {
       PROVIDER: "openai",
@@ -13,6 +16,7 @@ export function startBenchRelay(upstreamBaseUrl: string): Promise<Relay> {
       OPENAI_API_KEY: "bench",
       MODEL: "bench",
       MAX_CONCURRENT_GENERATIONS: "1000000",
+      ...vars,
     },
     { requestsPerMinute: 1_000_000, services: "lean" },
   );

@@ -76,7 +76,10 @@ export async function benchReplay(
   log: (line: string) => void,
 ): Promise<ReplayResult> {
   const upstream = await startUpstream(config.upstream);
-  const relay = await startTracked(() => startBenchRelay(upstream.baseUrl));
+  // Every token its own event, however fast they come: the answer replayed is one of N events.
+  const relay = await startTracked(() =>
+    startBenchRelay(upstream.baseUrl, { DELTA_COALESCE_MS: "0" }),
+  );
   const plan: Plan = { tokens: config.tokens, intervalMs: 1, holdMs: config.holdMs };
   const ready = config.tokens - 1;
   const timeoutMs = 60_000 + config.tokens * 5;

@@ -50,6 +50,8 @@ export interface Settings {
   ANTHROPIC_API_KEY?: string;
   /** System prompt sent before the history on every answer. */
   SYSTEM_PROMPT?: string;
+  /** Milliseconds within which upstream deltas that come fast are joined into one event (default 4; 0 turns it off). */
+  DELTA_COALESCE_MS?: string;
   /** Milliseconds without an upstream byte before an answer fails as stalled (default 60000). */
   STALL_TIMEOUT_MS?: string;
   /** Retries of a failed upstream call before its first token (default 2; 0 turns them off). */

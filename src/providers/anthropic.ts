@@ -6,6 +6,7 @@ import { baseUrl, endpoint, missingSecret, outputCap, setting } from "./config.t
 import type { FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import { anthropicOptions, anthropicTurns, outputTokens } from "./request-shapes.ts";
+import { coalesceWindow } from "./sse-events.ts";
 import type { Provider, UpstreamRequest } from "./types.ts";
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
@@ -17,7 +18,7 @@ const MAX_TOKENS = 4096;
 /** The settings this provider reads; `Env` satisfies it. */
 export type AnthropicEnv = Pick<
   Env,
-  "MODEL" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_API_KEY" | "MAX_OUTPUT_TOKENS"
+  "MODEL" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_API_KEY" | "MAX_OUTPUT_TOKENS" | "DELTA_COALESCE_MS"
 >;
 
 /**
@@ -32,7 +33,8 @@ export function createAnthropicProvider(env: AnthropicEnv, fetcher?: FetchLike):
     model,
     async stream(call) {
       const request = anthropicRequest(env, call.options?.model ?? model, call);
-      return streamUpstream(request, anthropicEvents(), call, fetcher);
+      const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
+      return streamUpstream(request, anthropicEvents(), call, fetcher, coalesceMs);
     },
     checkOptions(tools, options) {
       anthropicOptions(tools, options);

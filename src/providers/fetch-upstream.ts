@@ -51,16 +51,20 @@ export async function fetchUpstream(
   return response;
 }
 
-/** `fetchUpstream`, then its body through `transform`, as `sseEvents` describes. */
+/**
+ * `fetchUpstream`, then its body through `transform`, as `sseEvents` describes (its deltas
+ * joined within `coalesceMs`).
+ */
 export async function streamUpstream(
   request: Request,
   transform: EventTransform,
   { signal, onActivity }: UpstreamRequest,
   fetcher?: FetchLike,
+  coalesceMs?: number,
 ): Promise<UpstreamEvents> {
   const response = await fetchUpstream(request, signal, fetcher);
   if (!response.body) throw new SluiceError("upstream_malformed", "The upstream sent no body");
-  return sseEvents(response.body, transform, signal, onActivity);
+  return sseEvents(response.body, transform, signal, onActivity, coalesceMs);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { FetchLike } from "./fetch-upstream.ts";
 import { streamUpstream } from "./fetch-upstream.ts";
 import { type ChunkParts, readOpenAIChunk } from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsOptions, outputTokens } from "./request-shapes.ts";
-import type { Emit, EventTransform } from "./sse-events.ts";
+import { coalesceWindow, type Emit, type EventTransform } from "./sse-events.ts";
 import type { Provider, UpstreamRequest } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import {
@@ -99,7 +99,7 @@ export function openaiEvents(): EventTransform {
 /** The settings this provider reads; `Env` satisfies it. */
 export type OpenAIEnv = Pick<
   Env,
-  "MODEL" | "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "MAX_OUTPUT_TOKENS"
+  "MODEL" | "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "MAX_OUTPUT_TOKENS" | "DELTA_COALESCE_MS"
 >;
 
 /**
@@ -118,6 +118,7 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
         openaiEvents(),
         call,
         fetcher,
+        coalesceWindow(env.DELTA_COALESCE_MS),
       );
     },
     checkOptions(tools, options) {

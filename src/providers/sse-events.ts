@@ -1,5 +1,6 @@
 /** Reads an upstream's SSE body into its events, read by read, joining deltas that come too fast. */
 
+import { numberSetting } from "../config.ts";
 import { SseDecoder, type SseMessage, SseOverflow } from "./sse-decoder.ts";
 import type { UpstreamEvent, UpstreamEvents } from "./types.ts";
 import { droppedEvent, malformedEvent } from "./wire.ts";
@@ -35,6 +36,18 @@ const MAX_SSE_LINE = 4 * 1024 * 1024;
  */
 export const COALESCE_MS = 4;
 
+/** DELTA_COALESCE_MS as milliseconds: default COALESCE_MS, 0 (every delta its own event) to 1000. */
+export function coalesceWindow(value: string | undefined): number {
+  return numberSetting("DELTA_COALESCE_MS", value, {
+    default: COALESCE_MS,
+    min: 0,
+    max: 1_000,
+    integer: true,
+    unit: "milliseconds",
+    invalid: "default",
+  });
+}
+
 /** What a gathering read lost to the clock. */
 const TIME_UP = Symbol("time up");
 
@@ -52,8 +65,8 @@ const TIME_UP = Symbol("time up");
  * deltas of one reasoning part or one tool call (in order: any other event between two
  * keeps them apart; see `joinDeltas`). While the relay keeps up a read holds one event, so
  * this adds no latency; when it falls behind, reads hold many, and every later stage then
- * pays per read instead of per token. When deltas come faster than COALESCE_MS apart, later
- * reads are gathered into the same delta for up to COALESCE_MS.
+ * pays per read instead of per token. Once three deltas came within `coalesceMs` (default
+ * COALESCE_MS; 0: never), later reads are gathered into the same delta for up to that long.
  *
  * One read loop (`TextDecoder`, `SseDecoder`, `transform`) rather than the
  * `pipeThrough(TextDecoderStream).pipeThrough(EventSourceParserStream).pipeThrough(...)`
@@ -67,6 +80,7 @@ export function sseEvents(
   transform: EventTransform,
   signal: AbortSignal,
   onActivity?: () => void,
+  coalesceMs = COALESCE_MS,
 ): UpstreamEvents {
   const source = body.getReader();
   // `SseDecoder` drops the BOM itself, as the SSE spec says: only one, at the very start.
@@ -157,13 +171,13 @@ export function sseEvents(
   // Whether all that is queued is one delta, which a further read could add to.
   const oneDelta = () => queue.length === 1 && isDelta(queue[0]);
 
-  // Reads on for up to COALESCE_MS while they only add to the one delta queued.
+  // Reads on for up to coalesceMs while they only add to the one delta queued.
   const gather = async () => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeUp = new Promise<typeof TIME_UP>((resolve) => {
-      timer = setTimeout(() => resolve(TIME_UP), COALESCE_MS);
+      timer = setTimeout(() => resolve(TIME_UP), coalesceMs);
     });
-    const until = Date.now() + COALESCE_MS;
+    const until = Date.now() + coalesceMs;
     try {
       while (!over && oneDelta() && Date.now() < until) {
         const result = await Promise.race([read(), timeUp]);
@@ -183,7 +197,7 @@ export function sseEvents(
     async next() {
       if (queue.length === 0) {
         await fill();
-        const dense = Date.now() - handedBefore < COALESCE_MS;
+        const dense = Date.now() - handedBefore < coalesceMs;
         if (dense && oneDelta()) await gather();
         handedBefore = handedAt;
         handedAt = Date.now();

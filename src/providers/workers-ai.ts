@@ -21,7 +21,7 @@ import {
   OPENAI_CHUNK_ENTRIES,
 } from "./openai-chunk.ts";
 import { chatCompletionsMessages, chatCompletionsTools, outputTokens } from "./request-shapes.ts";
-import { type EventTransform, sseEvents } from "./sse-events.ts";
+import { coalesceWindow, type EventTransform, sseEvents } from "./sse-events.ts";
 import type { Provider, UpstreamRequest } from "./types.ts";
 import type { JsonObject } from "./wire.ts";
 import { lenient, nonEmpty, objectOnly, readWith, Text, truncate } from "./wire.ts";
@@ -38,6 +38,7 @@ export interface WorkersAiEnv {
   AI?: AiRunner | undefined;
   MODEL?: string | undefined;
   MAX_OUTPUT_TOKENS?: string | undefined;
+  DELTA_COALESCE_MS?: string | undefined;
 }
 
 /**
@@ -136,7 +137,8 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
       if (!(result instanceof ReadableStream)) {
         throw new SluiceError("upstream_malformed", "Workers AI answered without a stream");
       }
-      return sseEvents(result, workersAiEvents(), signal, onActivity);
+      const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
+      return sseEvents(result, workersAiEvents(), signal, onActivity, coalesceMs);
     },
   };
 }

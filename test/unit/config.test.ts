@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { describe as describeRule, type NumberRule, numberSetting } from "../../src/config.ts";
 import { outputCap } from "../../src/providers/config.ts";
 import { retryPolicy } from "../../src/providers/retry-policy.ts";
+import { COALESCE_MS, coalesceWindow } from "../../src/providers/sse-events.ts";
 import { contextBudget } from "../../src/session/context.ts";
 import { stallTimeout } from "../../src/streams/stall-watchdog.ts";
 
@@ -73,6 +74,10 @@ describe("the vars read with it keep their defaults and bounds", () => {
     ["CONTEXT_BUDGET_CHARS unset", () => contextBudget(undefined), 60_000],
     ["CONTEXT_BUDGET_CHARS 0", () => contextBudget("0"), 60_000],
     ["CONTEXT_BUDGET_CHARS 500", () => contextBudget("500"), 500],
+    ["DELTA_COALESCE_MS unset", () => coalesceWindow(undefined), COALESCE_MS],
+    ["DELTA_COALESCE_MS 0 (off)", () => coalesceWindow("0"), 0],
+    ["DELTA_COALESCE_MS 16", () => coalesceWindow("16"), 16],
+    ["DELTA_COALESCE_MS over 1000", () => coalesceWindow("5000"), COALESCE_MS],
     ["STALL_TIMEOUT_MS unset", () => stallTimeout(undefined), 60_000],
     ["STALL_TIMEOUT_MS 1.5", () => stallTimeout("1.5"), 60_000],
     ["STALL_TIMEOUT_MS 250", () => stallTimeout("250"), 250],

@@ -302,6 +302,14 @@ describe("sseEvents joins deltas that come faster than COALESCE_MS", () => {
     expect(texts(events).join("")).toBe("abcd");
   });
 
+  it("hands every delta on alone with a window of 0 (DELTA_COALESCE_MS=0)", async () => {
+    const words = Array.from({ length: 50 }, (_, i) => `t${i} `);
+    const { body } = piecesBody([...words.map((word) => sse(chunk(word))), sse("[DONE]")]);
+    const signal = new AbortController().signal;
+    const events = await collectEvents(sseEvents(body, openaiEvents(), signal, undefined, 0));
+    expect(texts(events)).toEqual(words);
+  });
+
   it("ends without another event when the signal fires while it gathers", async () => {
     const { body, cancelled } = piecesBody(
       ["a", "b", "c"].map((text) => sse(chunk(text))),

@@ -48,6 +48,13 @@ export function coalesceWindow(value: string | undefined): number {
   });
 }
 
+/**
+ * A gathered delta stops growing at this many characters: per event the later stages pay a
+ * few microseconds, which a delta this long already shares among thousands of characters, so
+ * gathering more would only hold text back (and make one frame long for every client).
+ */
+export const MAX_GATHERED_CHARS = 16 * 1024;
+
 /** What a gathering read lost to the clock. */
 const TIME_UP = Symbol("time up");
 
@@ -168,8 +175,11 @@ export function sseEvents(
     }
   };
 
-  // Whether all that is queued is one delta, which a further read could add to.
-  const oneDelta = () => queue.length === 1 && isDelta(queue[0]);
+  // Whether all that is queued is one delta, short enough for a further read to add to.
+  const oneDelta = () => {
+    const only = queue.length === 1 ? queue[0] : undefined;
+    return only !== undefined && deltaChars(only) < MAX_GATHERED_CHARS;
+  };
 
   // Reads on for up to coalesceMs while they only add to the one delta queued.
   const gather = async () => {
@@ -208,11 +218,20 @@ export function sseEvents(
   };
 }
 
-/** Whether `event` is a piece of a text, a reasoning part or a tool call's input. */
-function isDelta(event: UpstreamEvent | undefined): boolean {
-  return (
-    event?.type === "text" || event?.type === "reasoning-delta" || event?.type === "tool-call-delta"
-  );
+/**
+ * The length of `event` if it is a piece of a text, a reasoning part or a tool call's input
+ * (what a later delta can be joined to); otherwise infinite.
+ */
+function deltaChars(event: UpstreamEvent): number {
+  switch (event.type) {
+    case "text":
+    case "reasoning-delta":
+      return event.text.length;
+    case "tool-call-delta":
+      return event.arguments.length;
+    default:
+      return Number.POSITIVE_INFINITY;
+  }
 }
 
 /**

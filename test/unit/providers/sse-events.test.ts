@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openaiEvents } from "../../../src/providers/openai.ts";
-import { COALESCE_MS, sseEvents } from "../../../src/providers/sse-events.ts";
+import { COALESCE_MS, MAX_GATHERED_CHARS, sseEvents } from "../../../src/providers/sse-events.ts";
 import type { UpstreamEvent } from "../../../src/providers/types.ts";
 import { bytesOf, collectEvents, sse } from "./support.ts";
 
@@ -300,6 +300,22 @@ describe("sseEvents joins deltas that come faster than COALESCE_MS", () => {
       "finish",
     ]);
     expect(texts(events).join("")).toBe("abcd");
+  });
+
+  it("stops growing a gathered delta at MAX_GATHERED_CHARS", async () => {
+    const piece = "x".repeat(1_000);
+    const count = Math.ceil((MAX_GATHERED_CHARS * 3) / piece.length);
+    const { body } = piecesBody([
+      ...Array.from({ length: count }, () => sse(chunk(piece))),
+      sse("[DONE]"),
+    ]);
+    const events = await collectEvents(
+      sseEvents(body, openaiEvents(), new AbortController().signal),
+    );
+    const got = texts(events);
+    expect(got.join("")).toBe(piece.repeat(count));
+    for (const text of got) expect(text.length).toBeLessThan(MAX_GATHERED_CHARS + piece.length);
+    expect(got.length).toBeGreaterThanOrEqual(3);
   });
 
   it("hands every delta on alone with a window of 0 (DELTA_COALESCE_MS=0)", async () => {

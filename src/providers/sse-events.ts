@@ -136,12 +136,10 @@ export function sseEvents(
       emit(malformedEvent(`an SSE line over ${MAX_SSE_LINE} chars`));
     }
   };
+  // A read that a gathering wait left behind is the next one; its race heard any failure, and
+  // the next read hears it again.
   const read = () => {
-    if (!reading) {
-      reading = source.read();
-      // Left behind by a gathering wait, it may fail unheard; the next read hears it.
-      reading.catch(() => {});
-    }
+    reading ??= source.read();
     return reading;
   };
   /** Takes one read's bytes (or the end) into the queue. */

@@ -28,12 +28,12 @@ export type AnthropicEnv = Pick<
  */
 export function createAnthropicProvider(env: AnthropicEnv, fetcher?: FetchLike): Provider {
   const model = setting(env.MODEL, DEFAULT_MODEL);
+  const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
   return {
     name: "anthropic",
     model,
     async stream(call) {
       const request = anthropicRequest(env, call.options?.model ?? model, call);
-      const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
       return streamUpstream(request, anthropicEvents(), call, fetcher, coalesceMs);
     },
     checkOptions(tools, options) {

@@ -109,6 +109,7 @@ export type OpenAIEnv = Pick<
  */
 export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provider {
   const model = setting(env.MODEL, DEFAULT_MODEL);
+  const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
   return {
     name: "openai",
     model,
@@ -118,7 +119,7 @@ export function createOpenAIProvider(env: OpenAIEnv, fetcher?: FetchLike): Provi
         openaiEvents(),
         call,
         fetcher,
-        coalesceWindow(env.DELTA_COALESCE_MS),
+        coalesceMs,
       );
     },
     checkOptions(tools, options) {

@@ -205,10 +205,13 @@ export function sseEvents(
     async next() {
       if (queue.length === 0) {
         await fill();
-        const dense = Date.now() - handedBefore < coalesceMs;
-        if (dense && oneDelta()) await gather();
+        let now = Date.now();
+        if (now - handedBefore < coalesceMs && oneDelta()) {
+          await gather();
+          now = Date.now();
+        }
         handedBefore = handedAt;
-        handedAt = Date.now();
+        handedAt = now;
       }
       return queue.shift();
     },

@@ -106,6 +106,7 @@ export function workersAiEvents(newId?: () => string): EventTransform {
  */
 export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
   const model = setting(env.MODEL, DEFAULT_MODEL);
+  const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
   return {
     name: "workers-ai",
     model,
@@ -137,7 +138,6 @@ export function createWorkersAiProvider(env: WorkersAiEnv): Provider {
       if (!(result instanceof ReadableStream)) {
         throw new SluiceError("upstream_malformed", "Workers AI answered without a stream");
       }
-      const coalesceMs = coalesceWindow(env.DELTA_COALESCE_MS);
       return sseEvents(result, workersAiEvents(), signal, onActivity, coalesceMs);
     },
   };

@@ -14,14 +14,44 @@
  * sends only the last frame, which splits that cost into reading and sending. What the second
  * costs over the first is what the runtime charges for one message per frame, with no relay
  * work at all.
+ *
+ * Started with its limits (bench/minimal-relay.ts, the `limited` contender), it also makes
+ * the calls Sluice makes for each chat to enforce per-client limits, with Sluice's own Account
+ * class and a rate-limit binding: the chat listed in the client's account when its socket
+ * opens, the prompt counted and admitted (answer slot, streaming mark) beside the upstream
+ * request, its first chunk held until both answered, and the answer ended in the account
+ * (slot freed, chat row, usage row) after `done`. What that relay pays over the bare one is
+ * what those calls alone cost, with no other relay work.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Account } from "../src/account/Account.ts";
+import { DEFAULT_CONCURRENT, LEASE_TTL_MS } from "../src/limits/limits.ts";
 import { isRecord } from "./wire-readers.ts";
+
+export { Account } from "../src/account/Account.ts";
 
 interface MinimalEnv {
   RELAY: DurableObjectNamespace<MinimalRelay>;
   /** The upstream's base URL, /v1 included. */
   UPSTREAM_URL: string;
+  /** Set for the `limited` relay, with the rate limiter and MAX_CONCURRENT_GENERATIONS. */
+  ACCOUNTS?: DurableObjectNamespace<Account>;
+  REQUEST_LIMITER?: RateLimit;
+  MAX_CONCURRENT_GENERATIONS?: string;
+}
+
+/** Sluice's: the subprotocol a client's token arrives in. */
+const TOKEN_PROTOCOL = "sluice.token.";
+/** Carries the client's key (its token, or "anonymous") from the Worker to its object. */
+const KEY_HEADER = "x-minimal-key";
+
+/** The client's key: its token from the subprotocol Sluice reads it from, else one for all. */
+function clientKey(request: Request): string {
+  const offered = request.headers.get("sec-websocket-protocol")?.split(",") ?? [];
+  const token = offered
+    .map((protocol) => protocol.trim())
+    .find((p) => p.startsWith(TOKEN_PROTOCOL));
+  return token === undefined ? "anonymous" : token.slice(TOKEN_PROTOCOL.length);
 }
 
 /** The subprotocol Sluice picks when a client offers it next to its token; echoed alike. */
@@ -40,8 +70,12 @@ function deltaOf(data: string): string | undefined {
 /** One per connection: relays the answers to the prompts of its one socket. */
 export class MinimalRelay extends DurableObject<MinimalEnv> {
   override async fetch(request: Request): Promise<Response> {
+    const key = request.headers.get(KEY_HEADER) ?? "anonymous";
+    // As Sluice lists a new session in its owner's account before its welcome.
+    await this.account(key)?.created(this.ctx.id.toString(), Date.now());
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ key });
     // The bench clients wait for this frame before they ask, as they do on Sluice's /chat.
     server.send(JSON.stringify({ type: "session", session: this.ctx.id.toString() }));
     const offered = request.headers.get("sec-websocket-protocol")?.split(",") ?? [];
@@ -55,14 +89,30 @@ export class MinimalRelay extends DurableObject<MinimalEnv> {
     const frame: unknown = typeof message === "string" ? JSON.parse(message) : undefined;
     const prompt = isRecord(frame) ? frame.prompt : undefined;
     if (typeof prompt !== "string") return;
+    const key = String(
+      (ws.deserializeAttachment() as { key?: unknown } | null)?.key ?? "anonymous",
+    );
+    const lease = crypto.randomUUID();
     try {
-      await this.relay(ws, prompt);
+      await this.relay(ws, prompt, key, lease);
       ws.send(JSON.stringify({ type: "done", status: "complete" }));
     } catch (error) {
       // The client counts it as a failed stream; once the socket is gone there is no one to tell.
       if (ws.readyState === WebSocket.OPEN) {
         ws.send(JSON.stringify({ type: "done", status: "error", message: String(error) }));
       }
+    } finally {
+      // As Sluice's end: the slot freed (a refused one held none), the chat row, the usage row.
+      const at = Date.now();
+      const summary = { title: null, messages: 2, preview: "", at };
+      const usage = { at, provider: "openai", model: "bench", inputTokens: 1, outputTokens: 1 };
+      await this.account(key)
+        ?.ended({
+          lease,
+          chat: { session: this.ctx.id.toString(), summary },
+          usage: { ...usage, reasoningTokens: 0 },
+        })
+        .catch(() => {});
     }
   }
 
@@ -84,8 +134,33 @@ export class MinimalRelay extends DurableObject<MinimalEnv> {
     );
   }
 
-  private async relay(ws: WebSocket, prompt: string): Promise<void> {
-    const response = await fetch(`${this.env.UPSTREAM_URL}/chat/completions`, {
+  /** The client's account, for the `limited` relay; undefined for the bare one. */
+  private account(key: string): DurableObjectStub<Account> | undefined {
+    return this.env.ACCOUNTS?.get(this.env.ACCOUNTS.idFromName(key));
+  }
+
+  /**
+   * The `limited` relay's admission, started beside the upstream request as Sluice's is: the
+   * request counted, a slot taken (with the chat's streaming mark). Rejects when refused.
+   */
+  private async admit(key: string, lease: string): Promise<void> {
+    const account = this.account(key);
+    if (!account) return;
+    const [counted, admission] = await Promise.all([
+      this.env.REQUEST_LIMITER?.limit({ key }),
+      account.admit({
+        lease,
+        limit: Number(this.env.MAX_CONCURRENT_GENERATIONS ?? DEFAULT_CONCURRENT),
+        ttlMs: LEASE_TTL_MS,
+        mark: { session: this.ctx.id.toString(), title: null },
+      }),
+    ]);
+    if (counted && !counted.success) throw new Error("rate_limited");
+    if (!admission.admitted) throw new Error(`refused: ${admission.over}`);
+  }
+
+  private async relay(ws: WebSocket, prompt: string, key: string, lease: string): Promise<void> {
+    const request = fetch(`${this.env.UPSTREAM_URL}/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer bench" },
       body: JSON.stringify({
@@ -94,6 +169,10 @@ export class MinimalRelay extends DurableObject<MinimalEnv> {
         messages: [{ role: "user", content: prompt }],
       }),
     });
+    // The upstream request leaves first; the first chunk waits for the admission.
+    let admitted: Promise<void> | undefined = this.admit(key, lease);
+    admitted.catch(() => {});
+    const response = await request;
     if (!response.ok || !response.body) throw new Error(`upstream ${response.status}`);
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -109,7 +188,12 @@ export class MinimalRelay extends DurableObject<MinimalEnv> {
         const data = line.slice(6);
         if (data === "[DONE]") return;
         const content = deltaOf(data);
-        if (content !== undefined) ws.send(JSON.stringify({ type: "chunk", content }));
+        if (content === undefined) continue;
+        if (admitted) {
+          await admitted;
+          admitted = undefined;
+        }
+        ws.send(JSON.stringify({ type: "chunk", content }));
       }
     }
   }
@@ -165,6 +249,8 @@ export default {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("upgrade required", { status: 426 });
     }
-    return env.RELAY.get(env.RELAY.newUniqueId()).fetch(request);
+    const headers = new Headers(request.headers);
+    headers.set(KEY_HEADER, clientKey(request));
+    return env.RELAY.get(env.RELAY.newUniqueId()).fetch(new Request(request, { headers }));
   },
 } satisfies ExportedHandler<MinimalEnv>;

@@ -6,7 +6,7 @@
  */
 import { type AskedAnswer, ChatSocket } from "./chat-socket.ts";
 import { now, sleep } from "./clock.ts";
-import { CONTENDERS, type Contender, startContender } from "./minimal.ts";
+import { CONTENDERS, type Contender, isContender, startContender } from "./minimal.ts";
 import { streamSse } from "./sse-client.ts";
 import { median, rotate } from "./stats.ts";
 import type { TrackedRelay } from "./tracked-relay.ts";
@@ -142,19 +142,14 @@ export async function benchTtft(
   }
   const direct = median((samples.get("direct/none") ?? []).map((timing) => timing.firstTokenMs));
   const rows: TtftRow[] = [];
-  for (const key of [
-    "direct/none",
-    "sluice/new",
-    "minimal/new",
-    "sluice/existing",
-    "minimal/existing",
-  ]) {
+  const kinds = ["new", "existing"].flatMap((kind) => CONTENDERS.map((name) => `${name}/${kind}`));
+  for (const key of ["direct/none", ...kinds]) {
     const [relay, kind] = key.split("/");
     const list = samples.get(key) ?? [];
     const firstTokenMs = median(list.map((timing) => timing.firstTokenMs));
     const toUpstreamMs = median(list.map((timing) => timing.toUpstreamMs));
     rows.push({
-      relay: relay === "sluice" || relay === "minimal" ? relay : "direct",
+      relay: isContender(relay) ? relay : "direct",
       kind: kind === "new" || kind === "existing" ? kind : "none",
       firstTokenMs,
       addedMs: relay === "direct" ? 0 : firstTokenMs - direct,

@@ -6,6 +6,7 @@
  * (jitter), workerd CPU and the wall time of the whole load.
  */
 import { randomBytes } from "node:crypto";
+import { DEFAULT_CONCURRENT } from "../src/limits/limits.ts";
 import { startRelay } from "../test/helpers/relay.ts";
 import { sleep } from "./clock.ts";
 import { runLoad } from "./load.ts";
@@ -70,8 +71,14 @@ function userTokens(users: number): string[] {
 
 function startUsersRelay(name: Contender, upstreamBaseUrl: string, tokens: string[]) {
   return startTracked(() =>
-    name === "minimal"
-      ? startMinimalRelay(upstreamBaseUrl)
+    name !== "sluice"
+      ? // The limited relay with Sluice's limits: wrangler.toml's rate, the default answers at once.
+        startMinimalRelay(
+          upstreamBaseUrl,
+          name === "limited"
+            ? { requestsPerMinute: 240, concurrent: DEFAULT_CONCURRENT }
+            : undefined,
+        )
       : // wrangler.toml's limits as they are: requests per minute and answers at once per token.
         startRelay(
           {

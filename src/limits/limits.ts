@@ -9,7 +9,8 @@ import { SluiceError } from "../errors.ts";
 export const REQUEST_WINDOW_S = 60;
 /** An answer's slot lasts this long unless the session renews it (on its 30 s heartbeat). */
 export const LEASE_TTL_MS = 120_000;
-const DEFAULT_CONCURRENT = 4;
+/** Answers a client may stream at once when MAX_CONCURRENT_GENERATIONS is not set. */
+export const DEFAULT_CONCURRENT = 4;
 
 /** Counts one request of `key`, or throws `rate_limited`. Without the binding, no limit. */
 export async function countRequest(env: Env, key: string): Promise<void> {

@@ -62,7 +62,7 @@ export default class FakeMetrics extends WorkerEntrypoint {
  * window in the isolate, no storage. Miniflare's own counts in a Durable Object that commits a
  * SQLite row per request, work production's binding does not do (see `RelayOptions.services`).
  */
-const MEMORY_LIMITER = `
+export const MEMORY_LIMITER = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 const counts = new Map();
 export default class MemoryLimiter extends WorkerEntrypoint {

@@ -12,10 +12,10 @@ import { median, medianSummary, rotate, type Summary, summarize, WARM_UP_REPS } 
 import { startTracked, type TrackedRelay } from "./tracked-relay.ts";
 import { type Plan, startUpstream, type UpstreamPlace } from "./upstream.ts";
 
-/** The relays the issue-11 benchmarks compare. */
 /**
- * `limited` is the minimal relay with the per-client limit calls Sluice makes for each chat
- * (bench/minimal-relay-worker.ts): not a goal's baseline, the cost of those calls alone.
+ * The relays the issue-11 benchmarks compare. `limited` is the minimal relay with the
+ * per-client limit calls Sluice makes for each chat (bench/minimal-relay-worker.ts): not a
+ * goal's baseline, the cost of those calls alone.
  */
 export type Contender = "sluice" | "minimal" | "limited";
 export const CONTENDERS: readonly Contender[] = ["sluice", "minimal", "limited"];
@@ -52,7 +52,7 @@ export interface MinimalResult {
 /** Limits no benchmark client reaches: the calls are made, the verdicts always admit. */
 const LIFTED = { requestsPerMinute: 1_000_000, concurrent: 1_000_000 };
 
-/** Starts `relay` (Sluice and the limited relay with the per-client limits lifted, as bench/relay.ts does). */
+/** Starts `relay` (Sluice and the limited relay with their limits lifted, as bench/relay.ts does). */
 export function startContender(relay: Contender, upstreamBaseUrl: string): Promise<TrackedRelay> {
   return startTracked(() => {
     if (relay === "sluice") return startBenchRelay(upstreamBaseUrl);

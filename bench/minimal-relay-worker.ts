@@ -42,8 +42,10 @@ interface MinimalEnv {
 
 /** Sluice's: the subprotocol a client's token arrives in. */
 const TOKEN_PROTOCOL = "sluice.token.";
-/** Carries the client's key (its token, or "anonymous") from the Worker to its object. */
+/** Carries the client's key (its token, or ANONYMOUS) from the Worker to its object. */
 const KEY_HEADER = "x-minimal-key";
+/** The one key of every client that sends no token. */
+const ANONYMOUS = "anonymous";
 
 /** The client's key: its token from the subprotocol Sluice reads it from, else one for all. */
 function clientKey(request: Request): string {
@@ -51,7 +53,7 @@ function clientKey(request: Request): string {
   const token = offered
     .map((protocol) => protocol.trim())
     .find((p) => p.startsWith(TOKEN_PROTOCOL));
-  return token === undefined ? "anonymous" : token.slice(TOKEN_PROTOCOL.length);
+  return token === undefined ? ANONYMOUS : token.slice(TOKEN_PROTOCOL.length);
 }
 
 /** The subprotocol Sluice picks when a client offers it next to its token; echoed alike. */
@@ -70,7 +72,7 @@ function deltaOf(data: string): string | undefined {
 /** One per connection: relays the answers to the prompts of its one socket. */
 export class MinimalRelay extends DurableObject<MinimalEnv> {
   override async fetch(request: Request): Promise<Response> {
-    const key = request.headers.get(KEY_HEADER) ?? "anonymous";
+    const key = request.headers.get(KEY_HEADER) ?? ANONYMOUS;
     // As Sluice lists a new session in its owner's account before its welcome.
     await this.account(key)?.created(this.ctx.id.toString(), Date.now());
     const { 0: client, 1: server } = new WebSocketPair();
@@ -89,9 +91,7 @@ export class MinimalRelay extends DurableObject<MinimalEnv> {
     const frame: unknown = typeof message === "string" ? JSON.parse(message) : undefined;
     const prompt = isRecord(frame) ? frame.prompt : undefined;
     if (typeof prompt !== "string") return;
-    const key = String(
-      (ws.deserializeAttachment() as { key?: unknown } | null)?.key ?? "anonymous",
-    );
+    const key = String((ws.deserializeAttachment() as { key?: unknown } | null)?.key ?? ANONYMOUS);
     const lease = crypto.randomUUID();
     try {
       await this.relay(ws, prompt, key, lease);

@@ -75,13 +75,13 @@ function minimalVerdicts(minimal: MinimalResult | undefined, subject: Subject): 
     { label: `(b) relay latency p50 at ${streams} streams <= 1.3x minimal`, bound: 1.3 },
     { label: `(b) relay latency p99 at ${streams} streams <= 1.3x minimal`, bound: 1.3 },
   ];
-  const sluice = minimal?.rows.find((row) => row.relay === subject);
+  const subjectRow = minimal?.rows.find((row) => row.relay === subject);
   const base = minimal?.rows.find((row) => row.relay === "minimal");
-  if (!sluice || !base) return goals.map((goal) => notRun(goal.label));
+  if (!subjectRow || !base) return goals.map((goal) => notRun(goal.label));
   const pairs: Array<[number, number, (value: number) => string]> = [
-    [sluice.cpuUsPerToken, base.cpuUsPerToken, (value) => fixed(value, 0, " µs")],
-    [sluice.lagMs.p50, base.lagMs.p50, ms],
-    [sluice.lagMs.p99, base.lagMs.p99, ms],
+    [subjectRow.cpuUsPerToken, base.cpuUsPerToken, (value) => fixed(value, 0, " µs")],
+    [subjectRow.lagMs.p50, base.lagMs.p50, ms],
+    [subjectRow.lagMs.p99, base.lagMs.p99, ms],
   ];
   return goals.map((goal, index) => {
     const [value, baseline, format] = pairs[index] ?? [Number.NaN, Number.NaN, ms];
@@ -97,32 +97,32 @@ function minimalVerdicts(minimal: MinimalResult | undefined, subject: Subject): 
 function ttftVerdicts(ttft: TtftResult | undefined, subject: Subject): RatioVerdict[] {
   return (["new", "existing"] as const).map((kind) => {
     const goal = `(d) added time to first token, ${kind} session, <= 1.5x minimal`;
-    const sluice = ttft?.rows.find((row) => row.relay === subject && row.kind === kind);
+    const subjectRow = ttft?.rows.find((row) => row.relay === subject && row.kind === kind);
     const base = ttft?.rows.find((row) => row.relay === "minimal" && row.kind === kind);
-    if (!sluice || !base) return notRun(goal);
-    const measured = `${ms(sluice.addedMs)} vs ${ms(base.addedMs)} (TTFT ${ms(sluice.firstTokenMs)} vs ${ms(base.firstTokenMs)})`;
-    return judged(goal, measured, ratio(sluice.addedMs, base.addedMs), 1.5);
+    if (!subjectRow || !base) return notRun(goal);
+    const measured = `${ms(subjectRow.addedMs)} vs ${ms(base.addedMs)} (TTFT ${ms(subjectRow.firstTokenMs)} vs ${ms(base.firstTokenMs)})`;
+    return judged(goal, measured, ratio(subjectRow.addedMs, base.addedMs), 1.5);
   });
 }
 
 function usersVerdicts(users: UsersResult | undefined, subject: Subject): RatioVerdict[] {
   const count = users?.config.users ?? "N";
-  const sluice = users?.rows.find((row) => row.relay === subject);
+  const subjectRow = users?.rows.find((row) => row.relay === subject);
   const base = users?.rows.find((row) => row.relay === "minimal");
   const jitterGoal = `(e) ${count} users: chunk-gap p99 jitter <= 2x minimal`;
   const cpuGoal = `(e) ${count} users: workerd CPU <= 1.5x minimal`;
-  if (!sluice || !base) return [notRun(jitterGoal), notRun(cpuGoal)];
+  if (!subjectRow || !base) return [notRun(jitterGoal), notRun(cpuGoal)];
   return [
     judged(
       jitterGoal,
-      `+${ms(sluice.jitterP99Ms)} vs +${ms(base.jitterP99Ms)}`,
-      ratio(sluice.jitterP99Ms, base.jitterP99Ms),
+      `+${ms(subjectRow.jitterP99Ms)} vs +${ms(base.jitterP99Ms)}`,
+      ratio(subjectRow.jitterP99Ms, base.jitterP99Ms),
       2,
     ),
     judged(
       cpuGoal,
-      `${fixed(sluice.cpuSeconds, 1, " s")} vs ${fixed(base.cpuSeconds, 1, " s")}`,
-      ratio(sluice.cpuSeconds, base.cpuSeconds),
+      `${fixed(subjectRow.cpuSeconds, 1, " s")} vs ${fixed(base.cpuSeconds, 1, " s")}`,
+      ratio(subjectRow.cpuSeconds, base.cpuSeconds),
       1.5,
     ),
   ];

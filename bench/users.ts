@@ -69,29 +69,27 @@ function userTokens(users: number): string[] {
   return Array.from({ length: users }, (_, i) => `user${i}-${randomBytes(12).toString("hex")}`);
 }
 
+/** wrangler.toml's request limit per client, which the users run keeps as it is. */
+const REQUESTS_PER_MINUTE = 240;
+
 function startUsersRelay(name: Contender, upstreamBaseUrl: string, tokens: string[]) {
-  return startTracked(() =>
-    name !== "sluice"
-      ? // The limited relay with Sluice's limits: wrangler.toml's rate, the default answers at once.
-        startMinimalRelay(
-          upstreamBaseUrl,
-          name === "limited"
-            ? { requestsPerMinute: 240, concurrent: DEFAULT_CONCURRENT }
-            : undefined,
-        )
-      : // wrangler.toml's limits as they are: requests per minute and answers at once per token.
-        startRelay(
-          {
-            PROVIDER: "openai",
-            OPENAI_BASE_URL: upstreamBaseUrl,
-            OPENAI_API_KEY: "bench",
-            MODEL: "bench",
-            AUTH_TOKENS: tokens.join(","),
-          },
-          // The platform's services as lean as production's (bench/README.md "Platform services").
-          { requestsPerMinute: 240, services: "lean" },
-        ),
-  );
+  return startTracked(() => {
+    if (name === "minimal") return startMinimalRelay(upstreamBaseUrl);
+    // Sluice's limits as they are for both: requests per minute and answers at once per token.
+    const limits = { requestsPerMinute: REQUESTS_PER_MINUTE, concurrent: DEFAULT_CONCURRENT };
+    if (name === "limited") return startMinimalRelay(upstreamBaseUrl, limits);
+    return startRelay(
+      {
+        PROVIDER: "openai",
+        OPENAI_BASE_URL: upstreamBaseUrl,
+        OPENAI_API_KEY: "bench",
+        MODEL: "bench",
+        AUTH_TOKENS: tokens.join(","),
+      },
+      // The platform's services as lean as production's (bench/README.md "Platform services").
+      { requestsPerMinute: limits.requestsPerMinute, services: "lean" },
+    );
+  });
 }
 
 /** A gap this much over the interval counts as late in `lateGaps`. */
